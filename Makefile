@@ -1,0 +1,75 @@
+# camfleet — the two commands are `make run` and `make test` (see README).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONDEVMODE ?= 1
+
+.PHONY: run test test-fast lint fmt check migrate messages bench install browser demo-data
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+messages: install
+	$(BIN)/python manage.py compile_translations
+
+migrate: install messages
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+
+demo-data: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: export DJANGO_SETTINGS_MODULE = config.settings.dev
+run: demo-data
+	@echo
+	@echo "  camfleet is starting at http://127.0.0.1:8000/"
+	@echo "  (demo logins are listed above; Ctrl-C stops everything)"
+	@echo
+	$(BIN)/honcho start -f Procfile
+
+# Debian's Chromium for the browser tests; installed when we are root, else explained.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || { echo "Could not install Debian's chromium package."; exit 1; }; \
+	  else \
+	    echo "The browser tests need Chromium: run 'sudo apt-get install chromium' and try again."; exit 1; \
+	  fi; \
+	fi
+
+test: export DJANGO_SETTINGS_MODULE = config.settings.test
+test: install messages browser
+	$(BIN)/pytest -n 2 --create-db
+
+test-fast: export DJANGO_SETTINGS_MODULE = config.settings.test
+test-fast: install messages
+	$(BIN)/pytest -m "not browser"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: install
+	DJANGO_SETTINGS_MODULE=config.settings.prod SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-value-0123456789 \
+	  ALLOWED_HOSTS=camfleet.example DATABASE_URL=postgres://postgres@127.0.0.1:5432/camfleet \
+	  CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: install messages
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench

@@ -1,0 +1,241 @@
+"""Every change to an account: sign-up, e-mail verification, MFA devices, security events."""
+
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import SecurityEvent, User
+from common.errors import Conflict, Invalid, NotFound
+
+_VERIFY_SALT = "accounts.verify-email"
+BACKUP_CODE_COUNT = 10
+
+
+def client_address(request: HttpRequest | None) -> str | None:
+    """Return the caller's address as django-axes sees it (honours PROXY_COUNT)."""
+    if request is None:
+        return None
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request)
+
+
+def record_security_event(
+    *,
+    action: str,
+    user: User | None = None,
+    email: str = "",
+    request: HttpRequest | None = None,
+    data: dict | None = None,
+) -> SecurityEvent:
+    """Write one security event; the hook that organization audit logs can build on."""
+    return SecurityEvent.objects.create(
+        user=user,
+        email=(user.email if user else email)[:254],
+        action=action,
+        client_address=client_address(request),
+        data=data or {},
+    )
+
+
+@transaction.atomic
+def sign_up(
+    *,
+    email: str,
+    password: str,
+    name: str = "",
+    language: str = "",
+    request: HttpRequest | None = None,
+) -> User:
+    """Create an unverified account and send the verification e-mail after commit."""
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email=email).exists():
+        raise Conflict("email_taken", _("An account with this e-mail address already exists."))
+    user = User.objects.create_user(email=email, password=password, name=name, language=language)
+    record_security_event(action=SecurityEvent.Action.SIGNED_UP, user=user, request=request)
+    transaction.on_commit(lambda: send_verification_email(user=user, request=request))
+    return user
+
+
+def make_verification_token(user: User) -> str:
+    return signing.dumps({"user": user.pk, "email": user.email}, salt=_VERIFY_SALT)
+
+
+def send_verification_email(*, user: User, request: HttpRequest | None = None) -> None:
+    """E-mail a link that proves the person owns the address (valid a few days)."""
+    path = reverse("accounts:verify-email", args=[make_verification_token(user)])
+    link = request.build_absolute_uri(path) if request else path
+    with translation.override(user.language or translation.get_language()):
+        subject = str(_("Verify your e-mail address for camfleet"))
+        body = render_to_string("accounts/emails/verify_email.txt", {"user": user, "link": link})
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+
+
+@transaction.atomic
+def verify_email(*, token: str, request: HttpRequest | None = None) -> User:
+    """Mark the account's address verified; idempotent for an already verified account."""
+    max_age = settings.EMAIL_VERIFICATION_MAX_AGE
+    try:
+        payload = signing.loads(token, salt=_VERIFY_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise Invalid(
+            "link_expired", _("This verification link has expired. Sign in to get a new one.")
+        ) from None
+    except signing.BadSignature:
+        raise Invalid("link_invalid", _("This verification link is not valid.")) from None
+    user = (
+        User.objects.select_for_update().filter(pk=payload["user"], email=payload["email"]).first()
+    )
+    if user is None:
+        raise NotFound("link_invalid", _("This verification link is not valid."))
+    if not user.is_email_verified:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+        record_security_event(
+            action=SecurityEvent.Action.EMAIL_VERIFIED, user=user, request=request
+        )
+    return user
+
+
+def confirmed_devices(user: User) -> list:
+    """Return the account's confirmed second factors (authenticator app, e-mail, backup codes)."""
+    devices: list = []
+    for model in (TOTPDevice, EmailDevice, StaticDevice):
+        devices.extend(model.objects.filter(user=user, confirmed=True))
+    return devices
+
+
+def has_mfa(user: User) -> bool:
+    return any(
+        model.objects.filter(user=user, confirmed=True).exists()
+        for model in (TOTPDevice, EmailDevice)
+    )
+
+
+@transaction.atomic
+def start_totp_enrolment(*, user: User) -> TOTPDevice:
+    """Return the account's pending authenticator-app device, creating it when needed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name=str(_("Authenticator app")), confirmed=False
+        )
+    return device
+
+
+@transaction.atomic
+def confirm_totp(
+    *, user: User, device_id: int, token: str, request: HttpRequest | None = None
+) -> TOTPDevice:
+    """Confirm a pending authenticator app with a current code from it."""
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=user, pk=device_id, confirmed=False)
+        .first()
+    )
+    if device is None:
+        raise NotFound("no_pending_device", _("Start the enrolment again."))
+    if not device.verify_token(token.strip()):
+        raise Invalid(
+            "wrong_code",
+            _("That code is not correct. Check the clock of your phone and try again."),
+        )
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record_security_event(
+        action=SecurityEvent.Action.MFA_ADDED,
+        user=user,
+        request=request,
+        data={"kind": "totp", "device": device.pk},
+    )
+    return device
+
+
+def start_email_enrolment(*, user: User) -> EmailDevice:
+    """Create (or reuse) the pending e-mail device and send it a code."""
+    with transaction.atomic():
+        device = EmailDevice.objects.filter(user=user, confirmed=False).first()
+        if device is None:
+            device = EmailDevice.objects.create(
+                user=user, name=str(_("E-mail codes")), confirmed=False
+            )
+    device.generate_challenge()
+    return device
+
+
+@transaction.atomic
+def confirm_email_device(
+    *, user: User, token: str, request: HttpRequest | None = None
+) -> EmailDevice:
+    """Confirm the pending e-mail device with the code that was sent to it."""
+    device = EmailDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None:
+        raise NotFound("no_pending_device", _("Start the enrolment again."))
+    if not device.verify_token(token.strip()):
+        raise Invalid("wrong_code", _("That code is not correct or has expired."))
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record_security_event(
+        action=SecurityEvent.Action.MFA_ADDED,
+        user=user,
+        request=request,
+        data={"kind": "email", "device": device.pk},
+    )
+    return device
+
+
+@transaction.atomic
+def create_backup_codes(*, user: User, request: HttpRequest | None = None) -> list[str]:
+    """Replace the account's backup codes with new one-time codes and return them (shown once)."""
+    if not has_mfa(user):
+        raise Conflict("mfa_required", _("Add an authenticator app or e-mail codes first."))
+    device, _created = StaticDevice.objects.get_or_create(
+        user=user, defaults={"name": str(_("Backup codes")), "confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [f"{secrets.randbelow(10**8):08d}" for _i in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    record_security_event(
+        action=SecurityEvent.Action.BACKUP_CODES_CREATED, user=user, request=request
+    )
+    return codes
+
+
+_DEVICE_MODELS = {"totp": TOTPDevice, "email": EmailDevice, "static": StaticDevice}
+
+
+@transaction.atomic
+def remove_mfa_device(
+    *, user: User, kind: str, device_id: int, password: str, request: HttpRequest | None = None
+) -> None:
+    """Remove one second factor after the password was given again.
+
+    Removing the last app or e-mail factor also removes the backup codes: they alone are no
+    second factor.
+    """
+    model = _DEVICE_MODELS.get(kind)
+    device = model.objects.filter(user=user, pk=device_id).first() if model else None
+    if device is None:
+        raise NotFound("device_not_found", _("This second factor does not exist."))
+    if not user.check_password(password):
+        raise Invalid("wrong_password", _("The password is not correct."), {"password": ["wrong"]})
+    device.delete()
+    if not has_mfa(user):
+        StaticDevice.objects.filter(user=user).delete()
+    record_security_event(
+        action=SecurityEvent.Action.MFA_REMOVED,
+        user=user,
+        request=request,
+        data={"kind": kind, "device": device_id},
+    )
