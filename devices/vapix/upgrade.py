@@ -1,0 +1,464 @@
+"""Firmware upgrade of one device, as single steps and as one blocking helper.
+
+The steps follow VAPIX.md §15.2 and are safe to call again after a crash, because each one
+reads the device's state first:
+
+1. ``start_upgrade``: read systemready (boot ID, uptime) and fwmgr ``status``; skip the upload
+   when the device already runs the target; upload the image (streamed) with
+   ``autoCommit=never`` and ``autoRollback=<minutes>``.
+2. ``check_back_online(previous_boot_id)``: one probe; ``BACK`` once the device answers ready
+   with a new boot ID (or, without boot IDs, a smaller uptime or an observed outage).
+3. ``verify_version``: basicdeviceinfo ``Version`` and fwmgr ``activeFirmwareVersion`` must
+   both be the target.
+4. ``commit``: commit unless already committed, then read ``status`` again to prove it.
+
+``upgrade()`` runs them in order with short sleeps. The Celery pipeline calls the steps itself
+and re-checks with a countdown instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from devices.vapix.client import VapixClient
+from devices.vapix.errors import (
+    ApiNotSupported,
+    AuthFailed,
+    DeviceRefused,
+    FirmwareErrorCode,
+    Timeout,
+    UnexpectedResponse,
+    Unreachable,
+    VapixError,
+)
+from devices.vapix.models import FirmwareStatus, compare_versions
+
+IMAGE_NAME = re.compile(r"^(?P<product>[A-Za-z0-9-]+?)_(?P<version>\d+(?:_\d+){1,3})\.bin$")
+
+
+class Stage(enum.StrEnum):
+    """What the upgrade is doing, for progress reports."""
+
+    CHECKING = "checking"
+    UPLOADING = "uploading"
+    WAITING_FOR_RESTART = "waiting_for_restart"
+    VERIFYING = "verifying"
+    COMMITTING = "committing"
+    FINISHED = "finished"
+
+
+class Outcome(enum.StrEnum):
+    """How an upgrade ended; everything but ``SUCCEEDED``/``ALREADY_UP_TO_DATE`` is a failure."""
+
+    SUCCEEDED = "succeeded"
+    ALREADY_UP_TO_DATE = "already_up_to_date"
+    REFUSED = "refused"  # the device (or our file-name check) refused the image
+    BLOCKED = "blocked"  # an uncommitted image of another version is active (would be 412)
+    NEVER_RETURNED = "never_returned"  # no restart / not back and ready within the limit
+    ROLLED_BACK = "rolled_back"  # came back on the previous version
+    UNEXPECTED_VERSION = "unexpected_version"  # came back on a third version
+    COMMIT_FAILED = "commit_failed"  # runs the target, but the commit did not stick
+    FAILED = "failed"  # the device could not be read before the upload or after the restart
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report: a stage, a sentence, and upload bytes while uploading."""
+
+    stage: Stage
+    message: str
+    bytes_sent: int = 0
+    bytes_total: int = 0
+
+
+ProgressHandler = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class UpgradeStarted:
+    """What ``start_upgrade`` did; persist it to resume with the later steps."""
+
+    previous_version: str
+    previous_boot_id: str | None
+    previous_uptime: int | None
+    target_version: str
+    upload_skipped: bool = False  # device already runs the target (uncommitted or committed)
+    answer_lost: bool = False  # the body went out but no answer came back
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    """The end of an upgrade: outcome, versions and the device's error code if refused."""
+
+    outcome: Outcome
+    target_version: str
+    previous_version: str | None = None
+    running_version: str | None = None
+    error_code: int | str | None = None
+    message: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome in (Outcome.SUCCEEDED, Outcome.ALREADY_UP_TO_DATE)
+
+
+class RestartState(enum.StrEnum):
+    """One observation while waiting for a device to restart."""
+
+    DOWN = "down"  # no connection or no answer
+    SAME_BOOT = "same_boot"  # still the boot we started from
+    BOOTING = "booting"  # a new boot, not ready yet (or error pages while booting)
+    BACK = "back"  # a new boot, systemready says yes
+
+
+@dataclass(frozen=True)
+class RestartCheck:
+    state: RestartState
+    boot_id: str | None = None
+    uptime: int | None = None
+
+
+class VersionCheck(enum.StrEnum):
+    TARGET = "target"
+    PREVIOUS = "previous"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class VersionReport:
+    check: VersionCheck
+    running_version: str
+    status: FirmwareStatus
+
+
+@dataclass
+class _Reporter:
+    handler: ProgressHandler | None
+    stage: Stage = Stage.CHECKING
+
+    def __call__(self, stage: Stage, message: str, sent: int = 0, total: int = 0) -> None:
+        self.stage = stage
+        if self.handler is not None:
+            self.handler(Progress(stage, message, sent, total))
+
+
+def image_name_info(image_path: Path | str) -> tuple[str, str] | None:
+    """Return ``(product, version)`` from an official file name like ``P3265-V_12_11_77.bin``."""
+    match = IMAGE_NAME.match(Path(image_path).name)
+    if match is None:
+        return None
+    return match.group("product"), match.group("version").replace("_", ".")
+
+
+def start_upgrade(
+    client: VapixClient,
+    image_path: Path | str,
+    target_version: str,
+    *,
+    auto_rollback_minutes: int = 30,
+    on_upload_progress: Callable[[int, int], None] | None = None,
+) -> UpgradeStarted:
+    """Check the device, then upload the image unless it already runs ``target_version``.
+
+    Raises ``DeviceRefused`` for a refused image (or 412 when an uncommitted image of another
+    version is active), ``InvalidArgument`` when the file name names another product.
+    ``Unreachable``/``Timeout`` during the upload are not raised: the device may have taken the
+    image and rebooted before answering, so ``answer_lost`` is set and the version after the
+    restart decides.
+    """
+    ready = client.system_ready()
+    status = client.firmware_status()
+    started = UpgradeStarted(
+        previous_version=status.active_version,
+        previous_boot_id=ready.boot_id,
+        previous_uptime=ready.uptime,
+        target_version=target_version,
+    )
+    if compare_versions(status.active_version, target_version) == 0:
+        return UpgradeStarted(**{**started.__dict__, "upload_skipped": True})
+    if status.is_uncommitted:
+        raise DeviceRefused(
+            FirmwareErrorCode.NOT_COMMITTED,
+            f"an uncommitted image ({status.active_version}) is active; commit or roll back first",
+            api="firmwaremanagement",
+        )
+    named = image_name_info(image_path)
+    if named is not None:
+        product = client.get_device_info().product_number
+        if named[0].upper() != product.upper():
+            raise DeviceRefused(
+                FirmwareErrorCode.IMAGE_DOES_NOT_MATCH,
+                f"the file is for {named[0]}, the device is a {product} (checked locally)",
+                api="client",
+            )
+    try:
+        client.upgrade_firmware(
+            image_path,
+            auto_commit="never",
+            auto_rollback=str(auto_rollback_minutes),
+            on_progress=on_upload_progress,
+        )
+    except (Unreachable, Timeout):
+        return UpgradeStarted(**{**started.__dict__, "answer_lost": True})
+    return started
+
+
+def check_back_online(
+    client: VapixClient,
+    previous_boot_id: str | None,
+    *,
+    previous_uptime: int | None = None,
+    seen_down: bool = False,
+) -> RestartCheck:
+    """Probe once whether the device restarted and is ready (VAPIX.md §5.1)."""
+    try:
+        ready = client.system_ready()
+    except (Unreachable, Timeout):
+        return RestartCheck(RestartState.DOWN)
+    except (UnexpectedResponse, AuthFailed, DeviceRefused):
+        # Error pages and refusals while the web server starts: up, but not ready.
+        return RestartCheck(RestartState.BOOTING if seen_down else RestartState.SAME_BOOT)
+    except ApiNotSupported:
+        # Firmware without systemready: an observed outage followed by an answer is all we get.
+        return RestartCheck(RestartState.BACK if seen_down else RestartState.SAME_BOOT)
+    if ready.boot_id is not None and previous_boot_id is not None:
+        restarted = ready.boot_id != previous_boot_id
+    elif ready.uptime is not None and previous_uptime is not None:
+        restarted = ready.uptime < previous_uptime or seen_down
+    else:
+        restarted = seen_down
+    if not restarted:
+        return RestartCheck(RestartState.SAME_BOOT, ready.boot_id, ready.uptime)
+    if not ready.is_ready:
+        return RestartCheck(RestartState.BOOTING, ready.boot_id, ready.uptime)
+    return RestartCheck(RestartState.BACK, ready.boot_id, ready.uptime)
+
+
+def verify_version(
+    client: VapixClient, target_version: str, previous_version: str
+) -> VersionReport:
+    """Compare the running version (basicdeviceinfo and fwmgr status) with the target."""
+    status = client.firmware_status()
+    running = status.active_version
+    reported = client.get_device_info().version
+    if compare_versions(running, target_version) == 0 and compare_versions(reported, running) == 0:
+        check = VersionCheck.TARGET
+    elif compare_versions(running, previous_version) == 0:
+        check = VersionCheck.PREVIOUS
+    else:
+        check = VersionCheck.OTHER
+    return VersionReport(check=check, running_version=running, status=status)
+
+
+def commit(
+    client: VapixClient,
+    *,
+    attempts: int = 3,
+    retry_delay: float = 10.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FirmwareStatus:
+    """Commit the running image unless it is committed; return the status proving it.
+
+    Idempotent. Raises ``UnexpectedResponse`` when the device still reports an uncommitted
+    image (or a rollback timer) after ``attempts`` commits.
+    """
+    status = client.firmware_status()
+    for attempt in range(attempts):
+        if not status.is_uncommitted and status.time_to_rollback is None:
+            return status
+        try:
+            client.commit_firmware()
+        except (Unreachable, Timeout, DeviceRefused) as error:
+            if attempt + 1 >= attempts or (isinstance(error, DeviceRefused) and not error.is_busy):
+                raise
+            sleep(retry_delay)
+        status = client.firmware_status()
+    if status.is_uncommitted or status.time_to_rollback is not None:
+        raise UnexpectedResponse("the device still reports an uncommitted image after commit")
+    return status
+
+
+def wait_for_restart(
+    client: VapixClient,
+    started: UpgradeStarted,
+    *,
+    limit: float,
+    poll_interval: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> RestartCheck | None:
+    """Poll ``check_back_online`` until the device is back; None when ``limit`` s passed."""
+    deadline = clock() + limit
+    seen_down = False
+    while True:
+        check = check_back_online(
+            client,
+            started.previous_boot_id,
+            previous_uptime=started.previous_uptime,
+            seen_down=seen_down,
+        )
+        if check.state == RestartState.BACK:
+            return check
+        seen_down = seen_down or check.state != RestartState.SAME_BOOT
+        if clock() + poll_interval > deadline:
+            return None
+        sleep(poll_interval)
+
+
+def upgrade(
+    client: VapixClient,
+    image_path: Path | str,
+    target_version: str,
+    *,
+    on_progress: ProgressHandler | None = None,
+    restart_limit: float = 900.0,
+    poll_interval: float = 2.0,
+    auto_rollback_minutes: int = 30,
+    commit_attempts: int = 3,
+    commit_retry_delay: float = 10.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> UpgradeResult:
+    """Upgrade one device to ``target_version`` from ``image_path`` and commit it.
+
+    Blocks until the end (up to ``restart_limit`` s waiting for the restart). Never raises for
+    device behaviour: every ending is an ``UpgradeResult`` with an ``Outcome``; only
+    programming errors (a missing file, bad arguments) raise.
+    """
+    report = _Reporter(on_progress)
+    report(Stage.CHECKING, "Reading the device's firmware state")
+
+    def upload_progress(sent: int, total: int) -> None:
+        report(Stage.UPLOADING, "Uploading the image", sent, total)
+
+    previous: str | None = None
+    try:
+        started = start_upgrade(
+            client,
+            image_path,
+            target_version,
+            auto_rollback_minutes=auto_rollback_minutes,
+            on_upload_progress=upload_progress,
+        )
+    except DeviceRefused as error:
+        blocked = error.code == FirmwareErrorCode.NOT_COMMITTED
+        outcome = Outcome.BLOCKED if blocked else Outcome.REFUSED
+        return _finish(report, outcome, target_version, None, None, error.code, error.meaning)
+    except VapixError as error:
+        return _finish(report, Outcome.FAILED, target_version, None, None, None, error.message)
+    previous = started.previous_version
+
+    if started.upload_skipped:
+        if not client.firmware_status().is_uncommitted:
+            return _finish(
+                report,
+                Outcome.ALREADY_UP_TO_DATE,
+                target_version,
+                previous,
+                previous,
+                None,
+                "The device already runs the target version",
+            )
+    else:
+        note = " (the upload answer was lost)" if started.answer_lost else ""
+        report(Stage.WAITING_FOR_RESTART, f"Waiting for the device to restart{note}")
+        back = wait_for_restart(
+            client,
+            started,
+            limit=restart_limit,
+            poll_interval=poll_interval,
+            sleep=sleep,
+            clock=clock,
+        )
+        if back is None:
+            return _finish(
+                report,
+                Outcome.NEVER_RETURNED,
+                target_version,
+                previous,
+                None,
+                None,
+                f"The device was not back and ready within {restart_limit:.0f} s",
+            )
+
+    report(Stage.VERIFYING, "Checking the running version")
+    try:
+        version = verify_version(client, target_version, previous)
+    except VapixError as error:
+        return _finish(
+            report,
+            Outcome.FAILED,
+            target_version,
+            previous,
+            None,
+            None,
+            f"The device restarted but could not be read: {error.message}",
+        )
+    if version.check == VersionCheck.PREVIOUS:
+        return _finish(
+            report,
+            Outcome.ROLLED_BACK,
+            target_version,
+            previous,
+            version.running_version,
+            None,
+            f"The device came back on {version.running_version}: the image was rolled back",
+        )
+    if version.check == VersionCheck.OTHER:
+        return _finish(
+            report,
+            Outcome.UNEXPECTED_VERSION,
+            target_version,
+            previous,
+            version.running_version,
+            None,
+            f"The device came back on {version.running_version}, expected {target_version}",
+        )
+
+    report(Stage.COMMITTING, "Committing the new image")
+    try:
+        commit(client, attempts=commit_attempts, retry_delay=commit_retry_delay, sleep=sleep)
+    except VapixError as error:
+        return _finish(
+            report,
+            Outcome.COMMIT_FAILED,
+            target_version,
+            previous,
+            version.running_version,
+            error.code if isinstance(error, DeviceRefused) else None,
+            error.message,
+        )
+    return _finish(
+        report,
+        Outcome.SUCCEEDED,
+        target_version,
+        previous,
+        version.running_version,
+        None,
+        f"The device runs {version.running_version}, committed",
+    )
+
+
+def _finish(
+    report: _Reporter,
+    outcome: Outcome,
+    target_version: str,
+    previous_version: str | None,
+    running_version: str | None,
+    error_code: int | str | None,
+    message: str,
+) -> UpgradeResult:
+    report(Stage.FINISHED, message)
+    return UpgradeResult(
+        outcome=outcome,
+        target_version=target_version,
+        previous_version=previous_version,
+        running_version=running_version,
+        error_code=error_code,
+        message=message,
+    )
