@@ -11,9 +11,8 @@ import environ
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 env = environ.Env()
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
 DEBUG = env.bool("DEBUG", default=False)
@@ -184,7 +183,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
-    _default_results = f"file://{VAR_DIR / 'celery' / 'results'}"
+    _results_dir = VAR_DIR / "celery" / "results"
+    # kombu and the file result backend refuse folders that do not exist yet.
+    for _folder in (_queue_dir, VAR_DIR / "celery" / "control", _results_dir):
+        _folder.mkdir(parents=True, exist_ok=True)
+    _default_results = f"file://{_results_dir}"
 else:
     _default_results = CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=_default_results)

@@ -1,5 +1,7 @@
 """Playwright against Debian's Chromium and Django's live server."""
 
+import os
+
 import pytest
 
 CHROMIUM_ARGS = [
@@ -23,11 +25,10 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture(autouse=True)
-def _allow_sync_orm_under_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the test body
-    # are still synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Playwright's sync API runs an event loop in the test thread, and pytest-django's database
+# fixtures (set up before any fixture of ours) then refuse the synchronous ORM. Those calls are
+# synchronous and safe, so the check is switched off for the processes that run browser tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(items):
