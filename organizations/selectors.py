@@ -1,0 +1,346 @@
+"""Reads that serve people; each starts from the membership (or user) that asks.
+
+Anything outside the asker's reach raises NotFound, the same as something that does not exist.
+"""
+
+import hashlib
+import hmac
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from common.errors import Invalid, NotFound
+from organizations import access
+from organizations.models import (
+    ApiToken,
+    AuditEvent,
+    Folder,
+    FolderGroupObjectPermission,
+    FolderUserObjectPermission,
+    Invitation,
+    Membership,
+    Organization,
+)
+from organizations.roles import Action
+
+# last_used_at is written at most once per this interval per token, to keep requests cheap.
+API_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def hash_secret(raw: str) -> str:
+    """Return the SHA-256 hex digest stored in place of an invitation or API token secret."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def member_organizations(user: User) -> QuerySet[Organization]:
+    """Return the organizations the person belongs to and that are not archived, by name."""
+    if not getattr(user, "is_authenticated", False):
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=user, archived_at__isnull=True).order_by(
+        "name", "pk"
+    )
+
+
+def get_membership(user: User, organization_id: Any) -> Membership:
+    """Return the person's membership in an organization, or NotFound (also when archived).
+
+    The single entry the HTML and API bases use to resolve `/o/<organization_id>/…`.
+    """
+    organization_uuid = _as_uuid(organization_id)
+    if organization_uuid is None or not getattr(user, "is_authenticated", False):
+        raise NotFound("organization_not_found", _("Organization not found."))
+    membership = (
+        Membership.objects.select_related("organization", "user")
+        .filter(
+            user=user, organization_id=organization_uuid, organization__archived_at__isnull=True
+        )
+        .first()
+    )
+    if membership is None:
+        raise NotFound("organization_not_found", _("Organization not found."))
+    return membership
+
+
+def visible_folders(membership: Membership) -> QuerySet[Folder]:
+    """Return the folders the member may see (see `access.visible_folders`)."""
+    return access.visible_folders(membership)
+
+
+def get_visible_folder(membership: Membership, folder_id: Any) -> Folder:
+    """Return one folder the member may see, or NotFound — also for another tenant's folder."""
+    folder_uuid = _as_uuid(folder_id)
+    folder = (
+        access.visible_folders(membership).filter(pk=folder_uuid).first() if folder_uuid else None
+    )
+    if folder is None:
+        raise NotFound("folder_not_found", _("Folder not found."))
+    return folder
+
+
+def folder_tree(membership: Membership) -> list[Folder]:
+    """Return the visible folders in display order, one query, annotated for rendering.
+
+    Order: depth-first, siblings by name. Each folder gets `level` (0 for a visible root: the top
+    folder, or a granted folder whose parent the member cannot see), `has_children` and
+    `effective_time_zone` (its own, else the nearest visible ancestor's, else "").
+    """
+    folders = list(access.visible_folders(membership).order_by("path"))
+    by_id = {folder.pk: folder for folder in folders}
+    children: dict[Any, list[Folder]] = {}
+    roots = []
+    for folder in folders:
+        if folder.parent_id in by_id:
+            children.setdefault(folder.parent_id, []).append(folder)
+        else:
+            roots.append(folder)
+    ordered: list[Folder] = []
+
+    def sort_key(folder: Folder) -> tuple[str, str]:
+        return (folder.name.casefold(), str(folder.pk))
+
+    stack = [(root, 0, root.time_zone) for root in sorted(roots, key=sort_key, reverse=True)]
+    while stack:
+        folder, level, time_zone = stack.pop()
+        folder.level = level
+        folder.effective_time_zone = folder.time_zone or time_zone
+        folder.has_children = folder.pk in children
+        ordered.append(folder)
+        for child in sorted(children.get(folder.pk, ()), key=sort_key, reverse=True):
+            stack.append((child, level + 1, folder.effective_time_zone))
+    return ordered
+
+
+def _grants_prefetch(organization_id: Any) -> Prefetch:
+    return Prefetch(
+        "user__folderuserobjectpermission_set",
+        queryset=FolderUserObjectPermission.objects.filter(
+            permission__codename=access.VIEW_FOLDER,
+            content_object__organization_id=organization_id,
+        )
+        .select_related("content_object")
+        .order_by("content_object__path"),
+        to_attr="organization_folder_grants",
+    )
+
+
+def members(membership: Membership) -> QuerySet[Membership]:
+    """Return the organization's members with their users and granted folders (no N+1).
+
+    Each membership's `granted_folders` reads the prefetched grants.
+    """
+    return (
+        Membership.objects.for_organization(membership.organization_id)
+        .select_related("user", "organization")
+        .prefetch_related(_grants_prefetch(membership.organization_id))
+        .order_by("user__name", "user__email")
+    )
+
+
+def get_member(membership: Membership, membership_id: Any) -> Membership:
+    """Return one member of the asker's organization, or NotFound."""
+    member_uuid = _as_uuid(membership_id)
+    member = members(membership).filter(pk=member_uuid).first() if member_uuid else None
+    if member is None:
+        raise NotFound("member_not_found", _("Member not found."))
+    return member
+
+
+def pending_invitations(membership: Membership) -> QuerySet[Invitation]:
+    """Return the organization's invitations that can still be accepted, newest first."""
+    return (
+        Invitation.objects.for_organization(membership.organization_id)
+        .filter(state=Invitation.State.PENDING, expires_at__gt=timezone.now())
+        .select_related("invited_by")
+        .prefetch_related("folders")
+        .order_by("-created_at")
+    )
+
+
+def get_pending_invitation(membership: Membership, invitation_id: Any) -> Invitation:
+    """Return one pending invitation of the asker's organization, or NotFound."""
+    invitation_uuid = _as_uuid(invitation_id)
+    invitation = (
+        pending_invitations(membership).filter(pk=invitation_uuid).first()
+        if invitation_uuid
+        else None
+    )
+    if invitation is None:
+        raise NotFound("invitation_not_found", _("Invitation not found."))
+    return invitation
+
+
+def explain_unusable_invitation(invitation: Invitation | None) -> None:
+    """Raise the error that explains why an invitation cannot be used; return if it can."""
+    if invitation is None or invitation.organization.is_archived:
+        raise NotFound(
+            "invitation_not_found",
+            _("This invitation link is not valid. Ask for a new invitation."),
+        )
+    state = invitation.effective_state
+    if state == Invitation.State.REVOKED:
+        raise Invalid(
+            "invitation_revoked",
+            _("This invitation was withdrawn by the organization. Ask for a new invitation."),
+        )
+    if state == Invitation.State.ACCEPTED:
+        raise Invalid(
+            "invitation_used",
+            _("This invitation has already been used. Each invitation link works once."),
+        )
+    if state == Invitation.State.EXPIRED:
+        raise Invalid(
+            "invitation_expired",
+            _("This invitation has expired (links are valid for 7 days). Ask for a new one."),
+        )
+
+
+def get_pending_invitation_by_token(raw_token: str) -> Invitation:
+    """Return the invitation behind an e-mailed link, or explain why it cannot be used.
+
+    NotFound for an unknown link or an archived organization; Invalid (codes
+    `invitation_revoked`, `invitation_used`, `invitation_expired`) otherwise.
+    """
+    invitation = (
+        Invitation.objects.select_related("organization", "invited_by")
+        .prefetch_related("folders")
+        .filter(token_hash=hash_secret(raw_token or ""))
+        .first()
+    )
+    explain_unusable_invitation(invitation)
+    return invitation
+
+
+def audit_events(
+    membership: Membership,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """Return the organization's audit events, newest first, for members who may see them.
+
+    `actor` matches part of the actor's name (e-mail, token prefix, "support"); `action` is an
+    exact action or a prefix ending in "." (`"member."`); `since`/`until` bound the time.
+    """
+    if not access.can(membership, Action.AUDIT_VIEW):
+        return AuditEvent.objects.none()
+    events = AuditEvent.objects.for_organization(membership.organization_id)
+    if actor:
+        events = events.filter(actor_label__icontains=actor)
+    if action:
+        events = (
+            events.filter(action__startswith=action)
+            if action.endswith(".")
+            else events.filter(action=action)
+        )
+    if since:
+        events = events.filter(created_at__gte=since)
+    if until:
+        events = events.filter(created_at__lt=until)
+    return events.order_by("-sequence")
+
+
+def api_tokens(membership: Membership) -> QuerySet[ApiToken]:
+    """Return the member's own API tokens; members who manage tokens see all the organization's."""
+    tokens = ApiToken.objects.for_organization(membership.organization_id).select_related(
+        "membership__user"
+    )
+    if not access.can(membership, Action.TOKEN_MANAGE):
+        tokens = tokens.filter(membership=membership)
+    return tokens.order_by("-created_at")
+
+
+def get_api_token(membership: Membership, token_id: Any) -> ApiToken:
+    """Return one API token the member may see, or NotFound."""
+    token_uuid = _as_uuid(token_id)
+    token = api_tokens(membership).filter(pk=token_uuid).first() if token_uuid else None
+    if token is None:
+        raise NotFound("api_token_not_found", _("API token not found."))
+    return token
+
+
+def authenticate_api_token(raw_token: str) -> ApiToken | None:
+    """Return the live API token for a raw secret, or None.
+
+    Refuses expired and revoked tokens, tokens of archived organizations and of inactive
+    people; a removed member's tokens are gone with the membership. The token carries its
+    membership (and so the member's current role) loaded fresh for this request.
+    """
+    prefix, _separator, secret = (raw_token or "").strip().rpartition("_")
+    if not prefix or not secret:
+        return None
+    token = (
+        ApiToken.objects.select_related("membership__user", "membership__organization")
+        .filter(prefix=prefix)
+        .first()
+    )
+    if token is None or not hmac.compare_digest(token.token_hash, hash_secret(raw_token.strip())):
+        return None
+    now = timezone.now()
+    membership = token.membership
+    if (
+        token.revoked_at is not None
+        or token.expires_on < timezone.localdate(now)
+        or token.organization_id != membership.organization_id
+        or membership.organization.is_archived
+        or not membership.user.is_active
+    ):
+        return None
+    if token.last_used_at is None or token.last_used_at < now - API_TOKEN_TOUCH_INTERVAL:
+        # One conditional UPDATE at most once a minute; no row lock, no save() of the token.
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - API_TOKEN_TOUCH_INTERVAL)
+        ).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def count_folder_contents(folder: Folder) -> dict[str, int]:
+    """Return how many rows of other models live in this folder, by model label.
+
+    The hook that keeps a folder with devices (or anything else later apps file into folders)
+    from being deleted: every model with a foreign key named `folder` to Folder counts, without
+    this app importing those apps. Grant tables are not contents.
+    """
+    counts: dict[str, int] = {}
+    for relation in Folder._meta.related_objects:
+        model = relation.related_model
+        if (
+            not relation.one_to_many
+            or relation.field.name != "folder"
+            or model in (FolderUserObjectPermission, FolderGroupObjectPermission)
+        ):
+            continue
+        count = model._default_manager.filter(**{relation.field.name: folder}).count()
+        if count:
+            counts[model._meta.label_lower] = count
+    return counts
+
+
+def organization_for_support(organization_id: Any) -> Organization:
+    """Return any organization by ID for support commands, or NotFound (no membership needed)."""
+    organization_uuid = _as_uuid(organization_id)
+    organization = (
+        Organization.objects.filter(pk=organization_uuid).first() if organization_uuid else None
+    )
+    if organization is None:
+        raise NotFound(
+            "organization_not_found",
+            _("No organization has the ID %(id)s.") % {"id": organization_id},
+        )
+    return organization
