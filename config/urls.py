@@ -11,11 +11,18 @@ admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "camfleet admin"
 admin.site.site_title = "camfleet admin"
 
+# Every app's API routes share the "api" namespace: names read api:<model>-<view>.
+api_patterns = [
+    path("", include("organizations.api.urls")),
+]
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("accounts/", include("accounts.urls")),
+    path("", include("organizations.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include((api_patterns, "api"))),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

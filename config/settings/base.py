@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "organizations.context_processors.navigation",
             ],
         },
     }
@@ -152,6 +153,8 @@ GUARDIAN_MONKEY_PATCH_USER = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # No BasicAuthentication: DRF answers 500 to a NUL byte in Basic credentials.
+        # Token first: an anonymous call then answers 401 with `WWW-Authenticate: Token`.
+        "organizations.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -171,6 +174,10 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from the installed sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "organizations.roles.Role.choices",
+        "InvitableRoleEnum": "organizations.api.serializers.INVITABLE_ROLES",
+    },
 }
 
 # Celery. The default broker needs no server: kombu's filesystem transport under var/

@@ -1,0 +1,238 @@
+"""Shapes of the organization API: read serializers for rows, input serializers for actions."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from organizations.models import ApiToken, AuditEvent, Folder, Invitation, Membership, Organization
+from organizations.roles import Role
+
+# The roles an invitation may carry (owners are made by elevating a member).
+INVITABLE_ROLES = [
+    (Role.VIEWER.value, Role.VIEWER.label),
+    (Role.OPERATOR.value, Role.OPERATOR.label),
+    (Role.ADMIN.value, Role.ADMIN.label),
+]
+MAX_TOKEN_DAYS = 366
+MAX_INVITATION_EMAILS = 50
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="The caller's role in this organization.")
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "name",
+            "notes",
+            "allow_elevated_invitations",
+            "requires_mfa",
+            "created_at",
+            "role",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
+    def get_role(self, organization: Organization) -> str | None:
+        roles = self.context.get("roles", {})
+        return roles.get(organization.pk)
+
+
+class OrganizationCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    folder_names = serializers.ListField(
+        child=serializers.CharField(max_length=120),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text="First folders, created under the top folder.",
+    )
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError(_("Enter a name."))
+        return value.strip()
+
+
+class OrganizationUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False)
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    allow_elevated_invitations = serializers.BooleanField(required=False)
+    requires_mfa = serializers.BooleanField(required=False)
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError(_("Enter a name."))
+        return value.strip()
+
+
+class OrganizationArchiveSerializer(serializers.Serializer):
+    confirmation_id = serializers.CharField(
+        max_length=64, help_text="The organization ID, pasted exactly."
+    )
+    understood = serializers.BooleanField(help_text='"I understand the risks" — must be true.')
+
+
+class UserSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(read_only=True)
+    folder_ids = serializers.SerializerMethodField(
+        help_text="Folders granted directly (operators and viewers); their subtrees are included."
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "folder_ids", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_folder_ids(self, member: Membership) -> list[str]:
+        return [str(folder.pk) for folder in getattr(member, "granted_folders", [])]
+
+
+class MemberChangeSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    folder_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=1000
+    )
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    folder_ids = serializers.SerializerMethodField()
+    state = serializers.CharField(source="effective_state", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "folder_ids", "state", "created_at", "expires_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_folder_ids(self, invitation: Invitation) -> list[str]:
+        return [str(folder.pk) for folder in invitation.folders.all()]
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    emails = serializers.ListField(
+        child=serializers.EmailField(), min_length=1, max_length=MAX_INVITATION_EMAILS
+    )
+    role = serializers.ChoiceField(choices=INVITABLE_ROLES, default=Role.VIEWER)
+    folder_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=1000
+    )
+
+    def validate_emails(self, value: list[str]) -> list[str]:
+        unique: list[str] = []
+        for email in value:
+            if email.lower() not in unique:
+                unique.append(email.lower())
+        return unique
+
+
+class FolderSerializer(serializers.ModelSerializer):
+    parent_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Folder
+        fields = ["id", "parent_id", "name", "time_zone", "depth", "created_at"]
+        read_only_fields = fields
+
+
+class FolderCreateSerializer(serializers.Serializer):
+    parent_id = serializers.UUIDField()
+    name = serializers.CharField(max_length=120)
+    time_zone = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+class FolderUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False)
+    time_zone = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class FolderMoveSerializer(serializers.Serializer):
+    new_parent_id = serializers.UUIDField()
+
+
+class FolderDeleteSerializer(serializers.Serializer):
+    understood = serializers.BooleanField(help_text='"I understand the risks" — must be true.')
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_label", read_only=True)
+    target = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = ["sequence", "created_at", "actor", "action", "target", "data", "client_address"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"},
+                "id": {"type": "string"},
+                "label": {"type": "string"},
+            },
+        }
+    )
+    def get_target(self, event: AuditEvent) -> dict:
+        return {"type": event.target_type, "id": event.target_id, "label": event.target_label}
+
+
+class AuditEventFilterSerializer(serializers.Serializer):
+    actor = serializers.CharField(required=False, max_length=254)
+    action = serializers.CharField(required=False, max_length=64)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    member_id = serializers.UUIDField(source="membership_id", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "member_id",
+            "created_at",
+            "expires_on",
+            "last_used_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.SerializerMethodField(help_text="The secret; shown only in this answer.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+    def get_token(self, token: ApiToken) -> str:
+        return self.context["raw_token"]
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    expires_on = serializers.DateField()
+
+    def validate_expires_on(self, value):
+        today = timezone.localdate()
+        if value <= today:
+            raise serializers.ValidationError(_("Choose a date in the future."))
+        if value > today + timedelta(days=MAX_TOKEN_DAYS):
+            raise serializers.ValidationError(_("Choose a date at most one year from today."))
+        return value

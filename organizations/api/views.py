@@ -1,0 +1,432 @@
+"""The organization API under /api/v1/organizations/: the same actions as the pages.
+
+Every view below an organization extends `OrganizationAPIView`, so `request.membership` is
+resolved from the URL (404 otherwise); reads go through selectors, writes through services.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from common.errors import Conflict, Forbidden
+from organizations import access, selectors, services
+from organizations.api import serializers
+from organizations.models import ApiToken
+from organizations.roles import Action
+from organizations.tenancy import OrganizationAPIView
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: {error: {code, message, fields}}"),
+    403: OpenApiResponse(description="Visible but not allowed for this role."),
+    404: OpenApiResponse(description="Not found, or outside the caller's reach."),
+}
+CONFLICT = {409: OpenApiResponse(description="Refused by a rule (e.g. the last owner).")}
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describe `Authorization: Token <raw token>` in the OpenAPI schema."""
+
+    target_class = "organizations.api.authentication.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "An organization's API token: `Token <token>`.",
+        }
+
+
+def _input(serializer_class: type, data: Any) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- Organizations ------------------------------------------------------------------------
+
+
+class OrganizationListView(GenericAPIView):
+    """The caller's organizations; create a new one (the caller becomes its owner)."""
+
+    serializer_class = serializers.OrganizationSerializer
+
+    def get_queryset(self):
+        organizations = selectors.member_organizations(self.request.user)
+        token = self.request.auth if isinstance(self.request.auth, ApiToken) else None
+        if token is not None:
+            # A token speaks for one organization only.
+            organizations = organizations.filter(pk=token.organization_id)
+        return organizations
+
+    def _roles(self) -> dict:
+        return {
+            membership.organization_id: membership.role
+            for membership in self.request.user.memberships.all()
+        }
+
+    @extend_schema(operation_id="organizations_list")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        serializer = self.get_serializer(page, many=True, context={"roles": self._roles()})
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        request=serializers.OrganizationCreateSerializer,
+        responses={201: serializers.OrganizationSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, ApiToken):
+            raise Forbidden(
+                "token_scope",
+                _("API tokens act in one organization; create organizations signed in."),
+            )
+        data = _input(serializers.OrganizationCreateSerializer, request.data)
+        organization = services.create_organization(
+            user=request.user,
+            name=data["name"],
+            notes=data["notes"],
+            folder_names=data["folder_names"],
+        )
+        body = serializers.OrganizationSerializer(
+            organization, context={"roles": {organization.pk: "owner"}}
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class OrganizationDetailView(OrganizationAPIView):
+    """One organization: read it; change name, notes and security settings (admin+)."""
+
+    serializer_class = serializers.OrganizationSerializer
+
+    def _body(self, membership, organization) -> dict:
+        roles = {organization.pk: membership.role}
+        return serializers.OrganizationSerializer(organization, context={"roles": roles}).data
+
+    @extend_schema(responses={200: serializers.OrganizationSerializer, **ERRORS})
+    def get(self, request: Request, organization_id: UUID) -> Response:
+        return Response(self._body(request.membership, request.organization))
+
+    @extend_schema(
+        request=serializers.OrganizationUpdateSerializer,
+        responses={200: serializers.OrganizationSerializer, **ERRORS},
+    )
+    def patch(self, request: Request, organization_id: UUID) -> Response:
+        membership = request.membership
+        access.require(membership, Action.ORGANIZATION_CHANGE)
+        data = _input(serializers.OrganizationUpdateSerializer, request.data)
+        organization = membership.organization
+        if "name" in data or "notes" in data:
+            organization = services.update_organization(
+                membership=membership,
+                name=data.get("name", organization.name),
+                notes=data.get("notes", organization.notes),
+            )
+        if "allow_elevated_invitations" in data or "requires_mfa" in data:
+            organization = services.update_security_settings(
+                membership=membership,
+                allow_elevated_invitations=data.get(
+                    "allow_elevated_invitations", organization.allow_elevated_invitations
+                ),
+                requires_mfa=data.get("requires_mfa", organization.requires_mfa),
+            )
+        return Response(self._body(membership, organization))
+
+
+class OrganizationArchiveView(OrganizationAPIView):
+    """Archive the organization (owner only): send its exact ID and `understood: true`."""
+
+    serializer_class = serializers.OrganizationArchiveSerializer
+
+    @extend_schema(
+        request=serializers.OrganizationArchiveSerializer,
+        responses={204: None, **ERRORS},
+    )
+    def post(self, request: Request, organization_id: UUID) -> Response:
+        data = _input(serializers.OrganizationArchiveSerializer, request.data)
+        services.archive_organization(
+            membership=request.membership,
+            confirmation_id=data["confirmation_id"],
+            understood=data["understood"],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Members ------------------------------------------------------------------------------
+
+
+class MemberListView(OrganizationAPIView):
+    """The organization's members with role and directly granted folders."""
+
+    serializer_class = serializers.MemberSerializer
+
+    def get_queryset(self):
+        return selectors.members(self.request.membership)
+
+    @extend_schema(
+        operation_id="organizations_members_list",
+        responses={200: serializers.MemberSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, organization_id: UUID) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class MemberDetailView(OrganizationAPIView):
+    """One member: read; change role and folders (admin+); remove (admin+)."""
+
+    serializer_class = serializers.MemberSerializer
+
+    @extend_schema(responses={200: serializers.MemberSerializer, **ERRORS})
+    def get(self, request: Request, organization_id: UUID, member_id: UUID) -> Response:
+        member = selectors.get_member(request.membership, member_id)
+        return Response(self.get_serializer(member).data)
+
+    @extend_schema(
+        request=serializers.MemberChangeSerializer,
+        responses={200: serializers.MemberSerializer, **ERRORS, **CONFLICT},
+    )
+    def patch(self, request: Request, organization_id: UUID, member_id: UUID) -> Response:
+        membership = request.membership
+        member = selectors.get_member(membership, member_id)
+        data = _input(serializers.MemberChangeSerializer, request.data)
+        services.change_member(
+            membership=membership,
+            member_id=member.pk,
+            role=data["role"],
+            folder_ids=data["folder_ids"],
+        )
+        member = selectors.get_member(membership, member_id)
+        return Response(self.get_serializer(member).data)
+
+    @extend_schema(responses={204: None, **ERRORS, **CONFLICT})
+    def delete(self, request: Request, organization_id: UUID, member_id: UUID) -> Response:
+        membership = request.membership
+        member = selectors.get_member(membership, member_id)
+        result = services.remove_members(membership=membership, member_ids=[member.pk])
+        if not result.removed:
+            _member, reason = result.refused[0]
+            raise Conflict("not_removed", reason)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Invitations --------------------------------------------------------------------------
+
+
+class InvitationListView(OrganizationAPIView):
+    """Pending invitations (admin+); invite several addresses with one role and folders."""
+
+    serializer_class = serializers.InvitationSerializer
+
+    def get_queryset(self):
+        return selectors.pending_invitations(self.request.membership)
+
+    @extend_schema(
+        operation_id="organizations_invitations_list",
+        responses={200: serializers.InvitationSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, organization_id: UUID) -> Response:
+        access.require(request.membership, Action.MEMBER_INVITE)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=serializers.InvitationCreateSerializer,
+        responses={201: serializers.InvitationSerializer(many=True), **ERRORS, **CONFLICT},
+    )
+    def post(self, request: Request, organization_id: UUID) -> Response:
+        data = _input(serializers.InvitationCreateSerializer, request.data)
+        invitations = services.invite_members(
+            membership=request.membership,
+            emails=data["emails"],
+            role=data["role"],
+            folder_ids=data["folder_ids"],
+            request=request._request,
+        )
+        body = self.get_serializer(invitations, many=True).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class InvitationDetailView(OrganizationAPIView):
+    """Revoke a pending invitation (admin+)."""
+
+    serializer_class = serializers.InvitationSerializer
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, organization_id: UUID, invitation_id: UUID) -> Response:
+        services.revoke_invitation(membership=request.membership, invitation_id=invitation_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Folders ------------------------------------------------------------------------------
+
+
+class FolderListView(OrganizationAPIView):
+    """The folders the caller may see, in tree order; create a folder (admin+)."""
+
+    serializer_class = serializers.FolderSerializer
+
+    def get_queryset(self):
+        return selectors.folder_tree(self.request.membership)
+
+    @extend_schema(
+        operation_id="organizations_folders_list",
+        responses={200: serializers.FolderSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, organization_id: UUID) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=serializers.FolderCreateSerializer,
+        responses={201: serializers.FolderSerializer, **ERRORS, **CONFLICT},
+    )
+    def post(self, request: Request, organization_id: UUID) -> Response:
+        data = _input(serializers.FolderCreateSerializer, request.data)
+        folder = services.create_folder(
+            membership=request.membership,
+            parent_id=data["parent_id"],
+            name=data["name"],
+            time_zone=data["time_zone"],
+        )
+        return Response(self.get_serializer(folder).data, status=status.HTTP_201_CREATED)
+
+
+class FolderDetailView(OrganizationAPIView):
+    """One visible folder: read; rename or set its time zone; delete when empty (admin+)."""
+
+    serializer_class = serializers.FolderSerializer
+
+    @extend_schema(responses={200: serializers.FolderSerializer, **ERRORS})
+    def get(self, request: Request, organization_id: UUID, folder_id: UUID) -> Response:
+        folder = selectors.get_visible_folder(request.membership, folder_id)
+        return Response(self.get_serializer(folder).data)
+
+    @extend_schema(
+        request=serializers.FolderUpdateSerializer,
+        responses={200: serializers.FolderSerializer, **ERRORS, **CONFLICT},
+    )
+    def patch(self, request: Request, organization_id: UUID, folder_id: UUID) -> Response:
+        membership = request.membership
+        folder = selectors.get_visible_folder(membership, folder_id)
+        data = _input(serializers.FolderUpdateSerializer, request.data)
+        folder = services.rename_folder(
+            membership=membership,
+            folder_id=folder.pk,
+            name=data.get("name", folder.name),
+            time_zone=data.get("time_zone", folder.time_zone),
+        )
+        return Response(self.get_serializer(folder).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "understood",
+                bool,
+                description='"I understand the risks": must be true.',
+                required=True,
+            )
+        ],
+        responses={204: None, **ERRORS, **CONFLICT},
+    )
+    def delete(self, request: Request, organization_id: UUID, folder_id: UUID) -> Response:
+        membership = request.membership
+        folder = selectors.get_visible_folder(membership, folder_id)
+        data = _input(serializers.FolderDeleteSerializer, request.query_params)
+        services.delete_folder(
+            membership=membership, folder_id=folder.pk, understood=data["understood"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FolderMoveView(OrganizationAPIView):
+    """Move a folder (with its subtree) under another folder, never into its own subtree."""
+
+    serializer_class = serializers.FolderSerializer
+
+    @extend_schema(
+        request=serializers.FolderMoveSerializer,
+        responses={200: serializers.FolderSerializer, **ERRORS, **CONFLICT},
+    )
+    def post(self, request: Request, organization_id: UUID, folder_id: UUID) -> Response:
+        membership = request.membership
+        folder = selectors.get_visible_folder(membership, folder_id)
+        data = _input(serializers.FolderMoveSerializer, request.data)
+        folder = services.move_folder(
+            membership=membership, folder_id=folder.pk, new_parent_id=data["new_parent_id"]
+        )
+        return Response(self.get_serializer(folder).data)
+
+
+# --- Activity -----------------------------------------------------------------------------
+
+
+class AuditEventListView(OrganizationAPIView):
+    """The organization's audit events, newest first (admin+)."""
+
+    serializer_class = serializers.AuditEventSerializer
+
+    def get_queryset(self):
+        filters = _input(serializers.AuditEventFilterSerializer, self.request.query_params)
+        return selectors.audit_events(self.request.membership, **filters)
+
+    @extend_schema(
+        operation_id="organizations_audit_events_list",
+        parameters=[serializers.AuditEventFilterSerializer],
+        responses={200: serializers.AuditEventSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, organization_id: UUID) -> Response:
+        access.require(request.membership, Action.AUDIT_VIEW)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+class ApiTokenListView(OrganizationAPIView):
+    """The caller's API tokens (all members' for admins); create one — its secret shows once."""
+
+    serializer_class = serializers.ApiTokenSerializer
+
+    def get_queryset(self):
+        return selectors.api_tokens(self.request.membership)
+
+    @extend_schema(
+        operation_id="organizations_api_tokens_list",
+        responses={200: serializers.ApiTokenSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, organization_id: UUID) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=serializers.ApiTokenCreateSerializer,
+        responses={201: serializers.ApiTokenCreatedSerializer, **ERRORS},
+    )
+    def post(self, request: Request, organization_id: UUID) -> Response:
+        data = _input(serializers.ApiTokenCreateSerializer, request.data)
+        token, raw = services.create_api_token(
+            membership=request.membership, name=data["name"], expires_on=data["expires_on"]
+        )
+        body = serializers.ApiTokenCreatedSerializer(token, context={"raw_token": raw}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenDetailView(OrganizationAPIView):
+    """Revoke an API token: the caller's own, or any member's for admins."""
+
+    serializer_class = serializers.ApiTokenSerializer
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, organization_id: UUID, token_id: UUID) -> Response:
+        services.revoke_api_token(membership=request.membership, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,37 @@
+"""Template context for the organization menu and the side navigation."""
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from organizations import access, selectors
+from organizations.roles import Action
+
+# What the side navigation and the settings tabs offer; role checks only, no queries.
+_NAVIGATION_ACTIONS = {
+    "change_settings": Action.ORGANIZATION_CHANGE,
+    "archive": Action.ORGANIZATION_ARCHIVE,
+    "audit": Action.AUDIT_VIEW,
+    "invite": Action.MEMBER_INVITE,
+    "manage_folders": Action.FOLDER_MANAGE,
+}
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Return the signed-in person's organizations and, inside one, the current organization.
+
+    The list is loaded at most once per page, and only when a template uses it.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    context: dict = {
+        "member_organizations": SimpleLazyObject(lambda: list(selectors.member_organizations(user)))
+    }
+    membership = getattr(request, "membership", None)
+    if membership is not None:
+        context["current_organization"] = membership.organization
+        context["current_membership"] = membership
+        context["organization_can"] = {
+            name: access.can(membership, action) for name, action in _NAVIGATION_ACTIONS.items()
+        }
+    return context

@@ -1,0 +1,345 @@
+"""Forms of the organization pages; they validate input, the services decide."""
+
+import re
+from datetime import timedelta
+from zoneinfo import available_timezones
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations import access
+from organizations.models import Folder, Membership, Organization
+from organizations.roles import ROLE_RANK, Action, Role
+
+MAX_INVITATION_EMAILS = 50
+MAX_TOKEN_DAYS = 366
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [("", _("Inherit from the parent folder"))] + [
+        (name, name) for name in sorted(available_timezones())
+    ]
+
+
+def folder_choices(folders: list[Folder]) -> list[tuple[str, str]]:
+    """Return (id, indented name) pairs in tree order for a select or checkbox list."""
+    return [
+        (str(folder.pk), "\u2003" * getattr(folder, "level", folder.depth) + folder.name)
+        for folder in folders
+    ]
+
+
+def split_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class BootstrapForm(forms.Form):
+    """A form whose widgets carry Bootstrap's classes for partials/form_fields.html."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class OrganizationCreateForm(BootstrapForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    notes = forms.CharField(
+        label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    folder_names = forms.CharField(
+        label=_("First folders (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "One name per line, e.g. your sites. They are created under the top folder, "
+            "which is named after the organization."
+        ),
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Enter a name."))
+        return name
+
+    def clean_folder_names(self) -> list[str]:
+        names = split_lines(self.cleaned_data["folder_names"])
+        if len({name.casefold() for name in names}) != len(names):
+            raise ValidationError(_("Each folder name may appear only once."))
+        if any(len(name) > 120 for name in names):
+            raise ValidationError(_("A folder name may have at most 120 characters."))
+        return names
+
+
+class OrganizationGeneralForm(BootstrapForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    notes = forms.CharField(
+        label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Enter a name."))
+        return name
+
+
+class SecuritySettingsForm(BootstrapForm):
+    allow_elevated_invitations = forms.BooleanField(
+        label=_("Allow operator and admin invitations"),
+        required=False,
+        help_text=_("Off: for security, invitations are limited to the viewer role."),
+    )
+    requires_mfa = forms.BooleanField(
+        label=_("Members must use multi-factor authentication"),
+        required=False,
+        help_text=_("Members without a second factor are sent to enrolment before they can enter."),
+    )
+
+
+class ApiTokenCreateForm(BootstrapForm):
+    name = forms.CharField(label=_("Name"), max_length=80)
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("At most one year from today."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["expires_on"].initial = timezone.localdate() + timedelta(days=90)
+
+    def clean_expires_on(self):
+        expires_on = self.cleaned_data["expires_on"]
+        today = timezone.localdate()
+        if expires_on <= today:
+            raise ValidationError(_("Choose a date in the future."))
+        if expires_on > today + timedelta(days=MAX_TOKEN_DAYS):
+            raise ValidationError(_("Choose a date at most one year from today."))
+        return expires_on
+
+
+class ArchiveForm(BootstrapForm):
+    confirmation_id = forms.CharField(
+        label=_("Organization ID"),
+        max_length=64,
+        help_text=_("Paste the organization ID shown above."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    understood = forms.BooleanField(label=_("I understand the risks"), required=True)
+
+    def __init__(self, *args, organization: Organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
+    def clean_confirmation_id(self) -> str:
+        value = self.cleaned_data["confirmation_id"].strip()
+        if value.lower() != str(self.organization.pk):
+            raise ValidationError(_("This is not the ID of this organization."))
+        return value
+
+
+def invitable_roles(membership: Membership) -> list[tuple[str, str]]:
+    """Return the roles this member may offer in an invitation under the organization's policy."""
+    if not membership.organization.allow_elevated_invitations:
+        return [(Role.VIEWER.value, Role.VIEWER.label)]
+    own_rank = ROLE_RANK[membership.role]
+    return [
+        (role.value, role.label)
+        for role in (Role.VIEWER, Role.OPERATOR, Role.ADMIN)
+        if ROLE_RANK[role] <= own_rank
+    ]
+
+
+def assignable_roles(membership: Membership) -> list[tuple[str, str]]:
+    """Return the roles this member may give to another member (never above their own)."""
+    own_rank = ROLE_RANK[membership.role]
+    roles = [role for role in (Role.OWNER, Role.ADMIN, Role.OPERATOR, Role.VIEWER)]
+    if not access.can(membership, Action.OWNER_GRANT):
+        roles.remove(Role.OWNER)
+    return [(role.value, role.label) for role in roles if ROLE_RANK[role] <= own_rank]
+
+
+class FolderAccessMixin(BootstrapForm):
+    """Folders picked for operators and viewers; owners and admins see every folder anyway."""
+
+    folders = forms.MultipleChoiceField(
+        label=_("Folders"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Operators and viewers see the chosen folders and everything below them. "
+            "Owners and admins see every folder."
+        ),
+    )
+
+    def set_folder_choices(self, folders: list[Folder]) -> None:
+        self.fields["folders"].choices = folder_choices(folders)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        role = cleaned.get("role")
+        if role in (Role.OWNER, Role.ADMIN):
+            cleaned["folders"] = []
+        elif role and not cleaned.get("folders"):
+            self.add_error("folders", _("Choose at least one folder for an operator or viewer."))
+        return cleaned
+
+
+class InviteForm(FolderAccessMixin):
+    emails = forms.CharField(
+        label=_("E-mail addresses"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One or more addresses, separated by commas, spaces or new lines."),
+    )
+    role = forms.ChoiceField(label=_("Role"))
+    field_order = ["emails", "role", "folders"]
+
+    def __init__(self, *args, membership: Membership, folders: list[Folder], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = invitable_roles(membership)
+        self.fields["role"].initial = Role.VIEWER
+        if not membership.organization.allow_elevated_invitations:
+            self.fields["role"].help_text = _(
+                "For security, invitations are limited to the viewer role. An owner can change "
+                "this in the security settings."
+            )
+        self.set_folder_choices(folders)
+
+    def clean_emails(self) -> list[str]:
+        addresses = [part for part in re.split(r"[\s,;]+", self.cleaned_data["emails"]) if part]
+        if not addresses:
+            raise ValidationError(_("Enter at least one e-mail address."))
+        if len(addresses) > MAX_INVITATION_EMAILS:
+            raise ValidationError(
+                _("Invite at most %(count)d addresses at once.") % {"count": MAX_INVITATION_EMAILS}
+            )
+        errors = []
+        normalized: list[str] = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                errors.append(_("“%(address)s” is not an e-mail address.") % {"address": address})
+                continue
+            if address.lower() not in normalized:
+                normalized.append(address.lower())
+        if errors:
+            raise ValidationError(errors)
+        return normalized
+
+
+class MemberChangeForm(FolderAccessMixin):
+    role = forms.ChoiceField(label=_("Role"))
+    field_order = ["role", "folders"]
+
+    def __init__(self, *args, membership: Membership, folders: list[Folder], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = assignable_roles(membership)
+        self.set_folder_choices(folders)
+
+
+class MemberSelectionForm(BootstrapForm):
+    member = forms.MultipleChoiceField(label=_("Members"))
+
+    def __init__(self, *args, members: list[Membership], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [(str(m.pk), str(m.user)) for m in members]
+        self.fields["member"].error_messages["invalid_choice"] = _(
+            "One of the selected members no longer exists."
+        )
+
+
+class FolderNameForm(BootstrapForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = _time_zone_choices()
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Enter a name."))
+        return name
+
+
+class FolderMoveForm(BootstrapForm):
+    new_parent = forms.ChoiceField(label=_("Move to"))
+
+    def __init__(self, *args, folder: Folder, folders: list[Folder], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Its own subtree and its current parent are no destinations.
+        targets = [
+            candidate
+            for candidate in folders
+            if not candidate.path.startswith(folder.path) and candidate.pk != folder.parent_id
+        ]
+        self.fields["new_parent"].choices = folder_choices(targets)
+
+
+class FolderDeleteForm(BootstrapForm):
+    understood = forms.BooleanField(label=_("I understand the risks"), required=True)
+
+
+class AuditFilterForm(BootstrapForm):
+    actor = forms.ChoiceField(label=_("Who"), required=False)
+    action = forms.CharField(
+        label=_("What"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. member.invite or folder")}),
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, members: list[Membership], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].choices = [("", _("Anyone"))] + [
+            (member.user.email, f"{member.user} ({member.user.email})") for member in members
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end comes before the start."))
+        return cleaned
+
+
+class InvitationSignUpForm(BootstrapForm):
+    name = forms.CharField(label=_("Your name"), max_length=150, required=False)
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
+
+    def __init__(self, *args, email: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_password(self) -> str:
+        from django.contrib.auth import password_validation
+
+        from accounts.models import User
+
+        password = self.cleaned_data["password"]
+        password_validation.validate_password(password, User(email=self.email))
+        return password

@@ -1,0 +1,656 @@
+"""Organization pages: setup assistant, settings, users and invitations, folders, activity.
+
+Every view under /o/<organization_id>/ goes through `tenancy.organization_view`, reads through
+selectors and writes through services; refusals come back as domain errors.
+"""
+
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services as account_services
+from common.errors import DomainError
+from organizations import access, selectors, services
+from organizations.forms import (
+    ApiTokenCreateForm,
+    ArchiveForm,
+    AuditFilterForm,
+    FolderDeleteForm,
+    FolderMoveForm,
+    FolderNameForm,
+    InvitationSignUpForm,
+    InviteForm,
+    MemberChangeForm,
+    MemberSelectionForm,
+    OrganizationCreateForm,
+    OrganizationGeneralForm,
+    SecuritySettingsForm,
+)
+from organizations.roles import Action
+from organizations.tenancy import organization_view
+
+AUDIT_PAGE_SIZE = 50
+
+
+# Service field names that the forms call differently.
+_SERVICE_FIELDS = {"folder_ids": "folders", "new_parent_id": "new_parent"}
+
+
+def _apply_error(form, error: DomainError, field: str | None = None) -> None:
+    """Put a service's refusal on the form: on its fields when it names them, else on top."""
+    placed = False
+    for name, problems in (error.fields or {}).items():
+        name = _SERVICE_FIELDS.get(name, name)
+        if name in form.fields:
+            for problem in problems if isinstance(problems, list | tuple) else [problems]:
+                form.add_error(name, str(problem))
+            placed = True
+    if not placed:
+        form.add_error(field, str(error.message))
+
+
+def _form_status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+# --- Organizations ------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_create(request: HttpRequest) -> HttpResponse:
+    """The setup assistant: name, notes and optional first folders; the creator becomes owner."""
+    form = OrganizationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = services.create_organization(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                notes=form.cleaned_data["notes"],
+                folder_names=form.cleaned_data["folder_names"],
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(
+                request, _("%(name)s is ready. You are its owner.") % {"name": organization.name}
+            )
+            return redirect("organizations:organization-detail", organization.pk)
+    return render(
+        request, "organizations/organization_create.html", {"form": form}, status=_form_status(form)
+    )
+
+
+@organization_view
+def organization_detail(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Overview: the organization, the caller's role, folders and members at a glance."""
+    membership = request.membership
+    context = {
+        "folders": selectors.folder_tree(membership),
+        "member_count": len(selectors.members(membership)),
+        "can_manage_folders": access.can(membership, Action.FOLDER_MANAGE),
+        "can_invite": access.can(membership, Action.MEMBER_INVITE),
+    }
+    return render(request, "organizations/organization_detail.html", context)
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def organization_settings(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Settings → General: rename, notes."""
+    membership = request.membership
+    access.require(membership, Action.ORGANIZATION_CHANGE)
+    organization = membership.organization
+    form = OrganizationGeneralForm(
+        request.POST or None, initial={"name": organization.name, "notes": organization.notes}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_organization(
+                membership=membership,
+                name=form.cleaned_data["name"],
+                notes=form.cleaned_data["notes"],
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("The settings are saved."))
+            return redirect("organizations:organization-settings", organization.pk)
+    return render(
+        request,
+        "organizations/organization_settings.html",
+        {"form": form, "tab": "general"},
+        status=_form_status(form),
+    )
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def organization_security(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Settings → Security: invitation role policy and the MFA requirement."""
+    membership = request.membership
+    access.require(membership, Action.ORGANIZATION_CHANGE)
+    organization = membership.organization
+    form = SecuritySettingsForm(
+        request.POST or None,
+        initial={
+            "allow_elevated_invitations": organization.allow_elevated_invitations,
+            "requires_mfa": organization.requires_mfa,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_security_settings(
+                membership=membership,
+                allow_elevated_invitations=form.cleaned_data["allow_elevated_invitations"],
+                requires_mfa=form.cleaned_data["requires_mfa"],
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("The security settings are saved."))
+            return redirect("organizations:organization-security", organization.pk)
+    return render(
+        request,
+        "organizations/organization_security.html",
+        {"form": form, "tab": "security"},
+        status=_form_status(form),
+    )
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def organization_archive(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Settings → Archive: paste the exact ID and tick the risk box (owners only)."""
+    membership = request.membership
+    access.require(membership, Action.ORGANIZATION_ARCHIVE)
+    organization = membership.organization
+    form = ArchiveForm(request.POST or None, organization=organization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.archive_organization(
+                membership=membership,
+                confirmation_id=form.cleaned_data["confirmation_id"],
+                understood=form.cleaned_data["understood"],
+            )
+        except DomainError as error:
+            _apply_error(form, error, "confirmation_id")
+        else:
+            messages.success(request, _("%(name)s is archived.") % {"name": organization.name})
+            return redirect("dashboard")
+    context = {
+        "form": form,
+        "tab": "archive",
+        "device_count": selectors.organization_device_count(membership),
+    }
+    return render(
+        request, "organizations/organization_archive.html", context, status=_form_status(form)
+    )
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def token_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Settings → API tokens: the caller's tokens (all members' for admins); create one."""
+    membership = request.membership
+    form = ApiTokenCreateForm(request.POST or None)
+    raw_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, raw_token = services.create_api_token(
+                membership=membership,
+                name=form.cleaned_data["name"],
+                expires_on=form.cleaned_data["expires_on"],
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Token “%(name)s” is created. Copy it now: it is shown only once.")
+                % {"name": token.name},
+            )
+            form = ApiTokenCreateForm()
+    context = {
+        "form": form,
+        "tab": "tokens",
+        "tokens": selectors.api_tokens(membership),
+        "raw_token": raw_token,
+        "today": timezone.localdate(),
+    }
+    return render(request, "organizations/token_list.html", context, status=_form_status(form))
+
+
+@organization_view
+@require_POST
+def token_revoke(request: HttpRequest, organization_id: UUID, token_id: UUID) -> HttpResponse:
+    """Revoke one API token; htmx swaps its row, other requests go back to the list."""
+    membership = request.membership
+    token = services.revoke_api_token(membership=membership, token_id=token_id)
+    if request.htmx:
+        return render(
+            request,
+            "organizations/partials/token_row.html",
+            {"token": token, "today": timezone.localdate()},
+        )
+    messages.success(request, _("Token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("organizations:token-list", organization_id)
+
+
+# --- Members and invitations --------------------------------------------------------------
+
+
+@organization_view
+def member_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Users: every member with role and folder access; pending invitations for admins."""
+    membership = request.membership
+    can_change = access.can(membership, Action.MEMBER_CHANGE)
+    can_invite = access.can(membership, Action.MEMBER_INVITE)
+    context = {
+        "members": selectors.members(membership),
+        "invitations": selectors.pending_invitations(membership) if can_invite else [],
+        "can_change": can_change,
+        "can_remove": access.can(membership, Action.MEMBER_REMOVE),
+        "can_invite": can_invite,
+        "can_grant_owner": access.can(membership, Action.OWNER_GRANT),
+    }
+    return render(request, "organizations/member_list.html", context)
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def invitation_create(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Invite users: several addresses, a role the policy allows, folders for operator/viewer."""
+    membership = request.membership
+    access.require(membership, Action.MEMBER_INVITE)
+    folders = list(selectors.folder_tree(membership))
+    form = InviteForm(request.POST or None, membership=membership, folders=folders)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations = services.invite_members(
+                membership=membership,
+                emails=form.cleaned_data["emails"],
+                role=form.cleaned_data["role"],
+                folder_ids=[UUID(value) for value in form.cleaned_data["folders"]],
+                request=request,
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Invitations sent to: %(addresses)s.")
+                % {"addresses": ", ".join(invitation.email for invitation in invitations)},
+            )
+            return redirect("organizations:member-list", organization_id)
+    return render(
+        request,
+        "organizations/invitation_create.html",
+        {"form": form},
+        status=_form_status(form),
+    )
+
+
+@organization_view
+@require_POST
+def invitation_revoke(
+    request: HttpRequest, organization_id: UUID, invitation_id: UUID
+) -> HttpResponse:
+    """Revoke a pending invitation; its link then explains itself and grants nothing."""
+    invitation = services.revoke_invitation(
+        membership=request.membership, invitation_id=invitation_id
+    )
+    if request.htmx:
+        return HttpResponse("")
+    messages.success(
+        request, _("The invitation for %(email)s is revoked.") % {"email": invitation.email}
+    )
+    return redirect("organizations:member-list", organization_id)
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def member_change(request: HttpRequest, organization_id: UUID, member_id: UUID) -> HttpResponse:
+    """Roles and access: change a member's role and folder grants, effective immediately."""
+    membership = request.membership
+    member = selectors.get_member(membership, member_id)
+    access.require(membership, Action.MEMBER_CHANGE, member)
+    folders = list(selectors.folder_tree(membership))
+    initial = {
+        "role": member.role,
+        "folders": [str(folder.pk) for folder in getattr(member, "granted_folders", [])],
+    }
+    form = MemberChangeForm(
+        request.POST or None, initial=initial, membership=membership, folders=folders
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_member(
+                membership=membership,
+                member_id=member.pk,
+                role=form.cleaned_data["role"],
+                folder_ids=[UUID(value) for value in form.cleaned_data["folders"]],
+            )
+        except DomainError as error:
+            _apply_error(form, error, "role")
+        else:
+            messages.success(
+                request, _("Role and access of %(name)s are saved.") % {"name": member.user}
+            )
+            return redirect("organizations:member-list", organization_id)
+    return render(
+        request,
+        "organizations/member_change.html",
+        {"form": form, "member": member},
+        status=_form_status(form),
+    )
+
+
+def _report_removal(request: HttpRequest, result) -> None:
+    removed = [str(member.user) for member in result.removed]
+    if removed:
+        messages.success(request, _("Removed: %(names)s.") % {"names": ", ".join(removed)})
+    for member, reason in result.refused:
+        messages.error(
+            request,
+            _("Not removed: %(name)s — %(reason)s")
+            % {"name": getattr(member, "user", member), "reason": reason},
+        )
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def member_remove(request: HttpRequest, organization_id: UUID, member_id: UUID) -> HttpResponse:
+    """Remove one member after a confirmation."""
+    membership = request.membership
+    member = selectors.get_member(membership, member_id)
+    access.require(membership, Action.MEMBER_REMOVE, member)
+    if request.method == "POST":
+        result = services.remove_members(membership=membership, member_ids=[member.pk])
+        _report_removal(request, result)
+        if member.pk == membership.pk and result.removed:
+            return redirect("dashboard")
+        return redirect("organizations:member-list", organization_id)
+    return render(request, "organizations/member_remove.html", {"selected": [member]})
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def member_bulk_remove(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Remove several selected members with one confirmation; report what was and wasn't done."""
+    membership = request.membership
+    access.require(membership, Action.MEMBER_REMOVE)
+    members = list(selectors.members(membership))
+    data = request.POST if request.method == "POST" else request.GET
+    form = MemberSelectionForm(data, members=members)
+    if not form.is_valid():
+        messages.error(request, _("Select at least one member to remove."))
+        return redirect("organizations:member-list", organization_id)
+    chosen = set(form.cleaned_data["member"])
+    selected = [member for member in members if str(member.pk) in chosen]
+    if request.method == "POST" and request.POST.get("confirmed") == "1":
+        result = services.remove_members(
+            membership=membership, member_ids=[member.pk for member in selected]
+        )
+        _report_removal(request, result)
+        if any(member.pk == membership.pk for member in result.removed):
+            return redirect("dashboard")
+        return redirect("organizations:member-list", organization_id)
+    return render(request, "organizations/member_remove.html", {"selected": selected})
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from an invitation e-mail: sign in, create an account, or accept.
+
+    An invitee without an account creates it here; the link proves the address, so the new
+    account is verified at once. A link for another address is refused with an explanation.
+    """
+    try:
+        invitation = selectors.get_pending_invitation_by_token(token)
+    except DomainError as error:
+        return render(
+            request,
+            "organizations/invitation_invalid.html",
+            {"reason": str(error.message)},
+            status=error.http_status,
+        )
+    organization = invitation.organization
+    context: dict = {"invitation": invitation, "organization": organization}
+    if request.user.is_authenticated:
+        if request.user.email.lower() != invitation.email.lower():
+            context["wrong_account"] = True
+            return render(request, "organizations/invitation_accept.html", context, status=403)
+        if request.method == "POST":
+            try:
+                membership = services.accept_invitation(user=request.user, raw_token=token)
+            except DomainError as error:
+                messages.error(request, str(error.message))
+                return redirect("dashboard")
+            messages.success(
+                request, _("Welcome to %(name)s.") % {"name": membership.organization.name}
+            )
+            return redirect("organizations:organization-detail", membership.organization_id)
+        return render(request, "organizations/invitation_accept.html", context)
+
+    form = InvitationSignUpForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                user = account_services.sign_up(
+                    email=invitation.email,
+                    password=form.cleaned_data["password"],
+                    name=form.cleaned_data["name"],
+                    language=request.LANGUAGE_CODE,
+                    request=request,
+                )
+                # Opening the link proves the address: no separate verification e-mail needed.
+                account_services.verify_email(
+                    token=account_services.make_verification_token(user), request=request
+                )
+        except DomainError as error:
+            if error.code == "email_taken":
+                form.add_error(
+                    None, _("You already have an account with this address. Sign in to accept.")
+                )
+            else:
+                _apply_error(form, error, "password")
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("organizations:invitation-accept", token)
+    context["form"] = form
+    return render(
+        request, "organizations/invitation_accept.html", context, status=_form_status(form)
+    )
+
+
+# --- Folders ------------------------------------------------------------------------------
+
+
+@organization_view
+def folder_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """The folder tree as far as the caller may see it."""
+    membership = request.membership
+    context = {
+        "folders": selectors.folder_tree(membership),
+        "can_manage": access.can(membership, Action.FOLDER_MANAGE),
+    }
+    return render(request, "organizations/folder_list.html", context)
+
+
+@organization_view
+def folder_detail(request: HttpRequest, organization_id: UUID, folder_id: UUID) -> HttpResponse:
+    """One folder and its subfolders; 404 outside the caller's folders."""
+    membership = request.membership
+    folder = selectors.get_visible_folder(membership, folder_id)
+    subtree = [
+        other
+        for other in selectors.folder_tree(membership)
+        if other.path.startswith(folder.path) and other.pk != folder.pk
+    ]
+    context = {
+        "folder": folder,
+        "subtree": subtree,
+        "can_manage": access.can(membership, Action.FOLDER_MANAGE),
+    }
+    return render(request, "organizations/folder_detail.html", context)
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def folder_create(request: HttpRequest, organization_id: UUID, folder_id: UUID) -> HttpResponse:
+    """Create a folder under this one."""
+    membership = request.membership
+    parent = selectors.get_visible_folder(membership, folder_id)
+    access.require(membership, Action.FOLDER_MANAGE, parent)
+    form = FolderNameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            folder = services.create_folder(
+                membership=membership,
+                parent_id=parent.pk,
+                name=form.cleaned_data["name"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except DomainError as error:
+            _apply_error(form, error, "name")
+        else:
+            messages.success(request, _("Folder “%(name)s” is created.") % {"name": folder.name})
+            return redirect("organizations:folder-list", organization_id)
+    return render(
+        request,
+        "organizations/folder_form.html",
+        {"form": form, "folder": parent, "mode": "create"},
+        status=_form_status(form),
+    )
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def folder_rename(request: HttpRequest, organization_id: UUID, folder_id: UUID) -> HttpResponse:
+    """Rename a folder or change its time zone."""
+    membership = request.membership
+    folder = selectors.get_visible_folder(membership, folder_id)
+    access.require(membership, Action.FOLDER_MANAGE, folder)
+    form = FolderNameForm(
+        request.POST or None, initial={"name": folder.name, "time_zone": folder.time_zone}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            folder = services.rename_folder(
+                membership=membership,
+                folder_id=folder.pk,
+                name=form.cleaned_data["name"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except DomainError as error:
+            _apply_error(form, error, "name")
+        else:
+            messages.success(request, _("Folder “%(name)s” is saved.") % {"name": folder.name})
+            return redirect("organizations:folder-list", organization_id)
+    return render(
+        request,
+        "organizations/folder_form.html",
+        {"form": form, "folder": folder, "mode": "rename"},
+        status=_form_status(form),
+    )
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def folder_move(request: HttpRequest, organization_id: UUID, folder_id: UUID) -> HttpResponse:
+    """Move to…: any folder outside the folder's own subtree."""
+    membership = request.membership
+    folder = selectors.get_visible_folder(membership, folder_id)
+    access.require(membership, Action.FOLDER_MANAGE, folder)
+    folders = list(selectors.folder_tree(membership))
+    form = FolderMoveForm(request.POST or None, folder=folder, folders=folders)
+    if request.method == "POST" and form.is_valid():
+        try:
+            folder = services.move_folder(
+                membership=membership,
+                folder_id=folder.pk,
+                new_parent_id=UUID(form.cleaned_data["new_parent"]),
+            )
+        except DomainError as error:
+            _apply_error(form, error, "new_parent")
+        else:
+            messages.success(request, _("Folder “%(name)s” is moved.") % {"name": folder.name})
+            return redirect("organizations:folder-list", organization_id)
+    return render(
+        request,
+        "organizations/folder_move.html",
+        {"form": form, "folder": folder},
+        status=_form_status(form),
+    )
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def folder_delete(request: HttpRequest, organization_id: UUID, folder_id: UUID) -> HttpResponse:
+    """Delete an empty folder after the risk box is ticked."""
+    membership = request.membership
+    folder = selectors.get_visible_folder(membership, folder_id)
+    access.require(membership, Action.FOLDER_MANAGE, folder)
+    form = FolderDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.delete_folder(
+                membership=membership,
+                folder_id=folder.pk,
+                understood=form.cleaned_data["understood"],
+            )
+        except DomainError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("Folder “%(name)s” is deleted.") % {"name": folder.name})
+            return redirect("organizations:folder-list", organization_id)
+    return render(
+        request,
+        "organizations/folder_delete.html",
+        {"form": form, "folder": folder},
+        status=_form_status(form),
+    )
+
+
+# --- Activity -----------------------------------------------------------------------------
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@organization_view
+def audit_event_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Activity: the organization's audit events, filtered by who, what and when (admin+)."""
+    membership = request.membership
+    access.require(membership, Action.AUDIT_VIEW)
+    members = list(selectors.members(membership))
+    form = AuditFilterForm(request.GET or None, members=members)
+    filters: dict = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters["actor"] = data["actor"] or None
+        filters["action"] = data["action"].strip() or None
+        if data["since"]:
+            filters["since"] = _start_of_day(data["since"])
+        if data["until"]:
+            filters["until"] = _start_of_day(data["until"] + timedelta(days=1))
+    events = selectors.audit_events(membership, **filters) if not form.errors else []
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, "organizations/audit_event_list.html", context)
