@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[[web.Request, Camera], Awaitable[web.StreamResponse]]
 
+FLEET_KEY: web.AppKey[Fleet] = web.AppKey("fleet")
 JSON_TYPE = "application/json"
 UPLOAD_CHUNK = 256 * 1024
 MAX_JSON_BODY = 64 * 1024
@@ -142,7 +143,7 @@ def _authenticate(request: web.Request, camera: Camera) -> tuple[User | None, bo
             method=request.method,
             raw_uri=request.raw_path,
             realm=camera.identity.realm,
-            nonces=request.app["fleet"].nonces,
+            nonces=request.app[FLEET_KEY].nonces,
             password_of=password_of,
         )
         return (users.get(outcome.username) if outcome.username else None), outcome.stale
@@ -161,7 +162,7 @@ def challenge(request: web.Request, camera: Camera, *, stale: bool = False) -> w
     realm = camera.identity.realm
     policy = camera.knobs.auth_policy
     if policy in ("digest", "both"):
-        nonce = request.app["fleet"].nonces.make(realm)
+        nonce = request.app[FLEET_KEY].nonces.make(realm)
         headers.add(
             "WWW-Authenticate",
             digest_challenge(realm, nonce, qop=camera.knobs.digest_qop, stale=stale),
@@ -463,7 +464,7 @@ def fw_error(call: AjrCall, code: int) -> web.Response:
 
 async def fwmgr_expect(request: web.Request) -> web.StreamResponse | None:
     """Answer ``Expect: 100-continue`` only for an admin, so a 401 costs no upload."""
-    fleet: Fleet = request.app["fleet"]
+    fleet: Fleet = request.app[FLEET_KEY]
     camera = fleet.camera_for(request)
     if camera is None or camera.phase == DOWN or not camera.profile.has_json_apis:
         return None  # the handler gives the real answer (or drops the connection)
@@ -537,7 +538,7 @@ async def handle_fwmgr(request: web.Request, camera: Camera) -> web.StreamRespon
             return fw_error(call, 404)
         camera.fwmgr_busy = "pre-reboot"
         camera.record("rollback-requested")
-        request.app["fleet"].after(camera, camera.host.timing.pre_reboot, camera.rollback)
+        request.app[FLEET_KEY].after(camera, camera.host.timing.pre_reboot, camera.rollback)
         return call.data({})
     if method == "purge":
         if not camera.is_committed:
@@ -1108,7 +1109,7 @@ def _iso(moment: datetime) -> str:
 async def handle_record_list(request: web.Request, camera: Camera) -> web.StreamResponse:
     """Answer ``record/list.cgi`` with the recordings XML (list1.xsd shape)."""
     require(request, camera, "viewer")
-    all_recordings = recordings(camera, request.app["fleet"].epoch)
+    all_recordings = recordings(camera, request.app[FLEET_KEY].epoch)
     wanted = request.query.get("recordingid", "all")
     selected = [r for r in all_recordings if wanted in ("all", r.recording_id)]
     limit = request.query.get("maxnumberofresults")
@@ -1139,7 +1140,7 @@ async def handle_record_export(request: web.Request, camera: Camera) -> web.Stre
     require(request, camera, "viewer")
     wanted = request.query.get("recordingid")
     recording = next(
-        (r for r in recordings(camera, request.app["fleet"].epoch) if r.recording_id == wanted),
+        (r for r in recordings(camera, request.app[FLEET_KEY].epoch) if r.recording_id == wanted),
         None,
     )
     if recording is None:
@@ -1189,7 +1190,7 @@ def _drop(request: web.Request) -> web.Response:
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
     """Route a request to its camera and CGI, applying faults and the boot window first."""
-    fleet: Fleet = request.app["fleet"]
+    fleet: Fleet = request.app[FLEET_KEY]
     camera = request.get("camera") or fleet.camera_for(request)
     if camera is None:
         return _drop(request)
@@ -1236,7 +1237,7 @@ def build_app(fleet: Fleet) -> web.Application:
     """Return the one application that serves every camera of `fleet`."""
     # No client_max_size cap matters: uploads are streamed, other bodies are read capped.
     app = web.Application(client_max_size=1 << 40)
-    app["fleet"] = fleet
+    app[FLEET_KEY] = fleet
     app.on_response_prepare.append(set_device_headers)
     app.router.add_route(
         "*", "/axis-cgi/firmwaremanagement.cgi", dispatch, expect_handler=fwmgr_expect

@@ -1,0 +1,86 @@
+"""Run a simulated fleet until interrupted: shared by ``python -m devices.simulator`` and the
+``simulate_cameras`` management command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from collections.abc import Callable
+
+from .faults import FaultSpecError, parse_spec
+from .fleet import Fleet, write_fleet_file
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the simulator's options to an argument parser."""
+    parser.add_argument("--count", type=int, required=True, help="number of cameras")
+    parser.add_argument("--first-port", type=int, default=None, help="default: free ports")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--time-scale", type=float, default=1.0, help="real seconds per simulated second"
+    )
+    parser.add_argument("--faults", default="", help='e.g. "offline=5%%,never-returns=1%%"')
+    parser.add_argument("--control-port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--fleet-out", default=None, help="write the fleet as JSON or .csv")
+
+
+def validate(options: argparse.Namespace) -> str | None:
+    """Return an error message for unusable options, or None."""
+    if options.count < 1:
+        return "--count must be at least 1"
+    if options.time_scale <= 0:
+        return "--time-scale must be positive"
+    if not options.host.startswith("127."):
+        return "--host must be a loopback address (127.0.0.0/8)"
+    if options.first_port is not None and not 1 <= options.first_port <= 65535 - options.count:
+        return "--first-port leaves no room for --count cameras"
+    try:
+        parse_spec(options.faults)
+    except FaultSpecError as exc:
+        return str(exc)
+    return None
+
+
+async def serve(options: argparse.Namespace, say: Callable[[str], None]) -> None:
+    """Start the fleet, announce it, and run until SIGINT/SIGTERM."""
+    fleet = Fleet(
+        options.count,
+        seed=options.seed,
+        time_scale=options.time_scale,
+        faults=options.faults or None,
+        first_port=options.first_port,
+        host=options.host,
+        control_port=options.control_port,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await fleet.start()
+    try:
+        if options.fleet_out:
+            write_fleet_file(options.fleet_out, fleet.fleet_entries())
+        ports = sorted(camera.identity.port for camera in fleet.cameras)
+        offline = sum(not camera.should_listen() for camera in fleet.cameras)
+        say(
+            f"{options.count} cameras listening on {options.host} ports {ports[0]}-{ports[-1]}"
+            + (f" ({offline} offline by fault)" if offline else "")
+            + f"; control API on http://{options.host}:{fleet.control_port}"
+        )
+        await stop.wait()
+    finally:
+        await fleet.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``python -m devices.simulator``; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m devices.simulator")
+    add_arguments(parser)
+    options = parser.parse_args(argv)
+    error = validate(options)
+    if error:
+        parser.error(error)
+    asyncio.run(serve(options, lambda line: print(line, flush=True)))  # noqa: T201
+    return 0
