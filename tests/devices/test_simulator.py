@@ -1074,23 +1074,19 @@ def test_fault_shares_are_deterministic() -> None:
     assert [f["slow-link"] for f in first if "slow-link" in f] == [1000, 1000]
 
 
-def test_module_cli_writes_fleet_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "entry_point",
+    [["-m", "devices.simulator"], ["manage.py", "simulate_cameras"]],
+    ids=["python-m", "manage.py"],
+)
+def test_command_writes_fleet_file_and_stops_on_ctrl_c(
+    entry_point: list[str], tmp_path: Path
+) -> None:
     out = tmp_path / "fleet.csv"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    arguments = ["--count", "3", "--seed", "2", "--fleet-out", str(out), "--faults", "offline=1"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "devices.simulator",
-            "--count",
-            "3",
-            "--seed",
-            "2",
-            "--fleet-out",
-            str(out),
-            "--faults",
-            "offline=1",
-        ],
+        [sys.executable, *entry_point, *arguments],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -1099,11 +1095,23 @@ def test_module_cli_writes_fleet_file_and_stops_on_ctrl_c(tmp_path: Path) -> Non
     try:
         line = process.stdout.readline()
         assert "3 cameras listening" in line
+        assert "(1 offline by fault)" in line
         rows = list(csv.DictReader(out.open()))
         assert len(rows) == 3
+        listening = [r for r in rows if not refused_address(r["host"], int(r["port"]))]
+        assert len(listening) == 2
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
+
+
+def refused_address(host: str, port: int) -> bool:
+    """Return whether host:port refuses TCP connections."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return False
+    except ConnectionRefusedError:
+        return True
 
 
 # ----- firmware tool ----------------------------------------------------------------------------
