@@ -49,6 +49,15 @@ def _lock_organization(organization_id: Any) -> Organization:
     return Organization.objects.select_for_update(of=("self",)).get(pk=organization_id)
 
 
+def _reload_actor(membership: Membership) -> Membership:
+    """Re-read the acting membership after taking locks: its role may have changed meanwhile."""
+    fresh = Membership.objects.select_related("organization", "user").filter(pk=membership.pk)
+    actor = fresh.first()
+    if actor is None or actor.organization.is_archived:
+        raise NotFound("organization_not_found", _("Organization not found."))
+    return actor
+
+
 def _lock_owners(organization_id: Any) -> list[Membership]:
     """Lock and return the organization's owner memberships, in pk order.
 
@@ -574,6 +583,7 @@ def change_member(
     """
     role = _clean_role(role)
     owners = _lock_owners(membership.organization_id)
+    membership = _reload_actor(membership)
     member = selectors.get_member(membership, member_id)
     access.require(membership, Action.MEMBER_CHANGE, member)
     if ROLE_RANK[role] > ROLE_RANK[Role(membership.role)]:
@@ -636,6 +646,8 @@ def remove_members(*, membership: Membership, member_ids: Sequence[Any]) -> Remo
     """
     access.require(membership, Action.MEMBER_REMOVE)
     owners = _lock_owners(membership.organization_id)
+    membership = _reload_actor(membership)
+    access.require(membership, Action.MEMBER_REMOVE)
     owner_ids = {owner.pk for owner in owners}
     result = RemovalResult()
     seen: set[Any] = set()
@@ -670,7 +682,7 @@ def remove_members(*, membership: Membership, member_ids: Sequence[Any]) -> Remo
             {"email": member.user.email, "role": member.role, "api_tokens_deleted": token_count},
         )
         # Deleting the membership deletes its API tokens (CASCADE); audit rows keep their label.
-        member.delete()
+        Membership.objects.filter(pk=member.pk).delete()  # keeps `member.pk` for the result
         result.removed.append(member)
     return result
 

@@ -1,0 +1,211 @@
+"""Inviting people, the viewer-only policy, and accepting (or not) an e-mailed link."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from common.errors import Conflict, Forbidden, Invalid, NotFound
+from organizations import access, selectors, services
+from organizations.models import Invitation
+from organizations.roles import Role
+from tests.accounts.factories import UserFactory
+from tests.organizations.factories import InvitationFactory
+
+
+def _invite(membership, emails, role=Role.VIEWER, folder_ids=()):
+    return services.invite_members(
+        membership=membership, emails=emails, role=role, folder_ids=folder_ids
+    )
+
+
+def _raw_token_from_mail(message) -> str:
+    line = next(line for line in message.body.splitlines() if "/invitations/" in line)
+    return line.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_invitation_is_e_mailed_after_commit_with_a_single_use_link(
+    admin, folders, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        [invitation] = _invite(admin, ["New.Person@example.com"], folder_ids=[folders.site_b.pk])
+        assert mail.outbox == []  # nothing leaves before the commit
+    assert len(callbacks) == 1
+    [message] = mail.outbox
+    assert message.to == ["new.person@example.com"]
+    raw_token = _raw_token_from_mail(message)
+    assert invitation.token_hash == selectors.hash_secret(raw_token)
+    assert raw_token not in invitation.token_hash
+    assert invitation.expires_at - invitation.created_at == timedelta(days=7)
+    assert list(invitation.folders.all()) == [folders.site_b]
+
+
+def test_several_addresses_get_one_invitation_each(admin):
+    invitations = _invite(admin, ["a@example.com, b@example.com", "a@example.com"])
+    assert sorted(i.email for i in invitations) == ["a@example.com", "b@example.com"]
+
+
+def test_invitations_are_limited_to_viewers_by_default(admin):
+    with pytest.raises(Forbidden) as refused:
+        _invite(admin, ["op@example.com"], role=Role.OPERATOR)
+    assert refused.value.code == "viewer_only"
+
+
+def test_owner_can_allow_operator_and_admin_invitations(owner, admin):
+    services.update_security_settings(
+        membership=owner, allow_elevated_invitations=True, requires_mfa=False
+    )
+    admin.organization.refresh_from_db()
+    [invitation] = _invite(admin, ["second-admin@example.com"], role=Role.ADMIN)
+    assert invitation.role == Role.ADMIN
+
+
+def test_nobody_is_invited_as_owner(owner):
+    services.update_security_settings(
+        membership=owner, allow_elevated_invitations=True, requires_mfa=False
+    )
+    owner.organization.refresh_from_db()
+    with pytest.raises(Invalid) as refused:
+        _invite(owner, ["co-owner@example.com"], role=Role.OWNER)
+    assert refused.value.code == "owner_by_elevation_only"
+
+
+def test_operator_cannot_invite(operator):
+    with pytest.raises(Forbidden):
+        _invite(operator, ["friend@example.com"])
+
+
+def test_inviting_an_existing_member_is_refused(admin, viewer):
+    with pytest.raises(Conflict) as refused:
+        _invite(admin, ["fresh@example.com", viewer.user.email.upper()])
+    assert refused.value.code == "already_member"
+    assert not Invitation.objects.filter(email="fresh@example.com").exists()
+
+
+def test_inviting_an_address_with_a_pending_invitation_is_refused(admin):
+    _invite(admin, ["twice@example.com"])
+    with pytest.raises(Conflict) as refused:
+        _invite(admin, ["twice@example.com"])
+    assert refused.value.code == "already_invited"
+
+
+def test_an_expired_invitation_does_not_block_a_new_one(admin):
+    _invite(admin, ["late@example.com"])
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        [again] = _invite(admin, ["late@example.com"])
+    assert again.state == Invitation.State.PENDING
+    states = Invitation.objects.filter(email="late@example.com").values_list("state", flat=True)
+    assert sorted(states) == ["expired", "pending"]
+
+
+def test_folders_of_another_organization_cannot_be_granted(admin, other_tenant):
+    with pytest.raises(Invalid) as refused:
+        _invite(admin, ["x@example.com"], folder_ids=[other_tenant.site_a.pk])
+    assert refused.value.code == "folders_unknown"
+
+
+def test_invalid_addresses_are_refused(admin):
+    with pytest.raises(Invalid) as refused:
+        _invite(admin, ["not-an-address"])
+    assert refused.value.code == "email_invalid"
+
+
+def test_accepting_joins_with_the_role_and_the_folders(admin, folders):
+    person = UserFactory(email="joiner@example.com")
+    invitation = InvitationFactory(
+        organization=folders.organization, email="joiner@example.com", role=Role.VIEWER
+    )
+    invitation.folders.set([folders.site_a])
+    membership = services.accept_invitation(user=person, raw_token=invitation.raw_token)
+    assert membership.role == Role.VIEWER
+    assert set(access.visible_folders(membership)) == {
+        folders.site_a,
+        folders.building_a1,
+        folders.room_a1x,
+    }
+    invitation.refresh_from_db()
+    assert (invitation.state, invitation.accepted_by) == (Invitation.State.ACCEPTED, person)
+
+
+def test_accepting_ignores_the_case_of_the_address(organization):
+    person = UserFactory(email="mixed@example.com")
+    invitation = InvitationFactory(organization=organization, email="Mixed@Example.com")
+    assert services.accept_invitation(user=person, raw_token=invitation.raw_token)
+
+
+def test_an_expired_invitation_explains_itself(organization):
+    person = UserFactory(email="slow@example.com")
+    invitation = InvitationFactory(organization=organization, email="slow@example.com")
+    later = timezone.now() + timedelta(days=7, minutes=1)
+    with time_machine.travel(later), pytest.raises(Invalid) as refused:
+        services.accept_invitation(user=person, raw_token=invitation.raw_token)
+    assert refused.value.code == "invitation_expired"
+    assert "expired" in str(refused.value.message)
+
+
+def test_a_revoked_invitation_explains_itself_and_grants_nothing(admin):
+    person = UserFactory(email="revoked@example.com")
+    invitation = InvitationFactory(organization=admin.organization, email="revoked@example.com")
+    services.revoke_invitation(membership=admin, invitation_id=invitation.pk)
+    with pytest.raises(Invalid) as refused:
+        services.accept_invitation(user=person, raw_token=invitation.raw_token)
+    assert refused.value.code == "invitation_revoked"
+    assert not person.memberships.exists()
+
+
+def test_an_invitation_works_only_once(organization):
+    person = UserFactory(email="once@example.com")
+    invitation = InvitationFactory(organization=organization, email="once@example.com")
+    services.accept_invitation(user=person, raw_token=invitation.raw_token)
+    with pytest.raises(Invalid) as refused:
+        selectors.get_pending_invitation_by_token(invitation.raw_token)
+    assert refused.value.code == "invitation_used"
+
+
+def test_an_invitation_for_another_address_is_refused_with_an_explanation(organization):
+    somebody_else = UserFactory(email="someone.else@example.com")
+    invitation = InvitationFactory(organization=organization, email="invited@example.com")
+    with pytest.raises(Forbidden) as refused:
+        services.accept_invitation(user=somebody_else, raw_token=invitation.raw_token)
+    assert refused.value.code == "invitation_wrong_email"
+    assert "someone.else@example.com" in str(refused.value.message)
+    invitation.refresh_from_db()
+    assert invitation.state == Invitation.State.PENDING
+
+
+def test_a_member_cannot_accept_another_invitation_to_the_same_organization(viewer):
+    invitation = InvitationFactory(organization=viewer.organization, email=viewer.user.email)
+    with pytest.raises(Conflict) as refused:
+        services.accept_invitation(user=viewer.user, raw_token=invitation.raw_token)
+    assert refused.value.code == "already_member"
+
+
+def test_an_unknown_link_is_not_found(db):
+    with pytest.raises(NotFound):
+        selectors.get_pending_invitation_by_token("made-up-token")
+
+
+def test_an_invitation_to_an_archived_organization_is_not_found(owner, organization):
+    invitation = InvitationFactory(organization=organization)
+    services.archive_organization(
+        membership=owner, confirmation_id=str(organization.pk), understood=True
+    )
+    with pytest.raises(NotFound):
+        selectors.get_pending_invitation_by_token(invitation.raw_token)
+
+
+def test_pending_invitations_leave_out_expired_accepted_and_revoked_ones(admin, organization):
+    pending = InvitationFactory(organization=organization)
+    InvitationFactory(organization=organization, state=Invitation.State.REVOKED)
+    InvitationFactory(organization=organization, expires_at=timezone.now() - timedelta(hours=1))
+    InvitationFactory(organization=organization, state=Invitation.State.ACCEPTED)
+    InvitationFactory()  # another organization's
+    assert list(selectors.pending_invitations(admin)) == [pending]
+
+
+def test_revoking_another_organizations_invitation_is_not_found(admin, other_organization):
+    invitation = InvitationFactory(organization=other_organization)
+    with pytest.raises(NotFound):
+        services.revoke_invitation(membership=admin, invitation_id=invitation.pk)
