@@ -1,0 +1,242 @@
+"""The audit log: every service writes its event, rows are append-only, tampering is detected."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from organizations import audit, services
+from organizations.models import AuditEvent
+from organizations.roles import Role
+from tests.accounts.factories import UserFactory
+from tests.organizations.factories import InvitationFactory
+
+FAR_FUTURE = date.today() + timedelta(days=365)
+
+
+def _last_event(organization) -> AuditEvent:
+    return AuditEvent.objects.filter(organization=organization).order_by("-sequence").first()
+
+
+SERVICE_CALLS = {
+    "organization.update": lambda t: services.update_organization(
+        membership=t.admin, name="Renamed", notes=""
+    ),
+    "organization.security_update": lambda t: services.update_security_settings(
+        membership=t.owner, allow_elevated_invitations=True, requires_mfa=True
+    ),
+    "organization.archive": lambda t: services.archive_organization(
+        membership=t.owner, confirmation_id=str(t.organization.pk), understood=True
+    ),
+    "invitation.create": lambda t: services.invite_members(
+        membership=t.admin, emails=["new@example.com"], role=Role.VIEWER, folder_ids=[]
+    ),
+    "invitation.revoke": lambda t: services.revoke_invitation(
+        membership=t.admin, invitation_id=InvitationFactory(organization=t.organization).pk
+    ),
+    "invitation.accept": lambda t: services.accept_invitation(
+        user=UserFactory(email="joiner@example.com"),
+        raw_token=InvitationFactory(
+            organization=t.organization, email="joiner@example.com"
+        ).raw_token,
+    ),
+    "member.change": lambda t: services.change_member(
+        membership=t.admin, member_id=t.viewer.pk, role=Role.OPERATOR, folder_ids=[t.site_b.pk]
+    ),
+    "member.remove": lambda t: services.remove_members(
+        membership=t.admin, member_ids=[t.viewer.pk]
+    ),
+    "folder.create": lambda t: services.create_folder(
+        membership=t.admin, parent_id=t.top.pk, name="Depot"
+    ),
+    "folder.update": lambda t: services.rename_folder(
+        membership=t.admin, folder_id=t.site_b.pk, name="South"
+    ),
+    "folder.move": lambda t: services.move_folder(
+        membership=t.admin, folder_id=t.site_b.pk, new_parent_id=t.site_a.pk
+    ),
+    "folder.delete": lambda t: services.delete_folder(
+        membership=t.admin, folder_id=t.site_b.pk, understood=True
+    ),
+    "api_token.create": lambda t: services.create_api_token(
+        membership=t.viewer, name="ci", expires_on=FAR_FUTURE
+    ),
+    "api_token.revoke": lambda t: services.revoke_api_token(
+        membership=t.viewer,
+        token_id=services.create_api_token(membership=t.viewer, name="x", expires_on=FAR_FUTURE)[
+            0
+        ].pk,
+    ),
+}
+
+
+def test_creating_an_organization_writes_the_first_event(user):
+    organization = services.create_organization(user=user, name="Fresh")
+    event = _last_event(organization)
+    assert (event.sequence, event.action, event.actor_user) == (1, "organization.create", user)
+    assert event.previous_hash == ""
+
+
+@pytest.mark.parametrize("action", list(SERVICE_CALLS))
+def test_every_service_writes_its_event(tenant, action):
+    SERVICE_CALLS[action](tenant)
+    event = _last_event(tenant.organization)
+    assert event.action == action
+    assert audit.verify_chain(tenant.organization) is None
+
+
+def test_restore_writes_an_event_by_support(tenant):
+    SERVICE_CALLS["organization.archive"](tenant)
+    services.restore_organization(organization_id=tenant.organization.pk, reason="ticket 7")
+    event = _last_event(tenant.organization)
+    assert (event.action, event.actor_label, event.actor_user_id) == (
+        "organization.restore",
+        "support",
+        None,
+    )
+
+
+def test_events_carry_who_what_target_and_where(admin, folders):
+    with audit.request_context(client_address="203.0.113.9"):
+        services.rename_folder(
+            membership=admin, folder_id=folders.building_a1.pk, name="Renamed building"
+        )
+    event = _last_event(admin.organization)
+    assert event.actor_user == admin.user
+    assert event.actor_label == admin.user.email
+    assert event.target_type == "organizations.folder"
+    assert event.target_label == "Renamed building"
+    assert event.data["name"] == {"from": "Building A1", "to": "Renamed building"}
+    assert event.client_address == "203.0.113.9"
+
+
+def test_events_made_through_an_api_token_name_the_token(viewer):
+    token, _raw = services.create_api_token(membership=viewer, name="ci", expires_on=FAR_FUTURE)
+    with audit.request_context(client_address="198.51.100.1", api_token=token):
+        services.create_api_token(membership=viewer, name="second", expires_on=FAR_FUTURE)
+    event = _last_event(viewer.organization)
+    assert event.actor_token_id == token.pk
+    assert token.prefix in event.actor_label
+
+
+def test_sequence_numbers_are_consecutive_per_organization(tenant, other_tenant):
+    for name in ("One", "Two", "Three"):
+        services.create_folder(membership=tenant.admin, parent_id=tenant.top.pk, name=name)
+    services.create_folder(membership=other_tenant.admin, parent_id=other_tenant.top.pk, name="X")
+    sequences = list(
+        AuditEvent.objects.filter(organization=tenant.organization)
+        .order_by("sequence")
+        .values_list("sequence", flat=True)
+    )
+    assert sequences == list(range(1, len(sequences) + 1))
+    assert len(sequences) == 3
+
+
+def test_the_database_refuses_to_update_an_event(admin, folders):
+    services.create_folder(membership=admin, parent_id=folders.top.pk, name="Depot")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(organization=folders.organization).update(action="x")
+
+
+def test_the_database_refuses_to_delete_an_event(admin, folders):
+    services.create_folder(membership=admin, parent_id=folders.top.pk, name="Depot")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(organization=folders.organization).delete()
+
+
+def _tamper(sql: str, params: list) -> None:
+    """Change audit rows behind the trigger's back, as a database superuser could."""
+    with connection.cursor() as cursor:
+        # "replica" skips ordinary triggers, the append-only one included (superusers only).
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(sql, params)
+        cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+@pytest.fixture
+def three_events(admin, folders):
+    for name in ("One", "Two", "Three"):
+        services.create_folder(membership=admin, parent_id=folders.top.pk, name=name)
+    return list(AuditEvent.objects.filter(organization=folders.organization).order_by("sequence"))
+
+
+def test_an_intact_chain_verifies(three_events, organization):
+    assert audit.verify_chain(organization) is None
+
+
+def test_an_altered_event_is_detected(three_events, organization):
+    second = three_events[1]
+    _tamper(
+        "UPDATE organizations_auditevent SET data = %s WHERE id = %s",
+        ['{"name": "Forged"}', second.pk],
+    )
+    found = audit.verify_chain(organization)
+    assert (found.sequence, found.event.pk) == (2, second.pk)
+    assert "content" in found.reason
+
+
+def test_a_removed_event_is_detected(three_events, organization):
+    _tamper("DELETE FROM organizations_auditevent WHERE id = %s", [three_events[1].pk])
+    found = audit.verify_chain(organization)
+    assert found.sequence == 2
+    assert "missing" in found.reason
+
+
+def test_a_removed_last_event_is_detected(three_events, organization):
+    _tamper("DELETE FROM organizations_auditevent WHERE id = %s", [three_events[2].pk])
+    found = audit.verify_chain(organization)
+    assert "removed" in found.reason
+
+
+def test_a_rehashed_forgery_is_still_detected_by_the_next_event(three_events, organization):
+    # Forge event #2 and recompute its own hash: event #3 no longer links to it.
+    second = three_events[1]
+    forged = audit.compute_hash(
+        previous_hash=second.previous_hash,
+        sequence=2,
+        actor_user_id=second.actor_user_id,
+        actor_token_id=None,
+        actor_label=second.actor_label,
+        action=second.action,
+        target_type=second.target_type,
+        target_id=second.target_id,
+        target_label=second.target_label,
+        data={"name": "Forged"},
+        client_address=None,
+        created_at=second.created_at,
+    )
+    _tamper(
+        "UPDATE organizations_auditevent SET data = %s, hash = %s WHERE id = %s",
+        ['{"name": "Forged"}', forged, second.pk],
+    )
+    found = audit.verify_chain(organization)
+    assert found.sequence == 3
+
+
+def test_verify_audit_chain_command_passes_on_intact_chains(three_events, organization):
+    out = io.StringIO()
+    call_command("verify_audit_chain", str(organization.pk), stdout=out)
+    assert "intact" in out.getvalue()
+
+
+def test_verify_audit_chain_command_fails_naming_the_first_broken_event(
+    three_events, organization, other_organization
+):
+    second = three_events[1]
+    _tamper(
+        "UPDATE organizations_auditevent SET actor_label = %s WHERE id = %s",
+        ["someone@else.example", second.pk],
+    )
+    out = io.StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("verify_audit_chain", stdout=out)
+    assert f"event #2 (id {second.pk}" in str(failed.value)
+    assert str(organization.pk) in str(failed.value)
+    assert f"ok      {other_organization.pk}" in out.getvalue()
+
+
+def test_verify_audit_chain_command_rejects_an_unknown_organization(db):
+    with pytest.raises(CommandError, match="No organization has the ID"):
+        call_command("verify_audit_chain", "00000000-0000-0000-0000-000000000000")

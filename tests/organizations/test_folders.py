@@ -1,0 +1,181 @@
+"""The folder tree: create, rename, move (never into its own subtree), delete only when empty."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from common.errors import Conflict, Forbidden, Invalid, NotFound
+from organizations import selectors, services
+from organizations.models import Folder
+from tests.organizations.factories import FolderFactory
+
+
+def test_folder_is_created_under_a_visible_parent(admin, folders):
+    folder = services.create_folder(
+        membership=admin, parent_id=folders.site_b.pk, name="Gate house", time_zone="Asia/Tokyo"
+    )
+    assert folder.parent == folders.site_b
+    assert folder.path == f"{folders.site_b.path}{folder.pk}/"
+    assert (folder.depth, folder.time_zone) == (2, "Asia/Tokyo")
+
+
+def test_folder_names_are_unique_among_siblings(admin, folders):
+    with pytest.raises(Conflict) as refused:
+        services.create_folder(membership=admin, parent_id=folders.top.pk, name="Site A")
+    assert refused.value.code == "folder_name_taken"
+
+
+def test_the_same_name_is_fine_under_another_parent(admin, folders):
+    assert services.create_folder(membership=admin, parent_id=folders.site_b.pk, name="Site A")
+
+
+def test_unknown_time_zone_is_refused(admin, folders):
+    with pytest.raises(Invalid) as refused:
+        services.create_folder(
+            membership=admin, parent_id=folders.top.pk, name="X", time_zone="Mars/Olympus"
+        )
+    assert refused.value.code == "time_zone_unknown"
+
+
+def test_operator_cannot_create_folders(operator, folders):
+    with pytest.raises(Forbidden):
+        services.create_folder(membership=operator, parent_id=folders.site_a.pk, name="Mine")
+
+
+def test_parent_in_another_organization_is_not_found(admin, other_tenant):
+    with pytest.raises(NotFound):
+        services.create_folder(membership=admin, parent_id=other_tenant.top.pk, name="Sneaky")
+
+
+def test_renaming_keeps_the_path(admin, folders):
+    folder = services.rename_folder(membership=admin, folder_id=folders.site_a.pk, name="North")
+    assert folder.name == "North"
+    assert folder.path == folders.site_a.path
+
+
+def test_renaming_to_a_sibling_name_is_refused(admin, folders):
+    with pytest.raises(Conflict):
+        services.rename_folder(membership=admin, folder_id=folders.site_a.pk, name="Site B")
+
+
+def test_moving_a_folder_rewrites_its_whole_subtree(admin, folders):
+    services.move_folder(
+        membership=admin, folder_id=folders.building_a1.pk, new_parent_id=folders.site_b.pk
+    )
+    building = Folder.objects.get(pk=folders.building_a1.pk)
+    room = Folder.objects.get(pk=folders.room_a1x.pk)
+    assert building.parent_id == folders.site_b.pk
+    assert building.path == f"{folders.site_b.path}{building.pk}/"
+    assert room.path == f"{building.path}{room.pk}/"
+    assert (building.depth, room.depth) == (2, 3)
+
+
+def test_moving_changes_what_grant_holders_see(admin, folders):
+    services.move_folder(
+        membership=admin, folder_id=folders.room_a1x.pk, new_parent_id=folders.site_b.pk
+    )
+    assert set(selectors.visible_folders(folders.viewer)) == {folders.building_a1}
+
+
+def test_moving_into_its_own_subtree_is_refused(admin, folders):
+    with pytest.raises(Invalid) as refused:
+        services.move_folder(
+            membership=admin, folder_id=folders.site_a.pk, new_parent_id=folders.room_a1x.pk
+        )
+    assert refused.value.code == "move_into_subtree"
+    assert Folder.objects.get(pk=folders.site_a.pk).parent_id == folders.top.pk
+
+
+def test_moving_into_itself_is_refused(admin, folders):
+    with pytest.raises(Invalid):
+        services.move_folder(
+            membership=admin, folder_id=folders.site_a.pk, new_parent_id=folders.site_a.pk
+        )
+
+
+def test_the_top_folder_cannot_be_moved(admin, folders):
+    with pytest.raises(Invalid) as refused:
+        services.move_folder(
+            membership=admin, folder_id=folders.top.pk, new_parent_id=folders.site_b.pk
+        )
+    assert refused.value.code == "top_folder"
+
+
+def test_moving_next_to_a_folder_of_the_same_name_is_refused(admin, folders):
+    FolderFactory(parent=folders.site_b, name="Building A1")
+    with pytest.raises(Conflict):
+        services.move_folder(
+            membership=admin, folder_id=folders.building_a1.pk, new_parent_id=folders.site_b.pk
+        )
+
+
+def test_an_empty_folder_is_deleted_after_the_risk_box(admin, folders):
+    services.delete_folder(membership=admin, folder_id=folders.site_b.pk, understood=True)
+    assert not Folder.objects.filter(pk=folders.site_b.pk).exists()
+
+
+def test_deleting_needs_the_risk_box(admin, folders):
+    with pytest.raises(Invalid) as refused:
+        services.delete_folder(membership=admin, folder_id=folders.site_b.pk, understood=False)
+    assert refused.value.code == "risk_not_acknowledged"
+
+
+def test_a_folder_with_subfolders_is_not_deleted(admin, folders):
+    with pytest.raises(Conflict) as refused:
+        services.delete_folder(membership=admin, folder_id=folders.site_a.pk, understood=True)
+    assert refused.value.code == "folder_has_subfolders"
+
+
+def test_the_top_folder_is_never_deleted(owner, folders):
+    with pytest.raises(Invalid) as refused:
+        services.delete_folder(membership=owner, folder_id=folders.top.pk, understood=True)
+    assert refused.value.code == "top_folder"
+
+
+def test_deleting_a_granted_folder_removes_the_grant(admin, folders):
+    services.delete_folder(membership=admin, folder_id=folders.room_a1x.pk, understood=True)
+    assert set(selectors.visible_folders(folders.viewer)) == {folders.building_a1}
+
+
+def test_an_empty_folder_has_no_contents(folders):
+    assert selectors.count_folder_contents(folders.site_b) == {}
+
+
+def test_database_refuses_a_parent_from_another_organization(folders, other_tenant):
+    stray = FolderFactory(parent=other_tenant.top)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS folder_parent_same_organization IMMEDIATE")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Folder.objects.filter(pk=stray.pk).update(parent=folders.site_a)
+
+
+def test_subtree_queries_have_a_prefix_index(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'folder_organization_path_prefix'"
+        )
+        [(definition,)] = cursor.fetchall()
+    assert "text_pattern_ops" in definition
+
+
+def test_folder_tree_is_one_query_in_display_order(
+    viewer, operator, folders, django_assert_num_queries
+):
+    FolderFactory(parent=folders.site_a, name="Annex")
+    with django_assert_num_queries(1):
+        tree = selectors.folder_tree(operator)
+    assert [(f.name, f.level) for f in tree] == [
+        ("Site A", 0),
+        ("Annex", 1),
+        ("Building A1", 1),
+        ("Room A1x", 2),
+    ]
+    assert [f.has_children for f in tree] == [True, False, True, False]
+
+
+def test_folder_tree_inherits_time_zones(admin, folders):
+    services.rename_folder(
+        membership=admin, folder_id=folders.site_a.pk, name="Site A", time_zone="Asia/Tokyo"
+    )
+    tree = {f.name: f for f in selectors.folder_tree(admin)}
+    assert tree["Room A1x"].effective_time_zone == "Asia/Tokyo"
+    assert tree["Site B"].effective_time_zone == ""
