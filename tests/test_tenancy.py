@@ -1,0 +1,304 @@
+"""Cross-tenant probe: every URL pattern and API route, filled with another organization's ids.
+
+The routes come from the URL resolver, so a route added later is probed without touching this
+file. A route with path parameters must answer 404 to a member of another organization (and to
+an API token of another organization), 404 to a viewer for folders outside their grants, and
+send signed-out visitors to sign-in (401 on the API). A route without parameters must not show
+anything of the other organization.
+"""
+
+import random
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
+from django.utils import timezone
+
+from organizations import services
+from organizations.roles import Role
+from tests.accounts.factories import UserFactory
+from tests.organizations.factories import (
+    FolderFactory,
+    InvitationFactory,
+    MembershipFactory,
+    OrganizationFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Route prefixes left out of the probe, each with its reason.
+SKIPPED_PREFIXES = {
+    "admin/": "staff-only Django admin behind OTPAdminSite; no tenant URL scheme",
+    "static/": "static files",
+    "api/v1/schema/": "the public OpenAPI schema, no tenant data",
+    "api/v1/docs/": "the public API docs page, no tenant data",
+    "accounts/sign-in/": "public sign-in pages",
+    "accounts/sign-up/": "public sign-up page",
+    "accounts/verify/": "public e-mail verification (signed per-person token, no tenant data)",
+    "accounts/password/reset/": "public password reset (signed per-person token, no tenant data)",
+    "accounts/language/": "public language switch",
+    "accounts/security/": "the person's own second factors, keyed by the session's user",
+    "invitations/": "public invitation link, identified by its secret; covered in test_views",
+}
+
+_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str
+    name: str
+
+    @property
+    def parameters(self) -> list[tuple[str, str]]:
+        return [
+            (match["converter"] or "str", match["name"])
+            for match in _PARAMETER.finditer(self.route)
+        ]
+
+    @property
+    def is_api(self) -> bool:
+        return self.route.startswith("api/")
+
+    def url(self, values: dict) -> str:
+        return "/" + _PARAMETER.sub(lambda match: str(values[match["name"]]), self.route)
+
+
+def _walk(patterns, prefix: str = "", namespace: str = "") -> list[Route]:
+    routes: list[Route] = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner_namespace = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            if not isinstance(pattern.pattern, RoutePattern):
+                routes.append(Route(prefix + str(pattern.pattern), "<regex resolver>"))
+                continue
+            routes.extend(
+                _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner_namespace)
+            )
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}{pattern.name}" if pattern.name else "<unnamed>"
+            if isinstance(pattern.pattern, RoutePattern):
+                routes.append(Route(prefix + str(pattern.pattern), name))
+            else:
+                routes.append(Route(prefix + str(pattern.pattern), name + " <regex>"))
+    return routes
+
+
+def _probed_routes() -> list[Route]:
+    return [
+        route
+        for route in _walk(get_resolver().url_patterns)
+        if not route.route.startswith(tuple(SKIPPED_PREFIXES))
+    ]
+
+
+ROUTES = _probed_routes()
+TENANT_ROUTES = [route for route in ROUTES if route.parameters]
+PLAIN_ROUTES = [route for route in ROUTES if not route.parameters]
+FOLDER_ROUTES = [
+    route for route in TENANT_ROUTES if "folder_id" in dict((n, c) for c, n in route.parameters)
+]
+
+
+def test_every_probed_route_is_a_plain_path_pattern():
+    unsupported = [route for route in ROUTES if "<regex" in route.name]
+    assert not unsupported, f"add support or a reasoned skip for: {unsupported}"
+
+
+def test_the_probe_sees_the_organization_routes():
+    names = {route.name for route in TENANT_ROUTES}
+    assert {"organizations:folder-detail", "api:folder-detail", "api:member-detail"} <= names
+    assert len(FOLDER_ROUTES) >= 7
+
+
+@pytest.fixture
+def tenants(db):
+    """Two organizations alike: `mine` (where the prober is a member) and `theirs`."""
+
+    def build(name: str) -> dict:
+        organization = OrganizationFactory(name=name)
+        site = FolderFactory(parent=organization.top_folder, name=f"{name} site")
+        sibling = FolderFactory(parent=organization.top_folder, name=f"{name} sibling")
+        owner = MembershipFactory(organization=organization, role=Role.OWNER)
+        viewer = MembershipFactory(organization=organization, role=Role.VIEWER, folders=[site])
+        blind_viewer = MembershipFactory(organization=organization, role=Role.VIEWER)
+        invitation = InvitationFactory(organization=organization)
+        token, raw = services.create_api_token(
+            membership=owner, name=f"{name} token", expires_on=timezone.localdate() + timedelta(7)
+        )
+        return {
+            "organization": organization,
+            "site": site,
+            "sibling": sibling,
+            "owner": owner,
+            "viewer": viewer,
+            "blind_viewer": blind_viewer,
+            "top": organization.top_folder,
+            "invitation": invitation,
+            "token": token,
+            "raw_token": raw,
+        }
+
+    return {"mine": build("Mine Inc"), "theirs": build("Theirs Ltd")}
+
+
+def _values(route: Route, ids: dict, organization_id) -> dict:
+    """Fill each path parameter: known ids by name, any other uuid/int/str with a random value."""
+    values = {}
+    for converter, name in route.parameters:
+        if name == "organization_id":
+            values[name] = organization_id
+        elif name in ids:
+            values[name] = ids[name]
+        elif converter == "uuid":
+            values[name] = uuid.uuid4()
+        elif converter == "int":
+            values[name] = random.randint(10**6, 10**9)
+        else:
+            values[name] = uuid.uuid4().hex
+    return values
+
+
+def _ids(tenant: dict, folder) -> dict:
+    return {
+        "folder_id": folder.pk,
+        "member_id": tenant["owner"].pk,
+        "invitation_id": tenant["invitation"].pk,
+        "token_id": tenant["token"].pk,
+    }
+
+
+def _methods(route: Route) -> list[str]:
+    return ["get", "post", "patch", "delete"] if route.is_api else ["get", "post"]
+
+
+def _call(client, method: str, url: str, **extra):
+    if method in ("patch", "delete"):
+        return getattr(client, method)(url, data="{}", content_type="application/json", **extra)
+    return getattr(client, method)(url, **extra)
+
+
+def _probe(client, routes, values_for, expected, **extra) -> list[str]:
+    failures = []
+    for route in routes:
+        url = route.url(values_for(route))
+        for method in _methods(route):
+            response = _call(client, method, url, **extra)
+            if not expected(route, response):
+                failures.append(f"{method.upper()} {url} ({route.name}) → {response.status_code}")
+    return failures
+
+
+def _is_404(route, response) -> bool:
+    # 405 answers a method the route never supports, whatever the ids: it reveals nothing.
+    return response.status_code in (404, 405)
+
+
+def test_another_organizations_ids_are_404_everywhere(client, tenants):
+    mine, theirs = tenants["mine"], tenants["theirs"]
+    client.force_login(mine["owner"].user)
+    their_ids = _ids(theirs, theirs["site"])
+    failures = _probe(
+        client,
+        TENANT_ROUTES,
+        lambda route: _values(route, their_ids, theirs["organization"].pk),
+        _is_404,
+    )
+    assert not failures, "\n".join(failures)
+
+
+def test_another_organizations_objects_under_my_organization_id_are_404(client, tenants):
+    mine, theirs = tenants["mine"], tenants["theirs"]
+    client.force_login(mine["owner"].user)
+    their_ids = _ids(theirs, theirs["site"])
+    routes = [route for route in TENANT_ROUTES if len(route.parameters) > 1]
+    failures = _probe(
+        client,
+        routes,
+        lambda route: _values(route, their_ids, mine["organization"].pk),
+        _is_404,
+    )
+    assert not failures, "\n".join(failures)
+
+
+def test_an_api_token_of_another_organization_is_404_everywhere(client, tenants):
+    mine, theirs = tenants["mine"], tenants["theirs"]
+    their_ids = _ids(theirs, theirs["site"])
+    api_routes = [route for route in TENANT_ROUTES if route.is_api]
+    failures = _probe(
+        client,
+        api_routes,
+        lambda route: _values(route, their_ids, theirs["organization"].pk),
+        _is_404,
+        headers={"Authorization": f"Token {mine['raw_token']}"},
+    )
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    ("who", "folder"),
+    [("viewer", "sibling"), ("viewer", "top"), ("blind_viewer", "top"), ("blind_viewer", "site")],
+)
+def test_a_viewer_gets_404_for_folders_outside_their_grants(client, tenants, who, folder):
+    mine = tenants["mine"]
+    client.force_login(mine[who].user)
+    own_ids = _ids(mine, mine[folder])
+    failures = _probe(
+        client,
+        FOLDER_ROUTES,
+        lambda route: _values(route, own_ids, mine["organization"].pk),
+        _is_404,
+    )
+    assert not failures, "\n".join(failures)
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, tenants):
+    theirs = tenants["theirs"]
+    their_ids = _ids(theirs, theirs["site"])
+
+    def to_sign_in(route, response) -> bool:
+        if route.is_api:
+            return response.status_code == 401
+        return response.status_code == 302 and response.url.startswith("/accounts/sign-in/")
+
+    failures = _probe(
+        client,
+        TENANT_ROUTES,
+        lambda route: _values(route, their_ids, theirs["organization"].pk),
+        to_sign_in,
+    )
+    assert not failures, "\n".join(failures)
+
+
+def test_pages_without_parameters_show_nothing_of_another_organization(client, tenants):
+    mine, theirs = tenants["mine"], tenants["theirs"]
+    client.force_login(mine["owner"].user)
+    secrets = [
+        theirs["organization"].name,
+        str(theirs["organization"].pk),
+        str(theirs["site"].pk),
+        theirs["owner"].user.email,
+    ]
+    leaks = []
+    for route in PLAIN_ROUTES:
+        response = client.get(route.url({}), follow=True)
+        body = response.content.decode(errors="replace")
+        leaks += [f"GET /{route.route} shows {secret}" for secret in secrets if secret in body]
+    assert not leaks, "\n".join(leaks)
+
+
+def test_an_outsider_with_no_membership_gets_404(client, tenants):
+    theirs = tenants["theirs"]
+    client.force_login(UserFactory())
+    their_ids = _ids(theirs, theirs["site"])
+    failures = _probe(
+        client,
+        TENANT_ROUTES,
+        lambda route: _values(route, their_ids, theirs["organization"].pk),
+        _is_404,
+    )
+    assert not failures, "\n".join(failures)
