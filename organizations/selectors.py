@@ -281,7 +281,8 @@ def authenticate_api_token(raw_token: str) -> ApiToken | None:
     people; a removed member's tokens are gone with the membership. The token carries its
     membership (and so the member's current role) loaded fresh for this request.
     """
-    prefix, _separator, secret = (raw_token or "").strip().rpartition("_")
+    # The prefix ("cf" + hex) has no underscore; the url-safe secret after it may.
+    prefix, _separator, secret = (raw_token or "").strip().partition("_")
     if not prefix or not secret:
         return None
     token = (
