@@ -93,11 +93,13 @@ def check_digest(
     realm: str,
     nonces: NonceFactory,
     password_of: dict[str, str],
+    max_uses: int = 0,
 ) -> DigestOutcome:
     """Check a Digest Authorization header value (without the scheme word).
 
     `raw_uri` must be the request-target exactly as sent: the digest ``uri`` has to match it
     byte for byte (VAPIX.md §2.1). Accepts RFC 2617 ``qop=auth`` and RFC 2069 (no qop).
+    With `max_uses`, a correct answer whose nonce count exceeds it is treated as stale.
     """
     params = parse_auth_params(header)
     username = params.get("username")
@@ -128,7 +130,11 @@ def check_digest(
         return DigestOutcome(None)
     if not hmac.compare_digest(expected, params.get("response", "")):
         return DigestOutcome(None)
-    if expired:
+    try:
+        count = int(params.get("nc", "0"), 16)
+    except ValueError:
+        return DigestOutcome(None)
+    if expired or (max_uses and count > max_uses):
         # Right password on an old nonce: Apache answers 401 with stale=TRUE so the client
         # retries silently instead of asking the user again.
         return DigestOutcome(None, stale=True)

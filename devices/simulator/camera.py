@@ -12,8 +12,8 @@ import random
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from .catalog import PRODUCTS, TRACKS, ApiProfile, Product, api_profile, parse_version
@@ -45,13 +45,19 @@ class Timing:
 class Knobs:
     """Per-camera behaviour switches for things VAPIX.md marks as unknown or configurable."""
 
-    auth_policy: str = "digest"  # digest | basic | both (recommended = digest on plain HTTP)
+    # recommended = Digest offered on HTTP, Basic on HTTPS (VAPIX.md §2.1); both = two challenges
+    auth_policy: str = "recommended"
     digest_qop: bool = True
     privilege_status: int = 401  # what a valid but too weak user gets on non-JSON CGIs
     reject_json_filename: bool = False  # 400 "Only string objects allowed." (VAPIX.md §6.3)
     # none | length | complex (VAPIX.md §9.5)
     passphrase_policy: str = "none"  # noqa: S105 - a policy name, not a password
     purge_before_validation: bool = True  # VAPIX.md §14 item 19
+    nonce_max_uses: int = 0  # >0: a nonce used more often (nc above it) is answered stale=TRUE
+    lockout_after: int = 0  # >0: that many failed logins lock the camera for lockout_seconds
+    lockout_seconds: int = 60  # simulated seconds
+    down_mode: str = "refuse"  # refuse (TCP refused) | blackhole (accepted, never answered)
+    hard_reset_changes_ip: bool = False  # hard factory default: unreachable at this address
 
     def update(self, values: dict[str, object]) -> None:
         """Set knobs from a dict, rejecting unknown names and wrong values with ValueError."""
@@ -62,12 +68,18 @@ class Knobs:
             "reject_json_filename": (True, False),
             "passphrase_policy": ("none", "length", "complex"),
             "purge_before_validation": (True, False),
+            "down_mode": ("refuse", "blackhole"),
+            "hard_reset_changes_ip": (True, False),
         }
+        counts = ("nonce_max_uses", "lockout_after", "lockout_seconds")
         for name, value in values.items():
-            if name not in allowed or value not in allowed[name]:
+            if name in counts:
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise ValueError(f"bad knob {name}={value!r}")
+            elif name not in allowed or value not in allowed[name]:
                 raise ValueError(f"bad knob {name}={value!r}")
         for name, value in values.items():
-            setattr(self, name, "digest" if value == "recommended" else value)
+            setattr(self, name, value)
 
 
 @dataclass
@@ -156,6 +168,7 @@ class Identity:
     viewer_password: str
     initial_version: str
     soc_serial: str
+    https_port: int | None = None  # set by the fleet when it serves HTTPS
 
     @property
     def mac(self) -> str:
@@ -255,12 +268,18 @@ class Camera:
     knobs: Knobs = field(default_factory=Knobs)
     ptz_position: tuple[float, float, float] = (0.0, 0.0, 1.0)
     flap_down: bool = False
+    moved: bool = False  # hard factory default with hard_reset_changes_ip: gone from here
+    failed_logins: int = 0
+    locked_until: float = 0.0  # loop monotonic time
+    certificate: object | None = None  # tls.Certificate when the fleet serves HTTPS
     log: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=200))
+    _rng: random.Random | None = None
     _timers: list[object] = field(default_factory=list)
     _flap_timer: object | None = None
 
     def __post_init__(self) -> None:
         self.active_version = self.identity.initial_version
+        self.original_identity = self.identity
 
     # ----- identity shortcuts --------------------------------------------------------------
 
@@ -299,6 +318,10 @@ class Camera:
         self.knobs = Knobs()
         self.ptz_position = (0.0, 0.0, 1.0)
         self.flap_down = False
+        self.moved = False
+        self.failed_logins = 0
+        self.locked_until = 0.0
+        self.identity = ident = self.original_identity
         root_groups = frozenset(("admin", "operator", "viewer", "ptz"))
         users = {
             "root": User("root", ident.admin_password, root_groups, primary="root"),
@@ -340,7 +363,16 @@ class Camera:
 
     def should_listen(self) -> bool:
         """Return whether the camera accepts TCP connections right now."""
-        return self.phase != DOWN and "offline" not in self.faults and not self.flap_down
+        if "offline" in self.faults or self.flap_down or self.moved:
+            return False
+        # A "blackhole" reboot keeps accepting connections but never answers them.
+        return self.phase != DOWN or self.knobs.down_mode == "blackhole"
+
+    def chance(self, percent: int) -> bool:
+        """Return True with `percent` % probability, reproducibly per camera serial."""
+        if self._rng is None:
+            self._rng = random.Random(self.original_identity.serial)  # noqa: S311 - reproducible
+        return self._rng.random() * 100 < percent
 
     def uptime(self) -> int:
         """Return simulated seconds since the last boot."""
@@ -415,6 +447,12 @@ class Camera:
             return
         self.phase = BOOTING
         self._new_boot()
+        if "swapped-serial" in self.faults and self.identity is self.original_identity:
+            # Swapped hardware: same address, another unit (VAPIX.md §14 item 33).
+            old = self.identity.serial
+            new = old[:6] + hashlib.sha256(old.encode()).hexdigest()[:6].upper()
+            self.identity = replace(self.identity, serial=new)
+            self.record("serial-swapped", serial=new)
         self.record("booting", version=self.active_version)
         pending = self.pending
         if pending is not None:
@@ -495,7 +533,8 @@ class Camera:
         self.active_version = new_version
         self.is_committed = False
         self.pending = pending
-        self.last_upgrade_at = datetime.now(UTC).isoformat(timespec="seconds")
+        skew = timedelta(seconds=int(self.faults.get("clock-skew", 0)))  # type: ignore[call-overload]
+        self.last_upgrade_at = (datetime.now(UTC) + skew).isoformat(timespec="seconds")
         self.fwmgr_busy = "pre-reboot"
         self.record("installed", version=new_version, previous=self.inactive_version)
         self.reboot("upgrade", delay=self.host.timing.pre_reboot)
@@ -529,7 +568,10 @@ class Camera:
             self.snapshot = None
         self._factory_reset()
         self.record("factory-default", mode=mode)
-        self.reboot("factory-default", delay=1.0)
+        if mode == "hard" and self.knobs.hard_reset_changes_ip:
+            # The camera comes back on another (DHCP) address: gone from this one until reset.
+            self.moved = True
+        self.reboot("factory-default", delay=self.host.timing.pre_reboot)
 
     def power_cycle(self) -> None:
         """Cut the power: an uncommitted image rolls back, otherwise a plain reboot."""
@@ -571,6 +613,11 @@ class Camera:
             "version": self.active_version,
             "mac": ident.mac,
             "has_ptz": ident.product.has_ptz,
+            **(
+                {"https_port": ident.https_port, "certificate_sha256": self.certificate.sha256}  # type: ignore[attr-defined]
+                if self.certificate is not None
+                else {}
+            ),
         }
 
     def state(self) -> dict[str, object]:
@@ -591,6 +638,8 @@ class Camera:
             "faults": dict(self.faults),
             "knobs": dict(vars(self.knobs)),
             "track": TRACKS[self.product.track].name,
+            "original_serial": self.original_identity.serial,
+            "moved": self.moved,
             "operator_password": self.identity.operator_password,
             "viewer_password": self.identity.viewer_password,
         }

@@ -23,6 +23,13 @@ FAULTS: dict[str, tuple[object, str]] = {
     "comes-back-old": (True, "after an upgrade the new image fails to boot and rolls back"),
     "flapping": (30, "online/offline every N simulated seconds"),
     "answer-lost": (True, "upgrade accepted, but the device reboots without answering"),
+    "latency": (200, "milliseconds added before every answer"),
+    "flaky-errors": (20, "this percentage of requests answers a 500 HTML page"),
+    "bad-json": (True, "JSON APIs answer 200 with a truncated JSON document"),
+    "upload-reset": (50, "firmware upload connection is reset at this percentage"),
+    "upload-stall": (50, "firmware upload stops being read at this percentage"),
+    "swapped-serial": (True, "after the next boot the camera reports another serial"),
+    "clock-skew": (3600, "seconds added to lastUpgradeAt"),
 }
 
 

@@ -20,6 +20,8 @@ import asyncio
 import csv
 import json
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -34,6 +36,7 @@ from .auth import NonceFactory
 from .camera import Camera, Timing, make_identities
 from .faults import FaultSpecError, assign, parse_spec
 from .server import build_app
+from .tls import make_certificate
 
 FLEET_FILE_KEYS = (
     "host",
@@ -63,6 +66,7 @@ class Fleet:
         products: list[str] | None = None,
         timing: Timing | None = None,
         nonce_lifetime: float = 300.0,
+        https: bool = False,
     ) -> None:
         """Describe a fleet; nothing listens before `start`.
 
@@ -70,6 +74,8 @@ class Fleet:
         consecutive ports. `control_port` None disables the control API, 0 picks a free port.
         `products` pins product numbers (cycled) instead of a seeded mix of the catalog.
         `faults` is a spec such as ``"offline=5%,never-returns=1"`` (see faults.py).
+        `https` adds a TLS listener per camera with its own self-signed certificate, on the
+        port after the HTTP ports (``first_port + count + i``) or a free one.
         """
         if count < 1:
             raise ValueError("a fleet needs at least one camera")
@@ -87,6 +93,11 @@ class Fleet:
         self._fault_rules = parse_spec(faults)
         ports = [first_port + i if first_port else 0 for i in range(count)]
         identities = make_identities(count, seed, host, ports, products)
+        self.https = https
+        for index, ident in enumerate(identities):
+            if https:
+                ident.https_port = first_port + count + index if first_port else 0
+        self._tls_folder: Path | None = None
         self.cameras: list[Camera] = [Camera(identity=ident, host=self) for ident in identities]
         for camera, initial in zip(
             self.cameras, assign(self._fault_rules, count, seed), strict=True
@@ -94,7 +105,7 @@ class Fleet:
             camera.initial_faults = initial
         self._by_address: dict[tuple[str, int], Camera] = {}
         self._by_serial = {camera.serial: camera for camera in self.cameras}
-        self._servers: dict[int, asyncio.AbstractServer] = {}
+        self._servers: dict[int, list[asyncio.AbstractServer]] = {}
         self._sync_tasks: dict[int, asyncio.Task[None]] = {}
         self._sync_dirty: set[int] = set()
         self._runner: web.AppRunner | None = None
@@ -153,20 +164,35 @@ class Fleet:
         )
         if ident.port == 0:
             ident.port = server.sockets[0].getsockname()[1]
-        self._servers[index] = server
+        servers = [server]
         self._by_address[(ident.host, ident.port)] = camera
+        if self.https and camera.certificate is not None:
+            secure = await self.loop.create_server(
+                protocol,
+                ident.host,
+                ident.https_port,
+                reuse_address=True,
+                backlog=256,
+                ssl=camera.certificate.context,  # type: ignore[attr-defined]
+            )
+            if not ident.https_port:
+                ident.https_port = secure.sockets[0].getsockname()[1]
+            servers.append(secure)
+            self._by_address[(ident.host, ident.https_port)] = camera
+        self._servers[index] = servers
 
     def _close(self, camera: Camera) -> None:
         index = camera.identity.index
-        server = self._servers.pop(index)
-        server.close()
+        for server in self._servers.pop(index):
+            server.close()
         # Established keep-alive connections die too, as they would on a real reboot. The
         # application's handler list is shared by all cameras: pick ours by local address.
-        address = (camera.identity.host, camera.identity.port)
+        ident = camera.identity
+        addresses = {(ident.host, ident.port), (ident.host, ident.https_port)}
         handlers = self._runner.server.connections if self._runner and self._runner.server else []
         for handler in list(handlers):
             transport = handler.transport
-            if transport is not None and transport.get_extra_info("sockname")[:2] == address:
+            if transport is not None and transport.get_extra_info("sockname")[:2] in addresses:
                 transport.abort()
 
     async def settle(self) -> None:
@@ -181,6 +207,12 @@ class Fleet:
         self.loop = asyncio.get_running_loop()
         self._runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
         await self._runner.setup()
+        if self.https:
+            self._tls_folder = Path(tempfile.mkdtemp(prefix="camfleet-sim-tls-"))
+            for camera in self.cameras:
+                camera.certificate = make_certificate(
+                    self._tls_folder, camera.identity.hostname, camera.identity.host
+                )
         self.started = True
         for camera in self.cameras:
             camera.reset()
@@ -209,6 +241,25 @@ class Fleet:
             await self._control_runner.cleanup()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._tls_folder is not None:
+            shutil.rmtree(self._tls_folder, ignore_errors=True)
+            self._tls_folder = None
+
+    def regenerate_certificate(self, serial: str) -> str:
+        """Give a camera a new key and certificate (as after a reset); return the fingerprint."""
+        camera = self.camera(serial)
+        old = camera.certificate
+        if old is None or self._tls_folder is None:
+            raise ValueError("the fleet does not serve HTTPS")
+        camera.certificate = make_certificate(
+            self._tls_folder,
+            camera.identity.hostname,
+            camera.identity.host,
+            generation=old.generation + 1,  # type: ignore[attr-defined]
+            context=old.context,  # type: ignore[attr-defined]
+        )
+        camera.record("certificate-regenerated", sha256=camera.certificate.sha256)
+        return camera.certificate.sha256
 
     async def reset(self, serial: str | None = None) -> None:
         """Restore one camera (or all) to its initial state and wait for its listener."""
@@ -241,8 +292,13 @@ class Fleet:
     # ----- lookups --------------------------------------------------------------------------
 
     def camera(self, serial: str) -> Camera:
-        """Return the camera with `serial`; raise KeyError if there is none."""
-        return self._by_serial[serial]
+        """Return the camera with `serial` (original or swapped); raise KeyError if none."""
+        camera = self._by_serial.get(serial)
+        if camera is None:
+            camera = next((c for c in self.cameras if c.serial == serial), None)
+        if camera is None:
+            raise KeyError(serial)
+        return camera
 
     def camera_for(self, request: web.Request) -> Camera | None:
         """Return the camera a request arrived at (by local address), or None."""
@@ -286,6 +342,7 @@ def build_control_app(fleet: Fleet) -> web.Application:
     POST /cameras/{serial}/knobs       {"auth_policy": "basic", "privilege_status": 403, ...}
     POST /cameras/{serial}/power-cycle uncommitted image rolls back, else plain reboot
     POST /cameras/{serial}/reset       back to the initial state
+    POST /cameras/{serial}/certificate new self-signed certificate (HTTPS fleets)
     POST /faults                       {"spec": "offline=5%"} adds faults fleet-wide
     DELETE /faults                     clear every fault
     POST /reset                        every camera back to its initial state
@@ -361,6 +418,15 @@ def build_control_app(fleet: Fleet) -> web.Application:
         await fleet.reset(camera.serial)
         return web.json_response(camera.state())
 
+    @routes.post("/cameras/{serial}/certificate")
+    async def regenerate(request: web.Request) -> web.Response:
+        camera = find(request)
+        try:
+            fingerprint = fleet.regenerate_certificate(camera.serial)
+        except ValueError as exc:
+            return bad(str(exc))
+        return web.json_response({"certificate_sha256": fingerprint})
+
     @routes.post("/faults")
     async def add_faults(request: web.Request) -> web.Response:
         spec = (await body(request)).get("spec")
@@ -410,6 +476,22 @@ class CameraInfo:
     def base_url(self) -> str:
         """Return ``http://host:port``."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def https_port(self) -> int | None:
+        """Return the HTTPS port, or None when the fleet serves plain HTTP only."""
+        return self._camera.identity.https_port
+
+    @property
+    def https_url(self) -> str | None:
+        """Return ``https://host:port`` when the fleet serves HTTPS."""
+        return f"https://{self.host}:{self.https_port}" if self.https_port else None
+
+    @property
+    def certificate_sha256(self) -> str | None:
+        """Return the SHA-256 fingerprint (hex) of the camera's current certificate."""
+        certificate = self._camera.certificate
+        return certificate.sha256 if certificate is not None else None  # type: ignore[attr-defined]
 
     @property
     def username(self) -> str:
@@ -530,6 +612,10 @@ class FleetThread:
     def power_cycle(self, serial: str) -> None:
         """Cut and restore one camera's power."""
         self._in_loop(lambda: self.fleet.camera(serial).power_cycle())
+
+    def regenerate_certificate(self, serial: str) -> str:
+        """Give a camera a new self-signed certificate; return its SHA-256 fingerprint."""
+        return self._in_loop(lambda: self.fleet.regenerate_certificate(serial))
 
     def reset(self, serial: str | None = None) -> None:
         """Restore one camera (or all): firmware, users, faults, knobs; listeners reopened."""

@@ -127,47 +127,79 @@ async def set_device_headers(request: web.Request, response: web.StreamResponse)
 # ----- authentication -----------------------------------------------------------------------
 
 
+def _schemes(request: web.Request, camera: Camera) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return (offered, accepted) authentication schemes for this request.
+
+    ``recommended`` offers Digest on HTTP and Basic on HTTPS (VAPIX.md §2.1); over HTTPS it
+    still accepts Digest from a client that insists.
+    """
+    policy = camera.knobs.auth_policy
+    if policy == "recommended":
+        return (("basic",), ("basic", "digest")) if request.secure else (("digest",), ("digest",))
+    if policy == "both":
+        return ("digest", "basic"), ("digest", "basic")
+    return (policy,), (policy,)
+
+
 def _authenticate(request: web.Request, camera: Camera) -> tuple[User | None, bool]:
-    """Return (user, stale) for the request's credentials; user is None if absent or wrong."""
+    """Return (user, stale) for the request's credentials; user is None if absent or wrong.
+
+    Failed attempts count towards the lockout knob; while locked, every credential fails.
+    """
     header = request.headers.get("Authorization")
-    if not header or "wrong-credentials" in camera.faults:
+    if not header:
+        return None, False
+    fleet = request.app[FLEET_KEY]
+    now = fleet.monotonic()
+    if "wrong-credentials" in camera.faults or camera.locked_until > now:
         return None, False
     scheme, _, rest = header.partition(" ")
     users = camera.settings.users
     password_of = {name: user.password for name, user in users.items()}
-    policy = camera.knobs.auth_policy
+    accepted = _schemes(request, camera)[1]
     scheme = scheme.lower()
-    if scheme == "digest" and policy in ("digest", "both"):
+    name: str | None = None
+    stale = False
+    if scheme == "digest" and "digest" in accepted:
         outcome = check_digest(
             rest,
             method=request.method,
             raw_uri=request.raw_path,
             realm=camera.identity.realm,
-            nonces=request.app[FLEET_KEY].nonces,
+            nonces=fleet.nonces,
             password_of=password_of,
+            max_uses=camera.knobs.nonce_max_uses,
         )
-        return (users.get(outcome.username) if outcome.username else None), outcome.stale
-    if scheme == "basic" and policy in ("basic", "both"):
+        name, stale = outcome.username, outcome.stale
+    elif scheme == "basic" and "basic" in accepted:
         name = check_basic(rest, password_of)
-        return (users.get(name) if name else None), False
-    return None, False
+    if name is None:
+        if not stale and camera.knobs.lockout_after:
+            camera.failed_logins += 1
+            if camera.failed_logins >= camera.knobs.lockout_after:
+                camera.failed_logins = 0
+                camera.locked_until = now + camera.knobs.lockout_seconds * fleet.time_scale
+                camera.record("locked-out")
+        return None, stale
+    camera.failed_logins = 0
+    return users.get(name), False
 
 
 def challenge(request: web.Request, camera: Camera, *, stale: bool = False) -> web.Response:
-    """Return the 401 a real camera sends: Digest challenge(s) and Apache's page.
+    """Return the 401 a real camera sends: the challenge(s) and Apache's page.
 
     JSON CGIs answer with ``application/json`` and no body, as recorded on the P3265-V.
     """
     headers: CIMultiDict[str] = CIMultiDict()
     realm = camera.identity.realm
-    policy = camera.knobs.auth_policy
-    if policy in ("digest", "both"):
+    offered = _schemes(request, camera)[0]
+    if "digest" in offered:
         nonce = request.app[FLEET_KEY].nonces.make(realm)
         headers.add(
             "WWW-Authenticate",
             digest_challenge(realm, nonce, qop=camera.knobs.digest_qop, stale=stale),
         )
-    if policy in ("basic", "both"):
+    if "basic" in offered:
         headers.add("WWW-Authenticate", basic_challenge(realm))
     if request.get("json_cgi"):
         return web.Response(
@@ -614,6 +646,24 @@ def _check_image(camera: Camera, header: ImageHeader, pending: PendingUpgrade | 
     return None
 
 
+async def _upload_faults(request: web.Request, camera: Camera, received: int, total: int) -> None:
+    """Apply upload-reset / upload-stall once `received` of `total` bytes have arrived."""
+    if not total:
+        return
+    done = received * 100 / total
+    reset_at = camera.faults.get("upload-reset")
+    if reset_at is not None and done >= int(reset_at):  # type: ignore[call-overload]
+        camera.record("upload-reset", received=received)
+        if request.transport is not None:
+            request.transport.abort()
+        raise ConnectionResetError("upload reset by fault")
+    stall_at = camera.faults.get("upload-stall")
+    if stall_at is not None and done >= int(stall_at):  # type: ignore[call-overload]
+        camera.record("upload-stalled", received=received)
+        while "upload-stall" in camera.faults and camera.should_listen():
+            await asyncio.sleep(0.05)
+
+
 async def fwmgr_upgrade(request: web.Request, camera: Camera) -> web.StreamResponse:
     """Receive, verify and install an image from a multipart upgrade request.
 
@@ -662,9 +712,11 @@ async def fwmgr_upgrade(request: web.Request, camera: Camera) -> web.StreamRespo
             camera.purge()
         verifier = StreamingVerifier()
         started = time.monotonic()
+        total = request.content_length or 0
         while chunk := await image.read_chunk(UPLOAD_CHUNK):
             verifier.feed(chunk)
             await throttle(camera, started, verifier.size)
+            await _upload_faults(request, camera, verifier.size, total)
         await _drain(reader)
         camera.fwmgr_busy = "verifying"
         camera.record("verifying", size=verifier.size)
@@ -1195,12 +1247,19 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     if camera is None:
         return _drop(request)
     request["camera"] = camera
-    while "hang" in camera.faults and camera.should_listen():
-        await asyncio.sleep(0.2)
-    if not camera.should_listen():
+    blackholed = camera.phase == DOWN
+    while ("hang" in camera.faults or camera.phase == DOWN) and camera.should_listen():
+        # "hang" fault, or a reboot in blackhole mode: accepted, never answered.
+        await asyncio.sleep(0.05)
+    if blackholed or not camera.should_listen():
         return _drop(request)
-    if "html-errors" in camera.faults:
-        return error_page(int(camera.faults["html-errors"]))  # type: ignore[call-overload]
+    faults = camera.faults
+    if "latency" in faults:
+        await asyncio.sleep(int(faults["latency"]) / 1000)  # type: ignore[call-overload]
+    if "html-errors" in faults:
+        return error_page(int(faults["html-errors"]))  # type: ignore[call-overload]
+    if "flaky-errors" in faults and camera.chance(int(faults["flaky-errors"])):  # type: ignore[call-overload]
+        return error_page(500)
     handler = ROUTES.get(request.path)
     if handler is None:
         return error_page(404)
@@ -1210,7 +1269,18 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         response = await handler(request, camera)
     except Reply as reply:
         response = reply.response
-    rate = camera.faults.get("slow-link")
+    if (
+        "bad-json" in faults
+        and isinstance(response, web.Response)
+        and response.content_type == JSON_TYPE
+        and response.body
+    ):
+        # 200 with a cut-off JSON document (VAPIX.md §14 item 33).
+        body = bytes(response.body)  # type: ignore[arg-type]
+        response = web.Response(
+            status=response.status, body=body[: len(body) // 2], content_type=JSON_TYPE
+        )
+    rate = faults.get("slow-link")
     if rate and isinstance(response, web.Response) and response.body:
         return await _slow_send(request, camera, response)
     return response

@@ -22,7 +22,9 @@ Cameras, in order (``SIMULATED_PRODUCTS``): P3265-V on AXIS OS 12.11 (LTS 2026),
 Q6135-LE (PTZ) on the active 12.x track, M3066-V on 10.12 (no bootid, apidiscovery needs auth),
 M1065-LW on 9.80 (old model on LTS 2020) and M3024-L on 5.51 (legacy: no JSON APIs). Fault
 names are listed in ``devices.simulator.faults.FAULTS``; the control API URL is
-``camera_fleet.control_url``.
+``camera_fleet.control_url``. Every camera also serves HTTPS (``camera.https_url``) with its own
+self-signed certificate whose SHA-256 fingerprint is ``camera.certificate_sha256``;
+``camera_fleet.regenerate_certificate(serial)`` replaces it (a pinned client must then refuse).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def camera_fleet() -> Iterator[FleetThread]:
         time_scale=TIME_SCALE,
         products=SIMULATED_PRODUCTS,
         control_port=0,
+        https=True,
     )
     yield handle
     handle.stop()

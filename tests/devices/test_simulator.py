@@ -14,12 +14,14 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1134,3 +1136,135 @@ def test_firmware_image_roundtrip_and_streaming_memory(tmp_path: Path) -> None:
     assert verifier.finish().version == "11.11.192"
     with pytest.raises(ImageError):
         verify_stream(io.BytesIO(build_image("P3265-V", "12.11.86", 1000, corrupt=True)))
+
+
+# ----- HTTPS, knobs and the remaining faults ----------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_https_presents_the_pinned_certificate_and_offers_basic(
+    fleet: FleetThread, p3265: CameraInfo
+) -> None:
+    pem = ssl.get_server_certificate((p3265.host, p3265.https_port))
+    fingerprint = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+    assert fingerprint == p3265.certificate_sha256
+    url = p3265.https_url + "/axis-cgi/usergroup.cgi"
+    challenge = requests.get(url, verify=False, timeout=5).headers["WWW-Authenticate"]  # noqa: S501
+    assert challenge == f'Basic realm="AXIS_{p3265.serial}"'
+    basic = HTTPBasicAuth("root", p3265.password)
+    assert requests.get(url, auth=basic, verify=False, timeout=5).text.startswith("root\n")  # noqa: S501
+    new = fleet.regenerate_certificate(p3265.serial)
+    pem = ssl.get_server_certificate((p3265.host, p3265.https_port))
+    assert hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest() == new != fingerprint
+
+
+def test_lockout_after_failed_logins(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_knobs(p3265.serial, lockout_after=3, lockout_seconds=60)  # 0.3 s here
+    wrong = HTTPDigestAuth("root", "wrong")
+    url = p3265.base_url + "/axis-cgi/usergroup.cgi"
+    for _ in range(3):
+        assert requests.get(url, auth=wrong, timeout=5).status_code == 401
+    right = HTTPDigestAuth("root", p3265.password)
+    assert requests.get(url, auth=right, timeout=5).status_code == 401
+    wait_until(lambda: requests.get(url, auth=right, timeout=5).status_code == 200)
+
+
+def test_nonce_max_uses_makes_it_stale(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_knobs(p3265.serial, nonce_max_uses=2)
+    path = "/axis-cgi/usergroup.cgi"
+    challenge = requests.get(p3265.base_url + path, timeout=5).headers["WWW-Authenticate"]
+    third = _digest_header(p3265, challenge, path).replace("nc=00000001", "nc=00000003")
+    fields = dict(re.findall(r'(\w+)="?([^",]+)"?', challenge))
+    ha1 = hashlib.md5(f"root:{fields['realm']}:{p3265.password}".encode()).hexdigest()  # noqa: S324
+    ha2 = hashlib.md5(f"GET:{path}".encode()).hexdigest()  # noqa: S324
+    digest = hashlib.md5(  # noqa: S324
+        f"{ha1}:{fields['nonce']}:00000003:abc:auth:{ha2}".encode()
+    ).hexdigest()
+    third = re.sub(r'response="[0-9a-f]+"', f'response="{digest}"', third)
+    response = requests.get(p3265.base_url + path, headers={"Authorization": third}, timeout=5)
+    assert response.status_code == 401
+    assert "stale=TRUE" in response.headers["WWW-Authenticate"]
+
+
+def test_blackhole_reboot_accepts_but_never_answers(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_knobs(p3265.serial, down_mode="blackhole")
+    fleet.set_fault(p3265.serial, "never-returns")
+    ajr(session_for(p3265), p3265, FWMGR, "reboot")
+    wait_until(lambda: fleet.state(p3265.serial)["phase"] == "down")
+    assert not refused(p3265)
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(p3265.base_url + PARAM, timeout=0.3)
+
+
+def test_fault_latency(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_fault(p3265.serial, "latency", 300)
+    started = time.monotonic()
+    systemready(p3265)
+    assert time.monotonic() - started >= 0.3
+
+
+def test_fault_flaky_errors(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_fault(p3265.serial, "flaky-errors", 50)
+    codes = {ajr(requests, p3265, SYSTEMREADY, "systemready").status_code for _ in range(30)}
+    assert codes == {200, 500}
+
+
+def test_fault_bad_json(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_fault(p3265.serial, "bad-json")
+    response = ajr(requests, p3265, SYSTEMREADY, "systemready")
+    assert response.status_code == 200
+    with pytest.raises(ValueError, match=r"Expecting|Unterminated"):
+        json.loads(response.text)
+
+
+def test_fault_upload_reset(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_fault(p3265.serial, "upload-reset", 30)
+    root = session_for(p3265)
+    status(root, p3265)
+    image = build_image(p3265.product_number, next_version(p3265), 2_000_000)
+    with pytest.raises(requests.ConnectionError):
+        upgrade(root, p3265, image)
+    fleet.clear_faults(p3265.serial)
+    assert "activeFirmwareVersion" in status(root, p3265)
+
+
+def test_fault_upload_stall(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_fault(p3265.serial, "upload-stall", 30)
+    root = session_for(p3265)
+    status(root, p3265)
+    image = build_image(p3265.product_number, next_version(p3265), 2_000_000)
+    envelope = json.dumps({"apiVersion": "1.0", "method": "upgrade"})
+    files = [("json", (None, envelope, JSON)), ("file", ("x.bin", image, "application/x"))]
+    with pytest.raises(requests.ReadTimeout):
+        root.post(p3265.base_url + FWMGR, files=files, timeout=0.5)
+
+
+def test_fault_swapped_serial(fleet: FleetThread, p3265: CameraInfo) -> None:
+    original = p3265.serial
+    fleet.set_fault(original, "swapped-serial")
+    boot_id = systemready(p3265)["bootid"]
+    fleet.power_cycle(original)
+    wait_for_new_boot(p3265, boot_id)
+    properties = ajr(requests, p3265, BDI, "getAllUnrestrictedProperties").json()["data"]
+    assert properties["propertyList"]["SerialNumber"] != original
+    challenge = requests.get(p3265.base_url + PARAM, timeout=5).headers["WWW-Authenticate"]
+    assert f"AXIS_{properties['propertyList']['SerialNumber']}" in challenge
+
+
+def test_fault_clock_skew(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_fault(p3265.serial, "clock-skew", 7200)
+    root = session_for(p3265)
+    boot_id = systemready(p3265)["bootid"]
+    upgrade(root, p3265, build_image(p3265.product_number, next_version(p3265), 10))
+    wait_for_new_boot(p3265, boot_id)
+    upgraded = datetime.fromisoformat(status(root, p3265)["lastUpgradeAt"])
+    assert upgraded - datetime.now(UTC) > timedelta(hours=1)
+
+
+def test_hard_factory_default_can_move_the_camera(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_knobs(p3265.serial, hard_reset_changes_ip=True)
+    reply = ajr(session_for(p3265), p3265, FWMGR, "factoryDefault", {"factoryDefaultMode": "hard"})
+    assert reply.json()["data"] == {}
+    wait_until(lambda: refused(p3265))
+    time.sleep(0.5)
+    assert refused(p3265)
