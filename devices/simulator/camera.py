@@ -526,18 +526,35 @@ class Camera:
 
     # ----- firmware management operations (called by the HTTP layer) ----------------------
 
-    def install(self, new_version: str, pending: PendingUpgrade) -> None:
-        """Make `new_version` active (uncommitted), keep the old one, reboot after a delay."""
-        self.snapshot = self.settings.copy()
-        self.inactive_version = self.active_version
-        self.active_version = new_version
-        self.is_committed = False
-        self.pending = pending
-        skew = timedelta(seconds=int(self.faults.get("clock-skew", 0)))  # type: ignore[call-overload]
-        self.last_upgrade_at = (datetime.now(UTC) + skew).isoformat(timespec="seconds")
+    def _reboot_later(self, reason: str, before_down: Callable[[], None]) -> None:
+        """Keep running for the pre-reboot time, then apply `before_down` and reboot.
+
+        Until then the device still runs (and reports) its old state; a power cut in between
+        cancels the change, as it would on a real device.
+        """
+
+        def go_down() -> None:
+            before_down()
+            self.reboot(reason)
+
         self.fwmgr_busy = "pre-reboot"
-        self.record("installed", version=new_version, previous=self.inactive_version)
-        self.reboot("upgrade", delay=self.host.timing.pre_reboot)
+        self._later(self.host.timing.pre_reboot, go_down)
+
+    def install(self, new_version: str, pending: PendingUpgrade) -> None:
+        """Flash `new_version` (uncommitted, old one kept as rollback) and reboot into it."""
+        self.snapshot = self.settings.copy()
+        self.record("installing", version=new_version, previous=self.active_version)
+
+        def switch() -> None:
+            self.inactive_version = self.active_version
+            self.active_version = new_version
+            self.is_committed = False
+            self.pending = pending
+            skew = timedelta(seconds=int(self.faults.get("clock-skew", 0)))  # type: ignore[call-overload]
+            self.last_upgrade_at = (datetime.now(UTC) + skew).isoformat(timespec="seconds")
+            self.record("installed", version=new_version, previous=self.inactive_version)
+
+        self._reboot_later("upgrade", switch)
 
     def commit(self) -> None:
         """Commit the running image and stop any rollback timer (idempotent)."""
@@ -562,16 +579,19 @@ class Camera:
 
     def factory_default(self, mode: str) -> None:
         """Reset settings (users gone: needsetup) and reboot (VAPIX.md §6.4)."""
-        if self.is_committed or self.rollback_deadline is None:
-            self.is_committed = True
-            self.inactive_version = None
-            self.snapshot = None
-        self._factory_reset()
         self.record("factory-default", mode=mode)
-        if mode == "hard" and self.knobs.hard_reset_changes_ip:
-            # The camera comes back on another (DHCP) address: gone from this one until reset.
-            self.moved = True
-        self.reboot("factory-default", delay=self.host.timing.pre_reboot)
+
+        def reset_settings() -> None:
+            if self.is_committed or self.rollback_deadline is None:
+                self.is_committed = True
+                self.inactive_version = None
+                self.snapshot = None
+            self._factory_reset()
+            if mode == "hard" and self.knobs.hard_reset_changes_ip:
+                # It comes back on another (DHCP) address: gone from this one until reset.
+                self.moved = True
+
+        self._reboot_later("factory-default", reset_settings)
 
     def power_cycle(self) -> None:
         """Cut the power: an uncommitted image rolls back, otherwise a plain reboot."""
@@ -589,13 +609,16 @@ class Camera:
 
     def legacy_upgrade(self, new_version: str, factory_default: bool) -> None:
         """Install an image the pre-fwmgr way: no rollback slot, committed, reboot."""
-        self.active_version = new_version
-        self.inactive_version = None
-        self.is_committed = True
-        if factory_default:
-            self._factory_reset()
-        self.record("legacy-upgrade", version=new_version)
-        self.reboot("legacy-upgrade", delay=self.host.timing.pre_reboot)
+
+        def switch() -> None:
+            self.active_version = new_version
+            self.inactive_version = None
+            self.is_committed = True
+            if factory_default:
+                self._factory_reset()
+            self.record("legacy-upgrade", version=new_version)
+
+        self._reboot_later("legacy-upgrade", switch)
 
     # ----- read models ----------------------------------------------------------------------
 
