@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -503,6 +504,7 @@ def folder_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     context = {
         "folders": selectors.folder_tree(membership),
         "can_manage": access.can(membership, Action.FOLDER_MANAGE),
+        "folders_url": reverse("organizations:folder-list", args=[organization_id]),
     }
     return render(request, "organizations/folder_list.html", context)
 
