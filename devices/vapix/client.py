@@ -239,6 +239,7 @@ class VapixClient:
                 params=params,
                 data=dict(form),
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
+                plain_401_is_answer=path == PWDGRP,
             )
         else:
             response = self.transport.request("GET", path, params=params)
@@ -298,7 +299,8 @@ class VapixClient:
     def get_unrestricted_device_info(self) -> DeviceInfo:
         """Return the properties anyone may read (``getAllUnrestrictedProperties``).
 
-        Firmware before ~9.x lacks the method (error 2004): the full set is read instead.
+        Firmware before ~9.x lacks the method (error 2004): the full set is read instead;
+        without basicdeviceinfo at all (before 8.40), param.cgi answers (authenticated).
         """
         try:
             return self._retrying(
@@ -311,6 +313,8 @@ class VapixClient:
             if error.code != JsonApiErrorCode.METHOD_NOT_SUPPORTED:
                 raise
             return self.get_device_info()
+        except ApiNotSupported:
+            return self._device_info_from_parameters()
 
     def get_device_properties(self, names: list[str]) -> dict[str, str]:
         """Return selected properties (``getProperties``); unknown names raise code 1000."""
@@ -479,14 +483,18 @@ class VapixClient:
             self.list_parameters("root.Properties.Firmware.Version")
         first = MultipartFileUpload(json_part=None, file_path=path, file_field="fileData")
         bodies = iter([first])
-        self.transport.request(
+        response = self.transport.request(
             "POST",
             LEGACY_FIRMWARE_UPGRADE,
             params={"type": "factorydefault" if factory_default else "normal"},
             body_factory=lambda: next(bodies, None) or first.reopen(),
             headers={"Content-Type": first.content_type},
             read_timeout=self.timeouts.for_upload(first.file_size),
-        ).close()
+        )
+        # The page is unspecified; a visible "failed" is the only refusal it can express.
+        text = parsing.html_text(response_text(response))
+        if "fail" in text.lower() or text.lower().startswith("error"):
+            raise DeviceRefused(TextErrorCode.UPGRADE_FAILED, text, api="firmwareupgrade")
 
     def commit_firmware(self) -> str:
         """Commit the running image (stops the rollback timer); return its version."""
@@ -563,11 +571,12 @@ class VapixClient:
         parsing.parse_pwdgrp_answer(self._text(PWDGRP, form=form))
         return self._read_back(name, expected_role=Role(role), expected_ptz=ptz)
 
-    def create_initial_admin(self, name: str, password: str) -> None:
+    def create_initial_admin(self, name: str, password: str) -> str:
         """Create the first admin of a factory-fresh device (``needsetup``), anonymously.
 
-        Firmware before 11.5 accepts only ``root``: that name is tried when the device
-        refuses ``name`` as the initial admin.
+        Firmware before 11.5 accepts only ``root``: that name is tried when the device refuses
+        ``name`` as the initial admin. Returns the name created; the client keeps
+        authenticating as the user it was made for, so make a new client for ``root``.
         """
         rules.validate_user_name(name)
         rules.validate_password(password, policy=self._passphrase_policy())
@@ -586,7 +595,7 @@ class VapixClient:
                 PWDGRP,
                 data=form,
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
-                classify_missing=True,
+                plain_401_is_answer=True,
             )
             parsing.parse_pwdgrp_answer(response_text(response))
 
@@ -596,6 +605,8 @@ class VapixClient:
             if error.code != TextErrorCode.NOT_VALID_INITIAL_ADMIN or name == "root":
                 raise
             attempt("root")
+            return "root"
+        return name
 
     def change_password(self, name: str, new_password: str) -> None:
         """Set a new password for ``name``; for our own account the client switches to it and
@@ -677,6 +688,8 @@ class VapixClient:
             response = self.transport.request("GET", SNAPSHOT, params=params)
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             body = response.content
+            if content_type == "text/plain":
+                _raise_media_error(response_text(response))
             if content_type != "image/jpeg" or not body.startswith(b"\xff\xd8\xff"):
                 error = UnexpectedResponse(
                     f"image.cgi answered {content_type or 'no content type'}, not a JPEG",
@@ -719,6 +732,8 @@ class VapixClient:
         what = f"MJPEG stream of {self.host}:{self.port}"
         try:
             content_type = response.headers.get("Content-Type", "")
+            if content_type.lower().startswith("text/plain"):
+                _raise_media_error(response_text(response))
             if not content_type.lower().startswith("multipart/"):
                 raise UnexpectedResponse(f"video.cgi answered {content_type or 'nothing'}")
             boundary = boundary_from_content_type(content_type)
@@ -802,7 +817,59 @@ class VapixClient:
             "diskid": recording.disk_id,
             "exportformat": export_format,
         }
-        return self._stream_bytes(EXPORT_RECORDING, params)
+        return self._stream_bytes(params)
+
+    def play_recording(
+        self, recording: Recording, *, max_frames: int | None = None
+    ) -> Iterator[MjpegFrame]:
+        """Yield a recording's frames when the device plays it back as MJPEG over HTTP.
+
+        Devices that export a container file instead (Matroska/MP4) raise
+        ``UnexpectedResponse``; use ``export_recording`` for them.
+        """
+        params = {
+            "schemaversion": "1",
+            "recordingid": recording.recording_id,
+            "diskid": recording.disk_id,
+        }
+        if max_frames is not None:
+            params["nbrofframes"] = str(max_frames)
+        return self._recording_frames(params, max_frames)
+
+    def _recording_frames(
+        self, params: dict[str, str], max_frames: int | None
+    ) -> Iterator[MjpegFrame]:
+        response = self._recording_request(params)
+        what = f"playback on {self.host}:{self.port}"
+        try:
+            content_type = response.headers.get("Content-Type", "")
+            if not content_type.lower().startswith("multipart/"):
+                raise UnexpectedResponse(f"playback answered {content_type or 'nothing'}")
+            boundary = boundary_from_content_type(content_type)
+            count = 0
+            try:
+                for frame in iter_mjpeg_frames(response.iter_content(STREAM_CHUNK_SIZE), boundary):
+                    yield frame
+                    count += 1
+                    if max_frames is not None and count >= max_frames:
+                        return
+            except VapixError:
+                raise
+            except Exception as error:  # mapped to a typed error
+                raise map_transport_error(error, what) from error
+        finally:
+            response.close()
+
+    def _recording_request(self, params: dict[str, str]) -> requests.Response:
+        try:
+            return self.transport.request("GET", EXPORT_RECORDING, params=params, stream=True)
+        except ApiNotSupported as error:
+            # The recording list came from this device, so a 404 means this recording is gone.
+            raise DeviceRefused(
+                TextErrorCode.RECORDING_ERROR,
+                f"recording {params['recordingid']} not found",
+                api="record",
+            ) from error
 
     def download_recording(
         self,
@@ -819,8 +886,9 @@ class VapixClient:
                 written += len(chunk)
         return written
 
-    def _stream_bytes(self, path: str, params: dict[str, str]) -> Iterator[bytes]:
-        response = self.transport.request("GET", path, params=params, stream=True)
+    def _stream_bytes(self, params: dict[str, str]) -> Iterator[bytes]:
+        response = self._recording_request(params)
+        path = EXPORT_RECORDING
         what = f"{path} of {self.host}:{self.port}"
         try:
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -837,6 +905,14 @@ class VapixClient:
                 raise map_transport_error(error, what) from error
         finally:
             response.close()
+
+
+def _raise_media_error(text: str) -> None:
+    """Raise for the error text image.cgi/video.cgi send instead of an image."""
+    message = text.strip()
+    if message.lower().startswith("error"):
+        raise DeviceRefused(TextErrorCode.MEDIA_ERROR, message, api="media")
+    raise UnexpectedResponse("image.cgi answered text instead of an image", body=text)
 
 
 def _media_params(

@@ -121,6 +121,8 @@ class TextErrorCode:
     PARAMETER_ERROR = "parameter_error"
     PTZ_ERROR = "ptz_error"
     RECORDING_ERROR = "recording_error"
+    MEDIA_ERROR = "media_error"
+    UPGRADE_FAILED = "upgrade_failed"
 
 
 _FIRMWARE_MEANINGS = {

@@ -319,6 +319,8 @@ _SERVICE_ACCOUNT = re.compile(r"^(www\w*|sdk)$")
 def parse_pwdgrp_groups(text: str) -> dict[str, list[str]]:
     """Return pwdgrp.cgi ``action=get`` as group name → member names."""
     if looks_like_html(text):
+        # A refusal (e.g. no admin exists yet) comes as the usual one-line page.
+        parse_pwdgrp_answer(text)
         raise UnexpectedResponse("pwdgrp.cgi get answered an HTML page", body=text)
     groups: dict[str, list[str]] = {}
     for line in text.splitlines():

@@ -390,11 +390,14 @@ class VapixTransport:
         read_timeout: float | None = None,
         stream: bool = False,
         classify_missing: bool = True,
+        plain_401_is_answer: bool = False,
     ) -> requests.Response:
         """Send one request and return its 2xx response, authenticating as the device asks.
 
         ``body_factory`` builds a fresh streamed body for each attempt (an attempt is repeated
-        only after a 401). Raises a ``VapixError`` for every failure.
+        only after a 401). ``plain_401_is_answer`` returns a 401 that carries no challenge as
+        the answer (pwdgrp.cgi reports initial-admin errors that way). Raises a ``VapixError``
+        for every failure.
         """
         url = self.base_url + path
         what = f"{method} {path} on {self.host}:{self.port}"
@@ -419,6 +422,8 @@ class VapixTransport:
             if response.status_code != 401:
                 break
             challenges = self._note_challenges(response)
+            if not challenges and plain_401_is_answer:
+                return response
             response.close()
             if not challenges:
                 raise AuthFailed(f"{what}: 401 without a challenge")

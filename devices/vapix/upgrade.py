@@ -22,7 +22,7 @@ import enum
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from devices.vapix.client import VapixClient
@@ -62,6 +62,7 @@ class Outcome(enum.StrEnum):
     NEVER_RETURNED = "never_returned"  # no restart / not back and ready within the limit
     ROLLED_BACK = "rolled_back"  # came back on the previous version
     UNEXPECTED_VERSION = "unexpected_version"  # came back on a third version
+    OTHER_DEVICE = "other_device"  # what came back reports another serial number
     COMMIT_FAILED = "commit_failed"  # runs the target, but the commit did not stick
     FAILED = "failed"  # the device could not be read before the upload or after the restart
 
@@ -87,6 +88,7 @@ class UpgradeStarted:
     previous_boot_id: str | None
     previous_uptime: int | None
     target_version: str
+    serial_number: str = ""
     upload_skipped: bool = False  # device already runs the target (uncommitted or committed)
     answer_lost: bool = False  # the body went out but no answer came back
 
@@ -127,6 +129,7 @@ class VersionCheck(enum.StrEnum):
     TARGET = "target"
     PREVIOUS = "previous"
     OTHER = "other"
+    OTHER_DEVICE = "other_device"
 
 
 @dataclass(frozen=True)
@@ -173,14 +176,16 @@ def start_upgrade(
     """
     ready = client.system_ready()
     status = client.firmware_status()
+    info = client.get_device_info()
     started = UpgradeStarted(
         previous_version=status.active_version,
         previous_boot_id=ready.boot_id,
         previous_uptime=ready.uptime,
         target_version=target_version,
+        serial_number=info.serial_number,
     )
     if compare_versions(status.active_version, target_version) == 0:
-        return UpgradeStarted(**{**started.__dict__, "upload_skipped": True})
+        return replace(started, upload_skipped=True)
     if status.is_uncommitted:
         raise DeviceRefused(
             FirmwareErrorCode.NOT_COMMITTED,
@@ -188,14 +193,12 @@ def start_upgrade(
             api="firmwaremanagement",
         )
     named = image_name_info(image_path)
-    if named is not None:
-        product = client.get_device_info().product_number
-        if named[0].upper() != product.upper():
-            raise DeviceRefused(
-                FirmwareErrorCode.IMAGE_DOES_NOT_MATCH,
-                f"the file is for {named[0]}, the device is a {product} (checked locally)",
-                api="client",
-            )
+    if named is not None and named[0].upper() != info.product_number.upper():
+        raise DeviceRefused(
+            FirmwareErrorCode.IMAGE_DOES_NOT_MATCH,
+            f"the file is for {named[0]}, the device is a {info.product_number} (checked locally)",
+            api="client",
+        )
     try:
         client.upgrade_firmware(
             image_path,
@@ -204,7 +207,7 @@ def start_upgrade(
             on_progress=on_upload_progress,
         )
     except (Unreachable, Timeout):
-        return UpgradeStarted(**{**started.__dict__, "answer_lost": True})
+        return replace(started, answer_lost=True)
     return started
 
 
@@ -240,13 +243,22 @@ def check_back_online(
 
 
 def verify_version(
-    client: VapixClient, target_version: str, previous_version: str
+    client: VapixClient, target_version: str, previous_version: str, *, serial_number: str = ""
 ) -> VersionReport:
-    """Compare the running version (basicdeviceinfo and fwmgr status) with the target."""
+    """Compare the running version (basicdeviceinfo and fwmgr status) with the target.
+
+    With ``serial_number``, a device that reports another serial (swapped hardware at the
+    address) is ``OTHER_DEVICE`` whatever it runs.
+    """
     status = client.firmware_status()
     running = status.active_version
-    reported = client.get_device_info().version
-    if compare_versions(running, target_version) == 0 and compare_versions(reported, running) == 0:
+    info = client.get_device_info()
+    reported = info.version
+    if serial_number and info.serial_number.upper() != serial_number.upper():
+        check = VersionCheck.OTHER_DEVICE
+    elif (
+        compare_versions(running, target_version) == 0 and compare_versions(reported, running) == 0
+    ):
         check = VersionCheck.TARGET
     elif compare_versions(running, previous_version) == 0:
         check = VersionCheck.PREVIOUS
@@ -291,8 +303,12 @@ def wait_for_restart(
     poll_interval: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-) -> RestartCheck | None:
-    """Poll ``check_back_online`` until the device is back; None when ``limit`` s passed."""
+) -> RestartCheck:
+    """Poll ``check_back_online`` until the device is back or ``limit`` s passed.
+
+    Returns the last observation: ``BACK`` on success; otherwise ``SAME_BOOT`` means the device
+    never restarted, ``DOWN``/``BOOTING`` that it did not come back in time.
+    """
     deadline = clock() + limit
     seen_down = False
     while True:
@@ -302,11 +318,9 @@ def wait_for_restart(
             previous_uptime=started.previous_uptime,
             seen_down=seen_down,
         )
-        if check.state == RestartState.BACK:
+        if check.state == RestartState.BACK or clock() + poll_interval > deadline:
             return check
         seen_down = seen_down or check.state != RestartState.SAME_BOOT
-        if clock() + poll_interval > deadline:
-            return None
         sleep(poll_interval)
 
 
@@ -375,7 +389,19 @@ def upgrade(
             sleep=sleep,
             clock=clock,
         )
-        if back is None:
+        if back.state != RestartState.BACK:
+            if back.state == RestartState.SAME_BOOT and started.answer_lost:
+                # The connection broke during the upload and the device never restarted: it
+                # did not take the image.
+                return _finish(
+                    report,
+                    Outcome.FAILED,
+                    target_version,
+                    previous,
+                    previous,
+                    None,
+                    f"The upload was cut off; the device kept running {previous}",
+                )
             return _finish(
                 report,
                 Outcome.NEVER_RETURNED,
@@ -388,7 +414,9 @@ def upgrade(
 
     report(Stage.VERIFYING, "Checking the running version")
     try:
-        version = verify_version(client, target_version, previous)
+        version = verify_version(
+            client, target_version, previous, serial_number=started.serial_number
+        )
     except VapixError as error:
         return _finish(
             report,
@@ -398,6 +426,16 @@ def upgrade(
             None,
             None,
             f"The device restarted but could not be read: {error.message}",
+        )
+    if version.check == VersionCheck.OTHER_DEVICE:
+        return _finish(
+            report,
+            Outcome.OTHER_DEVICE,
+            target_version,
+            previous,
+            version.running_version,
+            None,
+            "A device with another serial number answers at this address now",
         )
     if version.check == VersionCheck.PREVIOUS:
         return _finish(
