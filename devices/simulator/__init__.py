@@ -1,0 +1,145 @@
+"""A fleet of simulated Axis cameras that follows VAPIX.md, for tests, benchmarks and demos.
+
+One asyncio process serves N cameras, each on its own loopback port (plus an HTTPS port when
+asked), from one aiohttp application: a request is mapped to its camera by the local address it
+arrived on. Everything is deterministic for a seed (serials, MACs, models, versions, passwords,
+which cameras get a fault share). No Django imports here; ``manage.py simulate_cameras`` and
+``python -m devices.simulator`` are thin wrappers around ``cli.serve``.
+
+Public API
+----------
+- ``Fleet(count, seed=0, time_scale=1.0, faults=None, first_port=None, host="127.0.0.1",
+  control_port=None, products=None, timing=None, nonce_lifetime=300.0, https=False)`` with
+  ``await start()``, ``await stop()``, ``await reset(serial=None)``,
+  ``await set_faults(serial, {...})``, ``await clear_faults(serial=None)``,
+  ``await apply_spec(spec)``, ``regenerate_certificate(serial)``, ``fleet_entries()``,
+  ``cameras`` (``camera.Camera`` state objects).
+- ``run_in_thread(count, **Fleet options) -> FleetThread``: the fleet in a background thread.
+  ``FleetThread.cameras`` is a list of ``CameraInfo`` (host, port, base_url, username,
+  password, operator_password, viewer_password, serial, product_number, model, version,
+  has_ptz, https_port, https_url, certificate_sha256); methods ``camera(serial)``,
+  ``by_product(number)``, ``set_fault(serial, name, value=True)``, ``clear_faults(serial=None)``,
+  ``set_knobs(serial, **knobs)``, ``power_cycle(serial)``, ``reset(serial=None)``,
+  ``state(serial)``, ``wait_for(serial, predicate)``, ``regenerate_certificate(serial)``,
+  ``control_url``, ``stop()``.
+- pytest fixtures in tests/devices/conftest.py: ``camera_fleet`` (session, six cameras) and
+  ``clean_camera_fleet`` (the same fleet reset before the test).
+- ``write_fleet_file(path, entries)``: JSON, or CSV with the columns host, port, username,
+  password, serial, product_number, model, version when the path ends in ``.csv``.
+- ``firmware.build_image / write_image / iter_image / StreamingVerifier``: the test firmware
+  format (see firmware.py; VAPIX.md §14 item 17, extended to several product numbers).
+- Control API (``--control-port``): GET /cameras, GET /cameras/{serial} (with transition log),
+  POST/DELETE /cameras/{serial}/faults, POST /cameras/{serial}/knobs,
+  POST /cameras/{serial}/power-cycle, POST /cameras/{serial}/reset,
+  POST /cameras/{serial}/certificate, POST/DELETE /faults, POST /reset.
+- Faults (``faults.FAULTS``): offline, slow-link[=bytes/s], wrong-credentials,
+  refuse-image[=code], hang, html-errors[=status], never-returns, comes-back-old,
+  flapping[=simulated s], answer-lost, latency[=ms], flaky-errors[=%], bad-json,
+  upload-reset[=%], upload-stall[=%], swapped-serial, clock-skew[=s].
+- Knobs (``camera.Knobs``): auth_policy (recommended|digest|basic|both), digest_qop,
+  privilege_status (401|403), reject_json_filename, passphrase_policy (none|length|complex),
+  purge_before_validation, nonce_max_uses, lockout_after, lockout_seconds,
+  down_mode (refuse|blackhole), hard_reset_changes_ip.
+
+Time
+----
+Durations are simulated seconds; real seconds = simulated x ``time_scale`` (so 0.01 makes a
+60 s reboot take 0.6 s). Defaults (VAPIX.md §6.7 proposal): verify 10 s, pre-reboot 5 s, down
+60 s, boot 30 s. Everything the device reports (``uptime``, ``timeToRollback``,
+``previewmode``) is in simulated seconds. systemready's ``params.timeout`` long poll is in real
+seconds (capped at 60), because it bounds an HTTP request the client waits for.
+
+Choices where VAPIX.md says unknown or guess [G]
+------------------------------------------------
+Authentication (§2):
+- 401 headers copy the recorded P3265-V: ``Digest realm="AXIS_<SERIAL>", nonce="...",
+  algorithm=MD5, qop="auth"``. JSON CGIs answer ``application/json; charset=utf-8`` with an
+  empty body (as recorded); all other CGIs answer Apache's HTML 401 page.
+- Nonces have Apache mod_auth_digest's shape (base64 of the 8-byte microsecond time, then a
+  keyed SHA-1), live 300 real seconds, then a right answer gets ``stale=TRUE``. ``nc`` is not
+  checked for replays (Apache's AuthDigestNcCheck is off by default); knob nonce_max_uses
+  makes a nonce stale after N uses. Only MD5 (no MD5-sess, no SHA-256) is offered or accepted.
+- ``recommended`` (the default, as the recorded parameter says): Digest offered on HTTP, Basic
+  offered on HTTPS where Digest is still accepted. Anonymous methods ignore any credentials.
+- Valid user, too little privilege: 401 with a fresh challenge (older firmware; PR #31 in
+  Kane610/axis), knob 403; basicdeviceinfo restricted methods answer JSON 2001 instead.
+- No brute-force lockout by default; knob lockout_after/lockout_seconds refuses every
+  credential for a while after N failures.
+
+JSON APIs (§1, §3-§5):
+- systemready uses basicdeviceinfo's error table (2002 wrong HTTP method, 2003 version, 2004
+  method, 4000 JSON, 4002 parameter); its getSupportedVersions answer carries apiVersion like
+  fwmgr's. basicdeviceinfo and apidiscovery answer getSupportedVersions with ``method`` and
+  ``data`` only (recorded M1065-LW shape) and refuse an ``apiVersion`` there with 4002 and the
+  recorded message. A missing or non-JSON Content-Type is treated as invalid JSON.
+- systemready adds ``uptime``/``bootid`` from AXIS OS 11 (answering 1.4; 10.12 answers 1.2
+  without them), ``passphrasepolicy`` from 12 (1.5), ``previewmode`` (7200 minus uptime) while
+  no admin exists on 11+. apidiscovery needs authentication on 9.80-10.12.
+  getAllUnrestrictedProperties is missing (2004) before AXIS OS 10 (VAPIX.md knows 8.45).
+- A legacy profile (AXIS OS 5.51, M3024-L) has no apidiscovery/basicdeviceinfo/systemready/
+  fwmgr (Apache-style 404 page) and answers with a Boa server header.
+
+Firmware management (§6):
+- Any fwmgr request while an upload is received, verified or the device waits to reboot gets
+  423; the answer to ``upgrade`` is sent after verification, before flashing; the device stays
+  up for the pre-reboot time (fwmgr 423), then switches images and goes down.
+- Validation order as §14 item 18. Junk or an unreadable header is 421, a truncated or
+  modified image 415, a missing image part 400; ``cert=custom:<id>`` is accepted (the simulator
+  pretends every custom certificate is installed), ``cert=unknown`` is 424. Reinstalling the
+  running version is allowed. There is no separate "disk full": use refuse-image=500.
+- The image is never stored: it streams through a SHA-256 verifier holding one chunk plus 72
+  bytes (instead of §14 item 16's "stream to disk"; there is nothing to flash).
+- Rollback answers ``{}``, then after the pre-reboot time reboots into the old image with the
+  settings snapshot from upgrade time; afterwards there is no inactive image.
+- ``resetSource`` (12.11+ only) is ``power`` after start or a power cycle, ``software`` after
+  any other reboot. ``pendingCommit`` exists only during the boot window, when fwmgr answers
+  503, so clients never see it.
+- factoryDefault with a rollback timer pending keeps the image uncommitted. A hard factory
+  default keeps the address unless knob hard_reset_changes_ip, which makes the camera vanish
+  from its address until reset.
+
+Availability (§6.7, §14.6):
+- Down: the listener is closed (connection refused) and open connections are reset; knob
+  down_mode=blackhole accepts connections and never answers them. Boot window: HTTP up,
+  systemready ``"no"``, every other CGI an Apache 503 page.
+
+Other CGIs (§8-§10):
+- param.cgi security by top-level group: viewers read everything but Network, HTTPS, System,
+  Storage, SNMP, WebService, RemoteService and PTZ.BoaProtPTZOperator (admin); Brand and
+  Properties are read-only; Image, ImageSource, PTZ, Audio(Source) are writable by operators,
+  the rest by admins. In an update, good pairs are applied and each bad one gives its own
+  ``# Error: Error setting '<name>' to '<value>'!`` line (``OK`` only if all succeed). ``*``
+  in a group matches one name segment. On AXIS OS 12 the group after an error line comes back
+  without ``root.`` (recorded P3265-V quirk).
+- pwdgrp.cgi: removing the last admin, or root before 11.5, answers
+  ``Error: malformed action operation, remove.``; an unsupported sgrp combination or a grp other
+  than ``users`` answers ``Error: consult the system log file.``; without strict_pwd a password
+  is 1-64 characters without control characters; ``action=get`` lists root, anonymous, users,
+  admin, operator, viewer, ptz and digusers (no internal service accounts), role groups newest
+  account first and digusers in creation order, as recorded. The initial admin (after a factory
+  default) must be root/grp=root/no comment before 11.5.
+- usergroup.cgi: root lists no primary group on AXIS OS 10+ (recorded 12.11); other accounts
+  lead with ``users``; group order ``admin operator viewer ptz`` (10+) or
+  ``admin operator ptz viewer`` (older, recorded).
+- jpg/image.cgi: unsupported resolution, camera or compression answers 200 ``text/plain``
+  ``Error: ...``; the default size is Image.I0.Appearance.Resolution (640x360). mjpg/video.cgi
+  caps "unlimited" fps at 10 (frames change once a second); the boundary is ``myboundary``.
+- PTZ (PTZ models only; others 404): ``/axis-cgi/com/ptz.cgi`` query=presetposall|position|
+  limits|speed in the recorded text format; commands answer 204; moving needs the ptz group,
+  setting/removing server presets operator + ptz; unknown presets answer 200 ``Error: ...``.
+- Edge recordings: ``/axis-cgi/record/list.cgi`` answers list1.xsd XML with 3-5 recordings per
+  camera on SD_DISK in the days before the fleet started. Playback: real devices export
+  Matroska or play over RTSP; ``/axis-cgi/record/export/exportrecording.cgi?recordingid=...``
+  here streams MJPEG frames (``multipart/x-mixed-replace``) stamped with the recording's own
+  times, and the list declares ``mimetype="image/jpeg"`` to match.
+- Legacy restart.cgi, factorydefault.cgi, hardfactorydefault.cgi and firmwareupgrade.cgi exist
+  on every profile; firmwareupgrade answers an HTML page ("Upgrade successful. Restarting
+  camera." or "Upgrade failed: ..."), allows downgrades and keeps no rollback image.
+- Every answer carries the recorded ``Server: Apache/2.4.68 (Unix) OpenSSL/3.5.7`` and
+  hardening headers.
+- HTTPS: one self-signed EC P-256 certificate per camera, TLS 1.2+; regenerated on demand.
+"""
+
+from .fleet import CameraInfo, Fleet, FleetThread, run_in_thread, write_fleet_file
+
+__all__ = ["CameraInfo", "Fleet", "FleetThread", "run_in_thread", "write_fleet_file"]

@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--faults", default="", help='e.g. "offline=5%%,never-returns=1%%"')
     parser.add_argument("--control-port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--fleet-out", default=None, help="write the fleet as JSON or .csv")
+    parser.add_argument(
+        "--https",
+        action="store_true",
+        help="also serve HTTPS per camera (self-signed; ports after the HTTP ones)",
+    )
 
 
 def validate(options: argparse.Namespace) -> str | None:
@@ -34,7 +39,8 @@ def validate(options: argparse.Namespace) -> str | None:
         return "--time-scale must be positive"
     if not options.host.startswith("127."):
         return "--host must be a loopback address (127.0.0.0/8)"
-    if options.first_port is not None and not 1 <= options.first_port <= 65535 - options.count:
+    needed = options.count * (2 if options.https else 1)
+    if options.first_port is not None and not 1 <= options.first_port <= 65535 - needed:
         return "--first-port leaves no room for --count cameras"
     try:
         parse_spec(options.faults)
@@ -53,6 +59,7 @@ async def serve(options: argparse.Namespace, say: Callable[[str], None]) -> None
         first_port=options.first_port,
         host=options.host,
         control_port=options.control_port,
+        https=options.https,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -67,6 +74,7 @@ async def serve(options: argparse.Namespace, say: Callable[[str], None]) -> None
         say(
             f"{options.count} cameras listening on {options.host} ports {ports[0]}-{ports[-1]}"
             + (f" ({offline} offline by fault)" if offline else "")
+            + (" plus HTTPS" if options.https else "")
             + f"; control API on http://{options.host}:{fleet.control_port}"
         )
         await stop.wait()
