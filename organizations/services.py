@@ -409,7 +409,8 @@ def invite_members(
     link valid 7 days, e-mailed after commit; only the token's hash is stored.
     """
     access.require(membership, Action.MEMBER_INVITE)
-    organization = membership.organization
+    # Read the policy as it is now, not as it was when the request loaded the membership.
+    organization = Organization.objects.get(pk=membership.organization_id)
     role = _clean_role(role)
     if role == Role.OWNER:
         message = _("Invite as admin or below; make someone an owner after they join.")
@@ -456,15 +457,23 @@ def invite_members(
     invitations: list[tuple[Invitation, str]] = []
     for email in addresses:
         raw_token = secrets.token_urlsafe(32)
-        invitation = Invitation.objects.create(
-            organization=organization,
-            email=email,
-            role=role,
-            token_hash=selectors.hash_secret(raw_token),
-            invited_by=membership.user,
-            created_at=now,
-            expires_at=now + INVITATION_VALIDITY,
-        )
+        try:
+            # The partial unique index is the real guard against two concurrent invitations.
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    organization=organization,
+                    email=email,
+                    role=role,
+                    token_hash=selectors.hash_secret(raw_token),
+                    invited_by=membership.user,
+                    created_at=now,
+                    expires_at=now + INVITATION_VALIDITY,
+                )
+        except IntegrityError:
+            message = _(
+                "Already invited: %(emails)s. Revoke the pending invitation to send a new one."
+            ) % {"emails": email}
+            raise Conflict("already_invited", message, {"emails": [message]}) from None
         invitation.folders.set(folders)
         invitations.append((invitation, raw_token))
         audit.record(
@@ -549,9 +558,15 @@ def accept_invitation(*, user: User, raw_token: str) -> Membership:
         raise Conflict(
             "already_member", _("You are already a member of %(name)s.") % {"name": organization}
         )
-    membership = Membership.objects.create(
-        organization=organization, user=user, role=invitation.role
-    )
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                organization=organization, user=user, role=invitation.role
+            )
+    except IntegrityError:
+        raise Conflict(
+            "already_member", _("You are already a member of %(name)s.") % {"name": organization}
+        ) from None
     access.set_folder_grants(membership, invitation.folders.filter(organization=organization))
     invitation.state = Invitation.State.ACCEPTED
     invitation.accepted_at = timezone.now()

@@ -6,9 +6,11 @@ Tree of `organization`:  top → site_a → building_a1 → room_a1x
 The operator is granted site_a; the viewer is granted building_a1.
 """
 
+import threading
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 
 from organizations.roles import Role
 from tests.accounts.factories import UserFactory
@@ -91,3 +93,34 @@ def other_tenant(db):
 @pytest.fixture
 def other_organization(other_tenant):
     return other_tenant.organization
+
+
+def _race(*calls):
+    """Run the calls at the same moment in threads, each on its own database connection.
+
+    Returns each call's result, or the exception it raised.
+    """
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = call()
+        except Exception as error:  # the outcome is what the test inspects
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.fixture
+def race():
+    """Run callables concurrently in real, separate transactions (needs transaction=True)."""
+    return _race

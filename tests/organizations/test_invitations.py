@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from common.errors import Conflict, Forbidden, Invalid, NotFound
 from organizations import access, selectors, services
-from organizations.models import Invitation
+from organizations.models import Invitation, Membership
 from organizations.roles import Role
 from tests.accounts.factories import UserFactory
-from tests.organizations.factories import InvitationFactory
+from tests.organizations.factories import InvitationFactory, OrganizationFactory
 
 
 def _invite(membership, emails, role=Role.VIEWER, folder_ids=()):
@@ -209,3 +209,19 @@ def test_revoking_another_organizations_invitation_is_not_found(admin, other_org
     invitation = InvitationFactory(organization=other_organization)
     with pytest.raises(NotFound):
         services.revoke_invitation(membership=admin, invitation_id=invitation.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_invitation_accepted_twice_at_once_is_used_once(race):
+    organization = OrganizationFactory()
+    person = UserFactory(email="double@example.com")
+    invitation = InvitationFactory(organization=organization, email="double@example.com")
+    outcomes = race(
+        lambda: services.accept_invitation(user=person, raw_token=invitation.raw_token),
+        lambda: services.accept_invitation(user=person, raw_token=invitation.raw_token),
+    )
+    joined = [o for o in outcomes if isinstance(o, Membership)]
+    refused = [o.code for o in outcomes if isinstance(o, Invalid)]
+    assert len(joined) == 1, outcomes
+    assert refused == ["invitation_used"], outcomes
+    assert Membership.objects.filter(organization=organization, user=person).count() == 1

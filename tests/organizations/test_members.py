@@ -1,9 +1,6 @@
 """Changing roles and folder access, removing members, and the last-owner rule under concurrency."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from common.errors import Conflict, DomainError, Forbidden
 from organizations import access, selectors, services
@@ -115,34 +112,12 @@ def test_members_come_with_their_granted_folders_without_n_plus_1(
     assert listed[folders.owner.pk] == []
 
 
-def _race(*calls):
-    """Run the calls at the same moment in threads, each on its own connection."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except Exception as error:  # the outcome is what the test inspects
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
-def test_two_owners_stepping_down_at_once_leave_one_owner():
+def test_two_owners_stepping_down_at_once_leave_one_owner(race):
     organization = OrganizationFactory()
     first = MembershipFactory(organization=organization, role=Role.OWNER)
     second = MembershipFactory(organization=organization, role=Role.OWNER)
-    outcomes = _race(
+    outcomes = race(
         lambda: services.change_member(membership=first, member_id=first.pk, role=Role.ADMIN),
         lambda: services.change_member(membership=second, member_id=second.pk, role=Role.ADMIN),
     )
@@ -154,11 +129,11 @@ def test_two_owners_stepping_down_at_once_leave_one_owner():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_owners_removing_each_other_at_once_leave_one_owner():
+def test_two_owners_removing_each_other_at_once_leave_one_owner(race):
     organization = OrganizationFactory()
     first = MembershipFactory(organization=organization, role=Role.OWNER)
     second = MembershipFactory(organization=organization, role=Role.OWNER)
-    outcomes = _race(
+    outcomes = race(
         lambda: services.remove_members(membership=first, member_ids=[second.pk]),
         lambda: services.remove_members(membership=second, member_ids=[first.pk]),
     )
