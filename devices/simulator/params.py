@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .camera import Camera
+from .camera import LEVELS, Camera
 from .catalog import build_date
 
 # Read and write levels per top-level group (VAPIX.md §8.2: security per parameter, grouped here).
@@ -231,8 +231,6 @@ def update_params(camera: Camera, updates: list[tuple[str, str]], level: str) ->
     Valid pairs are applied even when others fail; the answer is ``OK`` only if all succeeded,
     otherwise one ``# Error: Error setting '<name>' to '<value>'!`` line per failure.
     """
-    from .camera import LEVELS  # local: avoids exporting LEVELS through this module
-
     tree = build_tree(camera)
     errors: list[str] = []
     for raw_name, value in updates:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import quoteattr
 
 from aiohttp import BodyPartReader, web
@@ -23,7 +24,7 @@ from multidict import CIMultiDict
 
 from . import apis, params
 from .auth import basic_challenge, check_basic, check_digest, digest_challenge
-from .camera import BOOTING, DOWN, RUNNING, Camera, PendingUpgrade, PtzPreset, User
+from .camera import BOOTING, DOWN, LEVELS, RUNNING, Camera, PendingUpgrade, PtzPreset, User
 from .catalog import firmware_part, parse_version
 from .firmware import ImageError, ImageHeader, StreamingVerifier
 from .imaging import quality_from_compression, render_jpeg
@@ -248,8 +249,6 @@ async def form_args(request: web.Request, camera: Camera) -> list[tuple[str, str
     """Return query arguments followed by url-encoded form arguments, in order."""
     pairs = list(request.query.items())
     if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
-        from urllib.parse import parse_qsl
-
         body = await read_small_body(request, camera)
         pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     return pairs
@@ -802,8 +801,7 @@ async def handle_firmwareupgrade(request: web.Request, camera: Camera) -> web.St
 
 
 def _allowed_levels(user: User) -> set[str]:
-    from .camera import LEVELS
-
+    """Return every role level up to the user's own (what the user may read)."""
     return set(LEVELS[: LEVELS.index(user.level) + 1])
 
 
