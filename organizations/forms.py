@@ -189,11 +189,8 @@ class FolderAccessMixin(BootstrapForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        role = cleaned.get("role")
-        if role in (Role.OWNER, Role.ADMIN):
+        if cleaned.get("role") in (Role.OWNER, Role.ADMIN):
             cleaned["folders"] = []
-        elif role and not cleaned.get("folders"):
-            self.add_error("folders", _("Choose at least one folder for an operator or viewer."))
         return cleaned
 
 
@@ -216,6 +213,12 @@ class InviteForm(FolderAccessMixin):
                 "this in the security settings."
             )
         self.set_folder_choices(folders)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("role") in (Role.OPERATOR, Role.VIEWER) and not cleaned.get("folders"):
+            self.add_error("folders", _("Choose at least one folder for an operator or viewer."))
+        return cleaned
 
     def clean_emails(self) -> list[str]:
         addresses = [part for part in re.split(r"[\s,;]+", self.cleaned_data["emails"]) if part]

@@ -154,6 +154,10 @@ def organization_security(request: HttpRequest, organization_id: UUID) -> HttpRe
             "requires_mfa": organization.requires_mfa,
         },
     )
+    if not access.can(membership, Action.OWNER_GRANT):
+        # The invitation policy is the owners' call; admins see it without changing it.
+        form.fields["allow_elevated_invitations"].disabled = True
+        form.fields["allow_elevated_invitations"].help_text = _("Only an owner can change this.")
     if request.method == "POST" and form.is_valid():
         try:
             services.update_security_settings(
@@ -369,12 +373,13 @@ def member_change(request: HttpRequest, organization_id: UUID, member_id: UUID) 
                 request, _("Role and access of %(name)s are saved.") % {"name": member.user}
             )
             return redirect("organizations:member-list", organization_id)
-    return render(
-        request,
-        "organizations/member_change.html",
-        {"form": form, "member": member},
-        status=_form_status(form),
+    # htmx loads the form into the Users page's dialog; a plain request gets a whole page.
+    template = (
+        "organizations/partials/member_change_dialog.html"
+        if request.htmx and request.method == "GET"
+        else "organizations/member_change.html"
     )
+    return render(request, template, {"form": form, "member": member}, status=_form_status(form))
 
 
 def _report_removal(request: HttpRequest, result) -> None:

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from organizations import services
-from organizations.models import Folder, Invitation, Membership, Organization
+from organizations.models import AuditEvent, Folder, Invitation, Membership, Organization
 from organizations.roles import Role
 from tests.organizations.factories import FolderFactory, InvitationFactory, MembershipFactory
 
@@ -109,6 +109,25 @@ def test_a_token_acts_with_the_members_current_role(api, organization, viewer, f
         _url("folder-list", organization), {"parent_id": str(folders.building_a1.pk), "name": "X"}
     )
     assert response.status_code == 201
+
+
+def test_changes_through_a_token_are_audited_with_the_token_and_address(
+    api, admin, organization, folders
+):
+    raw = _token(admin)
+    api.use_token(raw)
+    response = api.client.post(
+        _url("folder-list", organization),
+        {"parent_id": str(folders.top.pk), "name": "Gate"},
+        content_type="application/json",
+        headers=api.headers,
+        REMOTE_ADDR="198.51.100.9",
+    )
+    assert response.status_code == 201
+    event = AuditEvent.objects.filter(organization=organization).order_by("-sequence").first()
+    assert event.action == "folder.create"
+    assert event.actor_token.prefix == raw.partition("_")[0]
+    assert event.client_address == "198.51.100.9"
 
 
 def test_a_token_stops_working_when_the_organization_is_archived(api, organization, owner):

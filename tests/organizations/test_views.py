@@ -10,7 +10,14 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from organizations import services
-from organizations.models import ApiToken, Folder, Invitation, Membership, Organization
+from organizations.models import (
+    ApiToken,
+    AuditEvent,
+    Folder,
+    Invitation,
+    Membership,
+    Organization,
+)
 from organizations.roles import Role
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.organizations.factories import FolderFactory, InvitationFactory, MembershipFactory
@@ -173,13 +180,17 @@ def test_owner_allows_elevated_invitations_and_requires_mfa(as_owner, organizati
     assert organization.requires_mfa
 
 
-def test_admin_cannot_change_the_invitation_policy(as_admin, organization):
+def test_admin_sees_the_invitation_policy_but_cannot_change_it(as_admin, organization):
+    page = as_admin.get(_url("organization-security", organization)).content.decode()
+    assert "Only an owner can change this." in page
     response = as_admin.post(
-        _url("organization-security", organization), {"allow_elevated_invitations": "on"}
+        _url("organization-security", organization),
+        {"allow_elevated_invitations": "on", "requires_mfa": "on"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 302
     organization.refresh_from_db()
     assert not organization.allow_elevated_invitations
+    assert organization.requires_mfa
 
 
 def test_api_token_is_shown_once_and_listed_with_its_last_use(as_viewer, organization):
@@ -349,6 +360,38 @@ def test_roles_and_access_changes_role_and_folders_at_once(as_admin, organizatio
     viewer.refresh_from_db()
     assert viewer.role == Role.OPERATOR
     assert [folder.name for folder in viewer.granted_folders] == ["Site B"]
+
+
+def test_roles_and_access_dialog_loads_into_the_users_page_with_htmx(
+    as_admin, organization, viewer
+):
+    page = as_admin.get(_url("member-list", organization)).content.decode()
+    assert 'id="member-dialog"' in page
+    response = as_admin.get(
+        _url("member-change", organization, viewer.pk), headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "<html" not in html
+    assert viewer.user.email in html
+    assert 'name="role"' in html
+
+
+def test_revoking_every_folder_of_a_viewer_is_allowed(as_admin, organization, viewer):
+    response = as_admin.post(_url("member-change", organization, viewer.pk), {"role": Role.VIEWER})
+    assert response.status_code == 302
+    assert viewer.granted_folders == []
+
+
+def test_changes_made_on_a_page_are_audited_with_the_client_address(
+    as_admin, organization, folders
+):
+    as_admin.post(
+        _url("folder-rename", organization, folders.site_b.pk),
+        {"name": "Depot"},
+        REMOTE_ADDR="192.0.2.7",
+    )
+    event = AuditEvent.objects.filter(organization=organization).order_by("-sequence").first()
+    assert (event.action, event.client_address) == ("folder.update", "192.0.2.7")
 
 
 def test_demoting_the_last_owner_is_refused_with_a_message(as_owner, organization, owner):
