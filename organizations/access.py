@@ -11,8 +11,7 @@ very next request.
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, QuerySet
-from django.db.models.lookups import StartsWith
+from django.db.models import Exists, F, Lookup, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -44,13 +43,30 @@ def _granted(membership: Membership, codename: str) -> QuerySet[FolderUserObject
     )
 
 
+class _PathStartsWith(Lookup):
+    """`lhs LIKE rhs || '%'` for materialized paths, without escaping the right-hand side.
+
+    Django's `StartsWith` escapes a column on the right with three REPLACE calls per row pair,
+    which tripled the cost of the visibility query. Paths hold only UUIDs and "/", never the
+    LIKE wildcards `%` and `_`, so no escaping is needed. PostgreSQL and SQLite both read `||`.
+    """
+
+    lookup_name = "path_startswith"
+
+    def as_sql(self, compiler, connection) -> tuple[str, tuple]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} LIKE ({rhs} || '%%')", (*lhs_params, *rhs_params)
+
+
 def _folders_under_grants(membership: Membership, codename: str) -> QuerySet[Folder]:
     """Return the organization's folders at or below a folder granted with `codename`.
 
-    One query: `EXISTS (grant whose folder path is a prefix of this folder's path)`.
+    One query: `EXISTS (grant whose folder path is a prefix of this folder's path)`; the
+    grants are a handful of rows, probed through the (user, permission) unique index.
     """
     under_grant = _granted(membership, codename).filter(
-        StartsWith(OuterRef("path"), F("content_object__path"))
+        _PathStartsWith(OuterRef("path"), F("content_object__path"))
     )
     return Folder.objects.for_organization(membership.organization_id).filter(Exists(under_grant))
 
