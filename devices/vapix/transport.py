@@ -412,7 +412,9 @@ class VapixTransport:
                 prepared.headers["Authorization"] = authorization
             sent_with = self._auth.challenge.params.get("nonce") if self._auth.challenge else None
             try:
-                response = self.session.send(prepared, timeout=timeout, stream=stream)
+                response = self.session.send(
+                    prepared, timeout=timeout, stream=stream, allow_redirects=False
+                )
             except Exception as error:  # every transport failure is mapped
                 raise map_transport_error(error, what) from error
             finally:
@@ -468,6 +470,9 @@ class VapixTransport:
             if classify_missing and not self.confirm_axis():
                 raise NotAxisDevice(f"{self.host}:{self.port} is not an Axis device ({path}: 404)")
             raise ApiNotSupported(f"{what}: this firmware has no {path}")
+        # Axis CGIs never redirect; web servers of other devices send visitors to a login page.
+        if 300 <= status < 400 and classify_missing and not self.confirm_axis():
+            raise NotAxisDevice(f"{self.host}:{self.port} is not an Axis device ({path}: {status})")
         raise UnexpectedResponse(f"{what}: HTTP {status}", status=status, body=body)
 
     def confirm_axis(self) -> bool:

@@ -1403,7 +1403,15 @@ def _login_page(_handler: Any) -> tuple[int, dict[str, str], bytes]:
     )
 
 
-@pytest.mark.parametrize("answer", [_not_found, _login_page], ids=["404-everywhere", "login-page"])
+def _redirect(_handler: Any) -> tuple[int, dict[str, str], bytes]:
+    return 302, {"Location": "/login.html", "Content-Type": "text/html"}, b""
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [_not_found, _login_page, _redirect],
+    ids=["404-everywhere", "login-page", "redirect-to-login"],
+)
 @pytest.mark.parametrize(
     "call",
     [
