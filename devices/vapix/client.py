@@ -763,6 +763,24 @@ class VapixClient:
             )
         )
 
+    def has_ptz(self) -> bool:
+        """Return whether the device has PTZ (``Properties.PTZ.PTZ``)."""
+        return self.list_parameters("Properties.PTZ.PTZ").get("Properties.PTZ.PTZ") == "yes"
+
+    def list_ptz_presets_from_parameters(self) -> list[PtzPreset]:
+        """Return the presets of every camera (video channel) from the ``PTZ.Preset`` group,
+        with the home position marked."""
+        parameters = self.list_parameters("root.PTZ.Preset")
+        return parsing.parse_ptz_presets_from_parameters(parameters)
+
+    def get_ptz_position(self, *, camera: int = 1) -> dict[str, str]:
+        """Return the current position (``pan``, ``tilt``, ``zoom``, ...) of ``camera``."""
+        params = {"query": "position", "camera": str(camera)}
+        position = self._parsed_text(self._text(PTZ, params), parsing.parse_key_values)
+        if not position or any(key.lower().startswith("error") for key in position):
+            raise DeviceRefused(TextErrorCode.PTZ_ERROR, "no PTZ position", api="ptz")
+        return position
+
     def goto_ptz_preset(self, name: str, *, camera: int = 1) -> None:
         """Move ``camera`` to the preset called ``name``."""
         self._ptz_command({"gotoserverpresetname": name, "camera": str(camera)})

@@ -111,7 +111,7 @@ def fetch_certificate_fingerprint(host: str, port: int = 443, *, timeout: float 
     return certificate_fingerprint(der)
 
 
-def _pinned_pool_class(fingerprint: str, seen: list[str]) -> type[HTTPSConnectionPool]:
+def _pinned_pool_class(fingerprint: str) -> type[HTTPSConnectionPool]:
     """Return an HTTPS pool class whose connections accept only the pinned certificate."""
 
     class PinnedHTTPSConnection(HTTPSConnection):
@@ -119,8 +119,6 @@ def _pinned_pool_class(fingerprint: str, seen: list[str]) -> type[HTTPSConnectio
             super().connect()
             der = self.sock.getpeercert(binary_form=True) if self.sock else None  # type: ignore[union-attr]
             presented = certificate_fingerprint(der) if der else ""
-            seen.append(presented)
-            del seen[:-1]
             if not hmac.compare_digest(presented, fingerprint):
                 self.close()
                 raise CertificateMismatch(
@@ -146,7 +144,6 @@ class PinnedCertificateAdapter(HTTPAdapter):
 
     def __init__(self, fingerprint: str) -> None:
         self.fingerprint = normalize_fingerprint(fingerprint)
-        self.presented: list[str] = []
         super().__init__(max_retries=0)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -157,7 +154,7 @@ class PinnedCertificateAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {
             "http": HTTPConnectionPool,
-            "https": _pinned_pool_class(self.fingerprint, self.presented),
+            "https": _pinned_pool_class(self.fingerprint),
         }
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
@@ -348,10 +345,8 @@ class VapixTransport:
         # Device traffic must not take a proxy or .netrc credentials from the environment.
         self.session.trust_env = False
         self.session.headers["User-Agent"] = USER_AGENT
-        self.pinning: PinnedCertificateAdapter | None = None
         if scheme == "https" and tls_fingerprint is not None:
-            self.pinning = PinnedCertificateAdapter(tls_fingerprint)
-            self.session.mount(f"{self.base_url}/", self.pinning)
+            self.session.mount(f"{self.base_url}/", PinnedCertificateAdapter(tls_fingerprint))
         else:
             self.session.mount(f"{self.base_url}/", HTTPAdapter(max_retries=0))
         self.session.verify = ca_bundle if ca_bundle is not None else True

@@ -784,11 +784,29 @@ def test_ptz_presets_list_save_goto_remove(
     assert caught.value.code == TextErrorCode.PTZ_ERROR
 
 
+def test_ptz_position_and_presets_from_parameters(
+    fleet: FleetThread, connect: Callable[..., VapixClient]
+) -> None:
+    client = connect(fleet.by_product("Q6135-LE"))
+    client.save_ptz_preset("Dock")
+
+    presets = client.list_ptz_presets_from_parameters()
+    client.goto_ptz_preset("Home")
+    position = client.get_ptz_position()
+
+    assert client.has_ptz()
+    assert {"Home", "Dock"} <= {preset.name for preset in presets}
+    assert {"pan", "tilt", "zoom"} <= set(position)
+
+
 def test_camera_without_ptz_has_no_presets(
     fleet: FleetThread, connect: Callable[..., VapixClient]
 ) -> None:
+    client = connect(fleet.by_product("P3265-V"))
+
+    assert not client.has_ptz()
     with pytest.raises(ApiNotSupported):
-        connect(fleet.by_product("P3265-V")).list_ptz_presets()
+        client.list_ptz_presets()
 
 
 def test_recordings_list_play_and_export(
