@@ -153,6 +153,8 @@ async def device_info_phase(
         "latency_ms_max": round(max(latencies) * 1000, 2),
         "simulator_cpu_seconds": round(cpu, 3),
         "simulator_cpu_share_of_one_core": round(cpu / wall, 3),
+        # Load-independent capacity: what one fully used core of the simulator would serve.
+        "simulator_calls_per_cpu_second": round(len(latencies) / cpu, 1) if cpu else None,
     }
 
 
@@ -206,6 +208,7 @@ async def upload_phase(cameras: list[dict[str, Any]], image: bytes, pid: int) ->
         "simulator_cpu_seconds": round(cpu, 3),
         "simulator_cpu_share_of_one_core": round(cpu / wall, 3),
         "simulator_cpu_share_of_machine": round(cpu / wall / (os.cpu_count() or 1), 3),
+        "simulator_mb_per_cpu_second": round(total_mb / cpu, 1) if cpu else None,
         "load_generator_cpu_seconds": round(client_cpu, 3),
     }
 
@@ -241,6 +244,7 @@ def start_simulator(count: int, fleet_file: Path) -> subprocess.Popen[str]:
 
 async def run(options: argparse.Namespace) -> dict[str, Any]:
     """Run both phases against a fresh simulator process and return the results."""
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as folder:
         fleet_file = Path(folder) / "fleet.json"
         started = time.perf_counter()
@@ -264,7 +268,12 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
             process.wait(timeout=60)
     return {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            # The machine is shared: a high load average means other work competed with the run.
+            "load_average_1min_before": round(load_before, 2),
+        },
         "cameras": options.count,
         "simulator_startup_seconds": round(startup, 2),
         "simulator_rss_mb_idle": round(idle_rss, 1),

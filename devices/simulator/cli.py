@@ -90,5 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     error = validate(options)
     if error:
         parser.error(error)
-    asyncio.run(serve(options, lambda line: print(line, flush=True)))  # noqa: T201
+    try:
+        asyncio.run(serve(options, lambda line: print(line, flush=True)))  # noqa: T201
+    except OSError as exc:
+        parser.exit(1, f"error: {exc}\n")
     return 0

@@ -112,6 +112,7 @@ class Fleet:
         self._control_runner: web.AppRunner | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started = False
+        self.listen_errors: list[str] = []
 
     # ----- CameraHost protocol --------------------------------------------------------------
 
@@ -146,7 +147,12 @@ class Fleet:
                 self._sync_dirty.discard(index)
                 server = self._servers.get(index)
                 if camera.should_listen() and server is None:
-                    await self._open(camera)
+                    try:
+                        await self._open(camera)
+                    except OSError as exc:
+                        # e.g. the port is taken: the camera stays unreachable; start() reports it.
+                        camera.record("listen-failed", error=str(exc))
+                        self.listen_errors.append(f"{camera.serial}: {exc}")
                 elif not camera.should_listen() and server is not None:
                     self._close(camera)
         finally:
@@ -217,13 +223,20 @@ class Fleet:
         for camera in self.cameras:
             camera.reset()
         await self.settle()
+        if self.listen_errors:
+            await self.stop()
+            raise OSError(f"cameras could not listen: {'; '.join(self.listen_errors[:3])}")
         if self.control_port is not None:
             self._control_runner = web.AppRunner(
                 build_control_app(self), access_log=None, handle_signals=False
             )
             await self._control_runner.setup()
             site = web.TCPSite(self._control_runner, self.host, self.control_port)
-            await site.start()
+            try:
+                await site.start()
+            except OSError:
+                await self.stop()
+                raise
             server = site._server  # the only way aiohttp exposes the bound port
             if server is not None and server.sockets:
                 self.control_port = server.sockets[0].getsockname()[1]

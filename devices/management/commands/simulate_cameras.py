@@ -34,4 +34,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
             self.stdout.flush()
 
-        asyncio.run(serve(namespace, say))
+        try:
+            asyncio.run(serve(namespace, say))
+        except OSError as exc:
+            raise CommandError(str(exc)) from exc
