@@ -42,6 +42,7 @@ from devices.vapix.models import (
     UpgradeAccepted,
     User,
     WhoAmI,
+    parse_version,
 )
 from devices.vapix.streams import (
     MultipartFileUpload,
@@ -170,10 +171,10 @@ class VapixClient:
                 _wait(self.retry_backoff * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
-    def _parsed(self, response: requests.Response, parse: Callable[[bytes], T]) -> T:
-        """Parse a 2xx body; an unparseable answer from an unconfirmed server is not Axis."""
+    def _checked(self, parse: Callable[[], T]) -> T:
+        """Run a parser; an unparseable answer from an unconfirmed server means it is not Axis."""
         try:
-            result = parse(response.content)
+            result = parse()
         except UnexpectedResponse as error:
             if not self.transport.confirm_axis():
                 raise NotAxisDevice(
@@ -185,6 +186,12 @@ class VapixClient:
             raise
         self.transport.axis_confirmed = True
         return result
+
+    def _parsed(self, response: requests.Response, parse: Callable[[bytes], T]) -> T:
+        return self._checked(lambda: parse(response.content))
+
+    def _parsed_text(self, text: str, parse: Callable[[str], T]) -> T:
+        return self._checked(lambda: parse(text))
 
     def _ajr(
         self,
@@ -281,7 +288,7 @@ class VapixClient:
         ]
         if not candidates:
             raise ApiNotSupported(f"{api} offers no {major}.x version on {self.host}")
-        return max(candidates, key=lambda v: tuple(int(p) for p in v.split(".") if p.isdigit()))
+        return max(candidates, key=parse_version)
 
     # --- basic device information --------------------------------------------------------------
 
@@ -386,21 +393,6 @@ class VapixClient:
         form = {"action": "update", **values}
         parsing.parse_parameter_update(self._text(PARAM, form=form))
 
-    def _parsed_text(self, text: str, parse: Callable[[str], T]) -> T:
-        return self._parsed_body(text.encode("utf-8"), lambda _body: parse(text))
-
-    def _parsed_body(self, body: bytes, parse: Callable[[bytes], T]) -> T:
-        try:
-            result = parse(body)
-        except UnexpectedResponse as error:
-            if not self.transport.confirm_axis():
-                raise NotAxisDevice(
-                    f"{self.host}:{self.port} does not answer like an Axis device"
-                ) from error
-            raise
-        self.transport.axis_confirmed = True
-        return result
-
     # --- firmware management -------------------------------------------------------------------
 
     def firmware_status(self) -> FirmwareStatus:
@@ -464,10 +456,10 @@ class VapixClient:
         return self._parsed(response, parsing.parse_firmware_version_answer)
 
     def _prime_authentication(self) -> None:
-        # A cheap admin call first, so the large body is sent with valid Digest credentials and
-        # is not answered by a 401 challenge after the whole image went out (VAPIX.md §6.3).
-        if self.transport.realm == "":
-            self.firmware_status()
+        # A cheap admin call right before, so the large body goes out with a fresh Digest nonce
+        # and is not answered by a 401 challenge (or a stale nonce) after the image was sent
+        # (VAPIX.md §6.3).
+        self.firmware_status()
 
     def upgrade_firmware_legacy(
         self, image_path: Path | str, *, factory_default: bool = False
