@@ -43,6 +43,9 @@ from devices.simulator.firmware import (
     verify_stream,
     write_image,
 )
+from devices.simulator.firmware import (
+    main as firmware_main,
+)
 from devices.simulator.fleet import (
     CameraInfo,
     Fleet,
@@ -1268,3 +1271,26 @@ def test_hard_factory_default_can_move_the_camera(fleet: FleetThread, p3265: Cam
     wait_until(lambda: refused(p3265))
     time.sleep(0.5)
     assert refused(p3265)
+
+
+def test_a_taken_port_is_reported() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match="could not listen"):
+            run_in_thread(count=1, first_port=port)
+
+
+def test_firmware_command_writes_an_official_looking_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    firmware_main(["--product", "Q6135-LE", "--version", "12.9.60", "--size", "64k"])
+    path = tmp_path / "Q6135-LE_12_9_60.bin"
+    with path.open("rb") as stream:
+        assert verify_stream(stream).products == ("Q6135-LE",)
+    assert (
+        path.stat().st_size
+        == 64 * 1024 + TRAILER_LENGTH + len(path.read_bytes().split(b"\n")[0]) + 1
+    )
