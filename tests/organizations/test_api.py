@@ -130,6 +130,16 @@ def test_changes_through_a_token_are_audited_with_the_token_and_address(
     assert event.client_address == "198.51.100.9"
 
 
+def test_a_session_without_a_second_factor_is_403_when_the_organization_requires_mfa(
+    api, viewer, organization
+):
+    organization.requires_mfa = True
+    organization.save()
+    response = api.login(viewer).get(_url("folder-list", organization))
+    assert response.status_code == 403
+    assert _error(response)["code"] == "mfa_required"
+
+
 def test_a_token_stops_working_when_the_organization_is_archived(api, organization, owner):
     raw = _token(owner)
     services.archive_organization(
