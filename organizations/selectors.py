@@ -311,6 +311,21 @@ def authenticate_api_token(raw_token: str) -> ApiToken | None:
     return token
 
 
+def _folder_content_relations():
+    """Yield (model, field name) for every model filed into folders by a `folder` foreign key."""
+    # include_hidden: a `folder` foreign key declared with related_name="+" still counts.
+    for relation in Folder._meta.get_fields(include_hidden=True):
+        model = relation.related_model
+        if (
+            relation.auto_created
+            and relation.one_to_many
+            and relation.field.name == "folder"
+            and not model._meta.auto_created  # the invitation ↔ folder link table
+            and model not in (FolderUserObjectPermission, FolderGroupObjectPermission)
+        ):
+            yield model, relation.field.name
+
+
 def count_folder_contents(folder: Folder) -> dict[str, int]:
     """Return how many rows of other models live in this folder, by model label.
 
@@ -319,15 +334,23 @@ def count_folder_contents(folder: Folder) -> dict[str, int]:
     this app importing those apps. Grant tables are not contents.
     """
     counts: dict[str, int] = {}
-    for relation in Folder._meta.related_objects:
-        model = relation.related_model
-        if (
-            not relation.one_to_many
-            or relation.field.name != "folder"
-            or model in (FolderUserObjectPermission, FolderGroupObjectPermission)
-        ):
-            continue
-        count = model._default_manager.filter(**{relation.field.name: folder}).count()
+    for model, field_name in _folder_content_relations():
+        count = model._default_manager.filter(**{field_name: folder}).count()
+        if count:
+            counts[model._meta.label_lower] = count
+    return counts
+
+
+def count_organization_contents(organization: Organization) -> dict[str, int]:
+    """Return how many rows of other models live in the organization's folders, by label.
+
+    One query per content model (see `count_folder_contents`), e.g. to warn before archiving.
+    """
+    counts: dict[str, int] = {}
+    for model, field_name in _folder_content_relations():
+        count = model._default_manager.filter(
+            **{f"{field_name}__organization_id": organization.pk}
+        ).count()
         if count:
             counts[model._meta.label_lower] = count
     return counts

@@ -244,11 +244,7 @@ def archive_organization(
     organization.archived_at = timezone.now()
     organization.archived_by = membership.user
     organization.save(update_fields=["archived_at", "archived_by"])
-    contents = {
-        label: count
-        for folder in Folder.objects.for_organization(organization)
-        for label, count in selectors.count_folder_contents(folder).items()
-    }
+    contents = selectors.count_organization_contents(organization)
     audit.record(membership, organization, "organization.archive", organization, contents)
     return organization
 

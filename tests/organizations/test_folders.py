@@ -1,7 +1,8 @@
 """The folder tree: create, rename, move (never into its own subtree), delete only when empty."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.apps import apps
+from django.db import IntegrityError, connection, models, transaction
 
 from common.errors import Conflict, Forbidden, Invalid, NotFound
 from organizations import selectors, services
@@ -179,3 +180,50 @@ def test_folder_tree_inherits_time_zones(admin, folders):
     tree = {f.name: f for f in selectors.folder_tree(admin)}
     assert tree["Room A1x"].effective_time_zone == "Asia/Tokyo"
     assert tree["Site B"].effective_time_zone == ""
+
+
+@pytest.fixture
+def folder_things(db):
+    """A throwaway model filed into folders, standing in for devices (created for one test)."""
+    # Registered in an installed app, so Folder's relation tree sees it like a devices model.
+    meta = type("Meta", (), {"app_label": "organizations", "db_table": "test_folder_thing"})
+    thing = type(
+        "FolderThing",
+        (models.Model,),
+        {
+            "__module__": __name__,
+            "folder": models.ForeignKey(Folder, on_delete=models.PROTECT, related_name="+"),
+            "Meta": meta,
+        },
+    )
+    with connection.schema_editor() as editor:
+        editor.create_model(thing)
+    yield thing
+    del apps.all_models["organizations"]["folderthing"]
+    apps.clear_cache()
+
+
+def test_a_folder_holding_devices_is_not_deleted(admin, folders, folder_things):
+    folder_things.objects.create(folder=folders.site_b)
+    assert selectors.count_folder_contents(folders.site_b) == {"organizations.folderthing": 1}
+    with pytest.raises(Conflict) as refused:
+        services.delete_folder(membership=admin, folder_id=folders.site_b.pk, understood=True)
+    assert refused.value.code == "folder_has_devices"
+    assert Folder.objects.filter(pk=folders.site_b.pk).exists()
+
+
+def test_archiving_records_what_the_folders_still_hold(owner, folders, folder_things):
+    folder_things.objects.create(folder=folders.room_a1x)
+    services.archive_organization(
+        membership=owner, confirmation_id=str(folders.organization.pk), understood=True
+    )
+    event = folders.organization.audit_events.order_by("-sequence").first()
+    assert event.data == {"organizations.folderthing": 1}
+
+
+def test_a_folder_offered_in_an_invitation_is_still_empty(admin, folders):
+    services.invite_members(
+        membership=admin, emails=["x@example.com"], role="viewer", folder_ids=[folders.site_b.pk]
+    )
+    assert selectors.count_folder_contents(folders.site_b) == {}
+    services.delete_folder(membership=admin, folder_id=folders.site_b.pk, understood=True)
