@@ -39,7 +39,7 @@ Public API
 - Knobs (``camera.Knobs``): auth_policy (recommended|digest|basic|both), digest_qop,
   privilege_status (401|403), reject_json_filename, passphrase_policy (none|length|complex),
   purge_before_validation, nonce_max_uses, lockout_after, lockout_seconds,
-  down_mode (refuse|blackhole), hard_reset_changes_ip.
+  down_mode (refuse|blackhole), hard_reset_changes_ip, answer_after_flash.
 
 Time
 ----
@@ -82,7 +82,8 @@ JSON APIs (§1, §3-§5):
 Firmware management (§6):
 - Any fwmgr request while an upload is received, verified or the device waits to reboot gets
   423; the answer to ``upgrade`` is sent after verification, before flashing; the device stays
-  up for the pre-reboot time (fwmgr 423), then switches images and goes down.
+  up for the pre-reboot time (fwmgr 423), then switches images and goes down. Knob
+  answer_after_flash sends the answer after the pre-reboot (flash) time, just before going down.
 - Validation order as §14 item 18. Junk or an unreadable header is 421, a truncated or
   modified image 415, a missing image part 400; ``cert=custom:<id>`` is accepted (the simulator
   pretends every custom certificate is installed), ``cert=unknown`` is 424. Reinstalling the

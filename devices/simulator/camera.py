@@ -58,6 +58,7 @@ class Knobs:
     lockout_seconds: int = 60  # simulated seconds
     down_mode: str = "refuse"  # refuse (TCP refused) | blackhole (accepted, never answered)
     hard_reset_changes_ip: bool = False  # hard factory default: unreachable at this address
+    answer_after_flash: bool = False  # upgrade answer after the pre-reboot (flash) time
 
     def update(self, values: dict[str, object]) -> None:
         """Set knobs from a dict, rejecting unknown names and wrong values with ValueError."""
@@ -70,6 +71,7 @@ class Knobs:
             "purge_before_validation": (True, False),
             "down_mode": ("refuse", "blackhole"),
             "hard_reset_changes_ip": (True, False),
+            "answer_after_flash": (True, False),
         }
         counts = ("nonce_max_uses", "lockout_after", "lockout_seconds")
         for name, value in values.items():
@@ -540,8 +542,12 @@ class Camera:
         self.fwmgr_busy = "pre-reboot"
         self._later(self.host.timing.pre_reboot, go_down)
 
-    def install(self, new_version: str, pending: PendingUpgrade) -> None:
-        """Flash `new_version` (uncommitted, old one kept as rollback) and reboot into it."""
+    def install(self, new_version: str, pending: PendingUpgrade, *, now: bool = False) -> None:
+        """Flash `new_version` (uncommitted, old one kept as rollback) and reboot into it.
+
+        By default the device keeps running for the pre-reboot time first; with `now` the
+        caller has already waited (answer-after-flash) and the reboot starts at once.
+        """
         self.snapshot = self.settings.copy()
         self.record("installing", version=new_version, previous=self.active_version)
 
@@ -554,7 +560,11 @@ class Camera:
             self.last_upgrade_at = (datetime.now(UTC) + skew).isoformat(timespec="seconds")
             self.record("installed", version=new_version, previous=self.inactive_version)
 
-        self._reboot_later("upgrade", switch)
+        if now:
+            switch()
+            self.reboot("upgrade")
+        else:
+            self._reboot_later("upgrade", switch)
 
     def commit(self) -> None:
         """Commit the running image and stop any rollback timer (idempotent)."""

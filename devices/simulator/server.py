@@ -738,6 +738,19 @@ async def fwmgr_upgrade(request: web.Request, camera: Camera) -> web.StreamRespo
             camera.record("upgrade-refused", code=code)
             return fw_error(call, code or 400)
         pending.boots = header.boots
+        answer = call.data({"firmwareVersion": header.version})
+        if camera.knobs.answer_after_flash and "answer-lost" not in camera.faults:
+            # VAPIX.md §14 item 25 knob: flash first, answer, then reboot at once.
+            camera.fwmgr_busy = "pre-reboot"
+            camera.record("flashing", version=header.version)
+            await asyncio.sleep(camera.host.timing.pre_reboot * camera.host.time_scale)
+            if camera.phase != RUNNING:
+                raise ConnectionResetError("camera went down while flashing")
+            await answer.prepare(request)
+            await answer.write_eof()
+            camera.install(header.version, pending, now=True)
+            installed = True
+            return answer
         camera.install(header.version, pending)
         installed = True
         if "answer-lost" in camera.faults:
@@ -745,9 +758,9 @@ async def fwmgr_upgrade(request: web.Request, camera: Camera) -> web.StreamRespo
             if request.transport is not None:
                 request.transport.abort()
             raise ConnectionResetError("answer lost")
-        return call.data({"firmwareVersion": header.version})
+        return answer
     finally:
-        if not installed and camera.fwmgr_busy in ("receiving", "verifying"):
+        if not installed and camera.fwmgr_busy in ("receiving", "verifying", "pre-reboot"):
             camera.fwmgr_busy = None
 
 

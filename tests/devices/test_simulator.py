@@ -1294,3 +1294,16 @@ def test_firmware_command_writes_an_official_looking_file(
         path.stat().st_size
         == 64 * 1024 + TRAILER_LENGTH + len(path.read_bytes().split(b"\n")[0]) + 1
     )
+
+
+def test_answer_after_flash_knob(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_knobs(p3265.serial, answer_after_flash=True)
+    root = session_for(p3265)
+    boot_id = systemready(p3265)["bootid"]
+    target = next_version(p3265)
+    answer = upgrade(root, p3265, build_image(p3265.product_number, target, 10))
+    assert answer.json()["data"] == {"firmwareVersion": target}
+    events = [entry["event"] for entry in fleet.state(p3265.serial)["log"]]
+    assert events.index("flashing") < events.index("installed")
+    wait_for_new_boot(p3265, boot_id)
+    assert status(root, p3265)["activeFirmwareVersion"] == target
