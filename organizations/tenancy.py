@@ -36,7 +36,20 @@ def mfa_missing(request: HttpRequest, membership: Membership) -> bool:
 
 
 def render_domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
-    """Answer an HTML request with the page that fits a domain error (404, 403 or 400/409)."""
+    """Answer an HTML request with the page that fits a domain error (404, 403 or 400/409).
+
+    An htmx request gets the message as an alert swapped into the page's message area.
+    """
+    if getattr(request, "htmx", False):
+        response = render(
+            request,
+            "organizations/partials/error_alert.html",
+            {"reason": str(error.message)},
+            status=error.http_status,
+        )
+        response["HX-Retarget"] = "#messages"
+        response["HX-Reswap"] = "innerHTML"
+        return response
     if isinstance(error, NotFound):
         raise Http404(str(error.message))
     template = "403.html" if isinstance(error, Forbidden) else "organizations/error.html"

@@ -103,7 +103,7 @@ def organization_detail(request: HttpRequest, organization_id: UUID) -> HttpResp
     membership = request.membership
     context = {
         "folders": selectors.folder_tree(membership),
-        "member_count": len(selectors.members(membership)),
+        "member_count": selectors.members(membership).count(),
         "can_manage_folders": access.can(membership, Action.FOLDER_MANAGE),
         "can_invite": access.can(membership, Action.MEMBER_INVITE),
     }
@@ -252,6 +252,7 @@ def token_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
         "tokens": selectors.api_tokens(membership),
         "raw_token": raw_token,
         "today": timezone.localdate(),
+        "show_owner": access.can(membership, Action.TOKEN_MANAGE),
     }
     return render(request, "organizations/token_list.html", context, status=_form_status(form))
 
@@ -266,7 +267,11 @@ def token_revoke(request: HttpRequest, organization_id: UUID, token_id: UUID) ->
         return render(
             request,
             "organizations/partials/token_row.html",
-            {"token": token, "today": timezone.localdate()},
+            {
+                "token": token,
+                "today": timezone.localdate(),
+                "show_owner": access.can(membership, Action.TOKEN_MANAGE),
+            },
         )
     messages.success(request, _("Token “%(name)s” is revoked.") % {"name": token.name})
     return redirect("organizations:token-list", organization_id)

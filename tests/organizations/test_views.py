@@ -228,6 +228,20 @@ def test_revoking_a_token_with_htmx_swaps_its_row(as_viewer, viewer, organizatio
     assert token.revoked_at is not None
 
 
+def test_a_refused_htmx_action_answers_with_a_message_for_the_page(as_viewer, owner, organization):
+    token, _raw = services.create_api_token(
+        membership=owner, name="owner's", expires_on=timezone.localdate() + timedelta(days=5)
+    )
+    response = as_viewer.post(
+        _url("token-revoke", organization, token.pk), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 404
+    assert response["HX-Retarget"] == "#messages"
+    assert "not found" in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
 def test_archive_needs_the_exact_id_and_the_risk_box(as_owner, organization):
     response = as_owner.post(
         _url("organization-archive", organization),
