@@ -67,4 +67,6 @@ class Command(BaseCommand):
             line = stdin.readline() if stdin is not None else ""
         except (OSError, ValueError):
             line = ""
+        if not line.endswith("\n"):
+            self.stdout.write("")  # end the prompt's line when stdin gave nothing
         return line.strip()
