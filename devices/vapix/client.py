@@ -721,26 +721,28 @@ class VapixClient:
 
     def _mjpeg(self, params: dict[str, str], max_frames: int | None) -> Iterator[MjpegFrame]:
         response = self.transport.request("GET", MJPEG, params=params, stream=True)
-        what = f"MJPEG stream of {self.host}:{self.port}"
+        yield from self._frames(response, "video.cgi", max_frames)
+
+    def _frames(
+        self, response: requests.Response, source: str, max_frames: int | None
+    ) -> Iterator[MjpegFrame]:
+        """Yield the frames of a multipart answer and close it; every failure is typed."""
         try:
             content_type = response.headers.get("Content-Type", "")
             if content_type.lower().startswith("text/plain"):
                 _raise_media_error(response_text(response))
             if not content_type.lower().startswith("multipart/"):
-                raise UnexpectedResponse(f"video.cgi answered {content_type or 'nothing'}")
+                raise UnexpectedResponse(f"{source} answered {content_type or 'nothing'}")
             boundary = boundary_from_content_type(content_type)
-            count = 0
-            try:
-                chunks = response.iter_content(STREAM_CHUNK_SIZE)
-                for frame in iter_mjpeg_frames(chunks, boundary):
-                    yield frame
-                    count += 1
-                    if max_frames is not None and count >= max_frames:
-                        return
-            except VapixError:
-                raise
-            except Exception as error:  # mapped to a typed error
-                raise map_transport_error(error, what) from error
+            chunks = response.iter_content(STREAM_CHUNK_SIZE)
+            for count, frame in enumerate(iter_mjpeg_frames(chunks, boundary), start=1):
+                yield frame
+                if max_frames is not None and count >= max_frames:
+                    return
+        except VapixError:
+            raise
+        except Exception as error:  # mapped to a typed error
+            raise map_transport_error(error, f"{source} on {self.host}:{self.port}") from error
         finally:
             response.close()
 
@@ -849,26 +851,7 @@ class VapixClient:
     def _recording_frames(
         self, params: dict[str, str], max_frames: int | None
     ) -> Iterator[MjpegFrame]:
-        response = self._recording_request(params)
-        what = f"playback on {self.host}:{self.port}"
-        try:
-            content_type = response.headers.get("Content-Type", "")
-            if not content_type.lower().startswith("multipart/"):
-                raise UnexpectedResponse(f"playback answered {content_type or 'nothing'}")
-            boundary = boundary_from_content_type(content_type)
-            count = 0
-            try:
-                for frame in iter_mjpeg_frames(response.iter_content(STREAM_CHUNK_SIZE), boundary):
-                    yield frame
-                    count += 1
-                    if max_frames is not None and count >= max_frames:
-                        return
-            except VapixError:
-                raise
-            except Exception as error:  # mapped to a typed error
-                raise map_transport_error(error, what) from error
-        finally:
-            response.close()
+        yield from self._frames(self._recording_request(params), "playback", max_frames)
 
     def _recording_request(self, params: dict[str, str]) -> requests.Response:
         try:
@@ -898,21 +881,21 @@ class VapixClient:
 
     def _stream_bytes(self, params: dict[str, str]) -> Iterator[bytes]:
         response = self._recording_request(params)
-        path = EXPORT_RECORDING
-        what = f"{path} of {self.host}:{self.port}"
         try:
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if content_type.startswith("text/") or "xml" in content_type:
                 text = response_text(response)
                 if text.lstrip().startswith("<"):
                     parsing.parse_recordings(text)  # raises DeviceRefused for <error> answers
-                raise UnexpectedResponse(f"{path} answered {content_type}, not a video file")
-            try:
-                for chunk in response.iter_content(STREAM_CHUNK_SIZE):
-                    if chunk:
-                        yield chunk
-            except Exception as error:  # mapped to a typed error
-                raise map_transport_error(error, what) from error
+                raise UnexpectedResponse(f"exportrecording.cgi answered {content_type}")
+            for chunk in response.iter_content(STREAM_CHUNK_SIZE):
+                if chunk:
+                    yield chunk
+        except VapixError:
+            raise
+        except Exception as error:  # mapped to a typed error
+            what = f"recording export on {self.host}:{self.port}"
+            raise map_transport_error(error, what) from error
         finally:
             response.close()
 

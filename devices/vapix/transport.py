@@ -400,13 +400,14 @@ class VapixTransport:
         sent_with: str | None = None
         for attempt in range(3):
             body = body_factory() if body_factory is not None else data
-            request = requests.Request(method, url, params=params, data=body, headers=headers)
-            prepared = self.session.prepare_request(request)
-            authorization = self._auth.header(method, prepared.url or url)
-            if authorization:
-                prepared.headers["Authorization"] = authorization
-            sent_with = self._auth.challenge.params.get("nonce") if self._auth.challenge else None
             try:
+                request = requests.Request(method, url, params=params, data=body, headers=headers)
+                prepared = self.session.prepare_request(request)
+                authorization = self._auth.header(method, prepared.url or url)
+                if authorization:
+                    prepared.headers["Authorization"] = authorization
+                challenge = self._auth.challenge
+                sent_with = challenge.params.get("nonce") if challenge else None
                 response = self.session.send(
                     prepared, timeout=timeout, stream=stream, allow_redirects=False
                 )

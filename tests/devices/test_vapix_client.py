@@ -767,6 +767,25 @@ def test_mjpeg_stream_yields_frames(
     assert all(frame.jpeg.startswith(b"\xff\xd8") for frame in frames)
 
 
+def test_mjpeg_with_bad_arguments_is_refused(
+    fleet: FleetThread, connect: Callable[..., VapixClient]
+) -> None:
+    client = connect(fleet.by_product("Q6135-LE"))
+
+    with pytest.raises(DeviceRefused) as caught:
+        next(client.mjpeg_frames(resolution="123x45"))
+
+    assert caught.value.code == TextErrorCode.MEDIA_ERROR
+
+
+def test_an_invalid_address_is_an_invalid_argument() -> None:
+    client = VapixClient("not a host", username="root", password="x", retries=0)
+
+    with pytest.raises(InvalidArgument):
+        client.system_ready()
+    client.close()
+
+
 def test_ptz_presets_list_save_goto_remove(
     fleet: FleetThread, connect: Callable[..., VapixClient]
 ) -> None:
