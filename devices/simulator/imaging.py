@@ -25,6 +25,28 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return _fonts[size]
 
 
+_labels: OrderedDict[tuple[str, int], Image.Image] = OrderedDict()
+
+
+def _label(text: str, size: int) -> Image.Image:
+    """Return `text` as white-on-transparent RGBA with a 1-pixel shadow, cached (LRU)."""
+    key = (text, size)
+    cached = _labels.get(key)
+    if cached is not None:
+        _labels.move_to_end(key)
+        return cached
+    font = _font(size)
+    _left, _top, right, bottom = font.getbbox(text)
+    label = Image.new("RGBA", (max(1, right) + 2, max(1, bottom) + 2), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(label)
+    draw.text((1, 1), text, fill=(0, 0, 0, 255), font=font)
+    draw.text((0, 0), text, fill=(255, 255, 255, 255), font=font)
+    _labels[key] = label
+    if len(_labels) > 4 * _CACHE_SIZE:
+        _labels.popitem(last=False)
+    return label
+
+
 def _palette(serial: str) -> tuple[tuple[int, int, int], tuple[int, int, int], bytes]:
     """Return a background colour, an accent colour and shape seeds derived from the serial."""
     digest = hashlib.sha256(serial.encode()).digest()
@@ -66,12 +88,20 @@ def render_jpeg(
     bar_x = (moment.second * width) // 60
     draw.rectangle((bar_x, height - height // 12, bar_x + width // 30, height), fill=accent)
     font_size = max(10, height // 14)
-    font = _font(font_size)
     margin = font_size // 2
     for line_number, text in enumerate((title, serial, stamp)):
         y = margin + line_number * (font_size + margin // 2)
-        draw.text((margin + 1, y + 1), text, fill=(0, 0, 0), font=font)
-        draw.text((margin, y), text, fill=(255, 255, 255), font=font)
+        # The time changes every second: compose it from cached glyphs instead of asking
+        # FreeType to render the whole string again (rendering dominated the frame cost).
+        pieces = (
+            [_label(char, font_size) for char in text]
+            if text is stamp
+            else [_label(text, font_size)]
+        )
+        x = margin
+        for piece in pieces:
+            image.paste(piece, (x, y), piece)
+            x += piece.width - 1
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality)
     data = buffer.getvalue()
