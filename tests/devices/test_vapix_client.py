@@ -8,6 +8,7 @@ pinning, a Basic-only server) are started here on loopback.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import http.server
 import json
 import ssl
@@ -1502,6 +1503,47 @@ def _basic_camera(handler: http.server.BaseHTTPRequestHandler) -> tuple[int, dic
     if not handler.headers.get("Authorization", "").startswith("Basic "):
         return 401, {"WWW-Authenticate": 'Basic realm="AXIS_ACCC8E00F1A2"'}, b""
     return 200, {"Content-Type": "application/json"}, SYSTEMREADY
+
+
+def _sha256_digest_camera(
+    handler: http.server.BaseHTTPRequestHandler,
+) -> tuple[int, dict[str, str], bytes]:
+    """Offer MD5 and SHA-256 Digest (RFC 7616); accept only a correct SHA-256 answer."""
+    realm, nonce = "AXIS_ACCC8E00F1A2", "Wm9uY2UtZm9yLXNoYTI1Ng=="
+    challenge = {
+        "WWW-Authenticate": (
+            f'Digest realm="{realm}", nonce="{nonce}", algorithm=MD5, qop="auth", '
+            f'Digest realm="{realm}", nonce="{nonce}", algorithm=SHA-256, qop="auth"'
+        )
+    }
+    header = handler.headers.get("Authorization", "")
+    if not header.startswith("Digest "):
+        return 401, challenge, b""
+    fields = dict(
+        (key.strip(), value.strip().strip('"'))
+        for key, _, value in (part.partition("=") for part in header[7:].split(", "))
+    )
+
+    def h(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    ha1 = h(f"root:{realm}:Secret-2026")
+    ha2 = h(f"{handler.command}:{handler.path}")
+    expected = h(f"{ha1}:{nonce}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}")
+    if fields.get("algorithm") != "SHA-256" or fields.get("response") != expected:
+        return 401, challenge, b""
+    return 200, {"Content-Type": "application/json"}, SYSTEMREADY
+
+
+def test_sha256_digest_is_preferred_when_offered(serve: Callable[..., LoopbackServer]) -> None:
+    server = serve(_sha256_digest_camera)
+    client = client_for(server)
+
+    ready = client.system_ready()
+    client.close()
+
+    assert ready.is_ready
+    assert "algorithm=SHA-256" in server.requests[-1]["Authorization"]
 
 
 def test_https_with_the_pinned_certificate_and_basic_auth(
