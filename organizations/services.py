@@ -4,8 +4,10 @@ Entry points are `@transaction.atomic(durable=True)`, take keyword-only argument
 membership (or user, or support) first, check `organizations.access`, write one audit event per
 change in the same transaction, and send e-mail only after commit.
 
-Lock order, to keep concurrent services free of deadlocks: owner memberships (pk order), then
-invitations, then the organization row (taken by folder changes and by `audit.record`).
+Lock order, to keep concurrent services free of deadlocks: the owner memberships (pk order, in
+member services), then the organization row, then anything else (invitations, folders, tokens).
+Every write service takes the organization row before touching other rows, and `audit.record`
+takes it again (a no-op by then), so the writes of one organization run one after another.
 """
 
 import secrets
@@ -405,8 +407,8 @@ def invite_members(
     link valid 7 days, e-mailed after commit; only the token's hash is stored.
     """
     access.require(membership, Action.MEMBER_INVITE)
-    # Read the policy as it is now, not as it was when the request loaded the membership.
-    organization = Organization.objects.get(pk=membership.organization_id)
+    # Locked and re-read: the policy as it is now, not as the request loaded it.
+    organization = _lock_organization(membership.organization_id)
     role = _clean_role(role)
     if role == Role.OWNER:
         message = _("Invite as admin or below; make someone an owner after they join.")
@@ -493,6 +495,7 @@ def invite_members(
 def revoke_invitation(*, membership: Membership, invitation_id: Any) -> Invitation:
     """Withdraw a pending invitation; its link then explains itself and grants nothing."""
     access.require(membership, Action.MEMBER_INVITE)
+    _lock_organization(membership.organization_id)
     invitation_uuid = selectors._as_uuid(invitation_id)
     invitation = (
         Invitation.objects.for_organization(membership.organization_id)
@@ -533,10 +536,18 @@ def accept_invitation(*, user: User, raw_token: str) -> Membership:
     explanation: revoked, expired or used links, another account's invitation, and people who
     are already members.
     """
+    token_hash = selectors.hash_secret(raw_token or "")
+    organization_id = (
+        Invitation.objects.filter(token_hash=token_hash)
+        .values_list("organization_id", flat=True)
+        .first()
+    )
+    if organization_id is not None:
+        _lock_organization(organization_id)
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("organization")
-        .filter(token_hash=selectors.hash_secret(raw_token or ""))
+        .filter(token_hash=token_hash)
         .first()
     )
     selectors.explain_unusable_invitation(invitation)
@@ -594,6 +605,7 @@ def change_member(
     """
     role = _clean_role(role)
     owners = _lock_owners(membership.organization_id)
+    _lock_organization(membership.organization_id)
     membership = _reload_actor(membership)
     member = selectors.get_member(membership, member_id)
     access.require(membership, Action.MEMBER_CHANGE, member)
@@ -657,6 +669,7 @@ def remove_members(*, membership: Membership, member_ids: Sequence[Any]) -> Remo
     """
     access.require(membership, Action.MEMBER_REMOVE)
     owners = _lock_owners(membership.organization_id)
+    _lock_organization(membership.organization_id)
     membership = _reload_actor(membership)
     access.require(membership, Action.MEMBER_REMOVE)
     owner_ids = {owner.pk for owner in owners}
@@ -871,6 +884,7 @@ def create_api_token(
     The token acts with the member's current role and folders; only its hash is stored.
     """
     access.require(membership, Action.ORGANIZATION_VIEW)
+    _lock_organization(membership.organization_id)
     name = _clean_name(name, field_name="name", max_length=80)
     if not isinstance(expires_on, date) or isinstance(expires_on, datetime):
         message = _("Choose an expiry date.")
@@ -908,6 +922,7 @@ def create_api_token(
 @transaction.atomic(durable=True)
 def revoke_api_token(*, membership: Membership, token_id: Any) -> ApiToken:
     """Revoke an API token: one's own, or anyone's for members who manage tokens. Idempotent."""
+    _lock_organization(membership.organization_id)
     token = selectors.get_api_token(membership, token_id)
     if token.membership_id != membership.pk:
         access.require(membership, Action.TOKEN_MANAGE)
