@@ -31,9 +31,10 @@ def test_admin_cannot_change_an_owner(admin, owner):
     assert refused.value.code == "owner_protected"
 
 
-def test_admin_cannot_make_an_owner(admin, viewer):
-    with pytest.raises(Forbidden):
+def test_nobody_gives_a_role_above_their_own(admin, viewer):
+    with pytest.raises(Forbidden) as refused:
         services.change_member(membership=admin, member_id=viewer.pk, role=Role.OWNER)
+    assert refused.value.code == "role_above_own"
 
 
 def test_owner_makes_another_owner(owner, admin):
