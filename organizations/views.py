@@ -178,18 +178,6 @@ def organization_security(request: HttpRequest, organization_id: UUID) -> HttpRe
     )
 
 
-def _device_count(membership) -> int:
-    """Count what lives in the organization's folders (devices and the like), for the warning.
-
-    One query per folder and related model; fine for this rare owner-only page until core offers
-    an organization-wide count (var/ORG_UI_NEEDS.md).
-    """
-    return sum(
-        sum(selectors.count_folder_contents(folder).values())
-        for folder in selectors.folder_tree(membership)
-    )
-
-
 @organization_view
 @require_http_methods(["GET", "POST"])
 def organization_archive(request: HttpRequest, organization_id: UUID) -> HttpResponse:
@@ -213,7 +201,8 @@ def organization_archive(request: HttpRequest, organization_id: UUID) -> HttpRes
     context = {
         "form": form,
         "tab": "archive",
-        "device_count": _device_count(membership),
+        # Devices, and anything else later apps file into folders, in one query per kind.
+        "device_count": sum(selectors.count_organization_contents(organization).values()),
     }
     return render(
         request, "organizations/organization_archive.html", context, status=_form_status(form)
