@@ -11,7 +11,11 @@ from organizations import audit, services
 from organizations.models import AuditEvent
 from organizations.roles import Role
 from tests.accounts.factories import UserFactory
-from tests.organizations.factories import InvitationFactory
+from tests.organizations.factories import (
+    InvitationFactory,
+    MembershipFactory,
+    OrganizationFactory,
+)
 
 FAR_FUTURE = date.today() + timedelta(days=365)
 
@@ -240,3 +244,28 @@ def test_verify_audit_chain_command_fails_naming_the_first_broken_event(
 def test_verify_audit_chain_command_rejects_an_unknown_organization(db):
     with pytest.raises(CommandError, match="No organization has the ID"):
         call_command("verify_audit_chain", "00000000-0000-0000-0000-000000000000")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_get_consecutive_sequence_numbers(race):
+    organization = OrganizationFactory()
+    admin = MembershipFactory(organization=organization, role=Role.ADMIN)
+    top = organization.top_folder
+    outcomes = race(
+        *(
+            (lambda n=n: services.create_folder(membership=admin, parent_id=top.pk, name=f"F{n}"))
+            for n in range(4)
+        )
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    sequences = sorted(
+        AuditEvent.objects.filter(organization=organization).values_list("sequence", flat=True)
+    )
+    assert sequences == [1, 2, 3, 4]
+    assert audit.verify_chain(organization) is None
+
+
+def test_request_context_applies_only_inside_its_block():
+    with audit.request_context(client_address="192.0.2.1"):
+        assert audit.current_request_context().client_address == "192.0.2.1"
+    assert audit.current_request_context().client_address is None
