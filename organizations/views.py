@@ -49,6 +49,7 @@ _SERVICE_FIELDS = {"folder_ids": "folders", "new_parent_id": "new_parent"}
 
 def _apply_error(form, error: DomainError, field: str | None = None) -> None:
     """Put a service's refusal on the form: on its fields when it names them, else on top."""
+    form.error_status = error.http_status
     placed = False
     for name, problems in (error.fields or {}).items():
         name = _SERVICE_FIELDS.get(name, name)
@@ -66,7 +67,10 @@ def _posted(request: HttpRequest):
 
 
 def _form_status(form) -> int:
-    return 400 if form.is_bound and form.errors else 200
+    """Return 200 for a fresh form, else the refusal's status (400 invalid, 403, 409 conflict)."""
+    if form.is_bound and form.errors:
+        return getattr(form, "error_status", 400)
+    return 200
 
 
 # --- Organizations ------------------------------------------------------------------------

@@ -341,7 +341,7 @@ def test_inviting_an_existing_member_is_refused_with_a_message(
         _url("invitation-create", organization),
         {"emails": viewer.user.email, "role": Role.VIEWER, "folders": [folders.top.pk]},
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "Already members" in response.content.decode()
     assert not Invitation.objects.exists()
 
@@ -410,7 +410,7 @@ def test_changes_made_on_a_page_are_audited_with_the_client_address(
 
 def test_demoting_the_last_owner_is_refused_with_a_message(as_owner, organization, owner):
     response = as_owner.post(_url("member-change", organization, owner.pk), {"role": Role.ADMIN})
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "owner" in response.content.decode().lower()
     owner.refresh_from_db()
     assert owner.role == Role.OWNER
@@ -581,7 +581,7 @@ def test_a_duplicate_sibling_name_is_refused(as_admin, organization, folders):
     response = as_admin.post(
         _url("folder-create", organization, folders.top.pk), {"name": "Site A"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert Folder.objects.filter(name="Site A").count() == 1
 
 
@@ -617,7 +617,7 @@ def test_a_folder_with_subfolders_is_not_deleted(as_admin, organization, folders
     response = as_admin.post(
         _url("folder-delete", organization, folders.site_a.pk), {"understood": "on"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "subfolder" in response.content.decode()
     assert Folder.objects.filter(pk=folders.site_a.pk).exists()
 
