@@ -39,7 +39,8 @@ Public API
 - Knobs (``camera.Knobs``): auth_policy (recommended|digest|basic|both), digest_qop,
   privilege_status (401|403), reject_json_filename, passphrase_policy (none|length|complex),
   purge_before_validation, nonce_max_uses, lockout_after, lockout_seconds,
-  down_mode (refuse|blackhole), hard_reset_changes_ip, answer_after_flash.
+  down_mode (refuse|blackhole), hard_reset_changes_ip, answer_after_flash,
+  upload_stall_seconds (0: an upload-stall lasts until the fault is cleared).
 
 Time
 ----

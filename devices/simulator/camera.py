@@ -59,6 +59,7 @@ class Knobs:
     down_mode: str = "refuse"  # refuse (TCP refused) | blackhole (accepted, never answered)
     hard_reset_changes_ip: bool = False  # hard factory default: unreachable at this address
     answer_after_flash: bool = False  # upgrade answer after the pre-reboot (flash) time
+    upload_stall_seconds: int = 0  # upload-stall fault: simulated seconds, 0 = until cleared
 
     def update(self, values: dict[str, object]) -> None:
         """Set knobs from a dict, rejecting unknown names and wrong values with ValueError."""
@@ -73,7 +74,7 @@ class Knobs:
             "hard_reset_changes_ip": (True, False),
             "answer_after_flash": (True, False),
         }
-        counts = ("nonce_max_uses", "lockout_after", "lockout_seconds")
+        counts = ("nonce_max_uses", "lockout_after", "lockout_seconds", "upload_stall_seconds")
         for name, value in values.items():
             if name in counts:
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -145,6 +146,7 @@ class CameraHost(Protocol):
 
     time_scale: float
     timing: Timing
+    running: bool  # False once the fleet is stopping
 
     def schedule(self, seconds: float, callback: Callable[[], None]) -> object:
         """Call `callback` after `seconds` simulated seconds; return a cancellable handle."""
@@ -375,6 +377,14 @@ class Camera:
         if self._rng is None:
             self._rng = random.Random(self.original_identity.serial)  # noqa: S311 - reproducible
         return self._rng.random() * 100 < percent
+
+    def is_served(self) -> bool:
+        """Return whether requests may still be answered: listening and the fleet running.
+
+        Handlers that wait (hang, stall, long poll) check this so a stopping fleet never
+        waits for them.
+        """
+        return self.should_listen() and self.host.running
 
     def uptime(self) -> int:
         """Return simulated seconds since the last boot."""

@@ -112,6 +112,7 @@ class Fleet:
         self._control_runner: web.AppRunner | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started = False
+        self.running = False
         self.listen_errors: list[str] = []
 
     # ----- CameraHost protocol --------------------------------------------------------------
@@ -211,7 +212,9 @@ class Fleet:
     async def start(self) -> None:
         """Open every camera's listener (and the control API) in the running loop."""
         self.loop = asyncio.get_running_loop()
-        self._runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            build_app(self), access_log=None, handle_signals=False, shutdown_timeout=2.0
+        )
         await self._runner.setup()
         if self.https:
             self._tls_folder = Path(tempfile.mkdtemp(prefix="camfleet-sim-tls-"))
@@ -220,6 +223,7 @@ class Fleet:
                     self._tls_folder, camera.identity.hostname, camera.identity.host
                 )
         self.started = True
+        self.running = True
         for camera in self.cameras:
             camera.reset()
         await self.settle()
@@ -228,7 +232,7 @@ class Fleet:
             raise OSError(f"cameras could not listen: {'; '.join(self.listen_errors[:3])}")
         if self.control_port is not None:
             self._control_runner = web.AppRunner(
-                build_control_app(self), access_log=None, handle_signals=False
+                build_control_app(self), access_log=None, handle_signals=False, shutdown_timeout=2.0
             )
             await self._control_runner.setup()
             site = web.TCPSite(self._control_runner, self.host, self.control_port)
@@ -243,6 +247,7 @@ class Fleet:
 
     async def stop(self) -> None:
         """Close every listener and connection and cancel all timers."""
+        self.running = False  # waiting handlers (hang, stall, long poll) give up now
         for camera in self.cameras:
             camera._cancel_timers()
         self.started = False

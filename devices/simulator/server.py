@@ -466,7 +466,7 @@ async def handle_systemready(request: web.Request, camera: Camera) -> web.Stream
         return call.error(*SYSTEMREADY.missing_param)
     # Long poll in real seconds: the client's read timeout is what bounds it.
     deadline = time.monotonic() + min(int(str(timeout)), 60)
-    while camera.phase == BOOTING and time.monotonic() < deadline:
+    while camera.phase == BOOTING and time.monotonic() < deadline and camera.is_served():
         await asyncio.sleep(0.05)
     return call.data(systemready_data(camera))
 
@@ -657,9 +657,14 @@ async def _upload_faults(request: web.Request, camera: Camera, received: int, to
             request.transport.abort()
         raise ConnectionResetError("upload reset by fault")
     stall_at = camera.faults.get("upload-stall")
-    if stall_at is not None and done >= int(stall_at):  # type: ignore[call-overload]
+    if stall_at is not None and done >= int(stall_at) and not request.get("stalled"):  # type: ignore[call-overload]
+        request["stalled"] = True
         camera.record("upload-stalled", received=received)
-        while "upload-stall" in camera.faults and camera.should_listen():
+        seconds = camera.knobs.upload_stall_seconds * camera.host.time_scale
+        until = time.monotonic() + seconds if seconds else None
+        while "upload-stall" in camera.faults and camera.is_served():
+            if until is not None and time.monotonic() >= until:
+                break
             await asyncio.sleep(0.05)
 
 
@@ -1259,10 +1264,10 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         return _drop(request)
     request["camera"] = camera
     blackholed = camera.phase == DOWN
-    while ("hang" in camera.faults or camera.phase == DOWN) and camera.should_listen():
+    while ("hang" in camera.faults or camera.phase == DOWN) and camera.is_served():
         # "hang" fault, or a reboot in blackhole mode: accepted, never answered.
         await asyncio.sleep(0.05)
-    if blackholed or not camera.should_listen():
+    if blackholed or not camera.is_served():
         return _drop(request)
     faults = camera.faults
     if "latency" in faults:

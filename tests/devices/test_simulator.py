@@ -1307,3 +1307,15 @@ def test_answer_after_flash_knob(fleet: FleetThread, p3265: CameraInfo) -> None:
     assert events.index("flashing") < events.index("installed")
     wait_for_new_boot(p3265, boot_id)
     assert status(root, p3265)["activeFirmwareVersion"] == target
+
+
+def test_upload_stall_for_a_while_then_completes(fleet: FleetThread, p3265: CameraInfo) -> None:
+    fleet.set_knobs(p3265.serial, upload_stall_seconds=60)  # 0.3 s here
+    fleet.set_fault(p3265.serial, "upload-stall", 50)
+    root = session_for(p3265)
+    status(root, p3265)
+    target = next_version(p3265)
+    started = time.monotonic()
+    answer = upgrade(root, p3265, build_image(p3265.product_number, target, 2_000_000))
+    assert time.monotonic() - started >= 0.3
+    assert answer.json()["data"] == {"firmwareVersion": target}
