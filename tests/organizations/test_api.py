@@ -255,6 +255,13 @@ def test_member_list_carries_roles_and_folders_in_few_queries(
     assert rows[str(viewer.pk)]["user"]["email"] == viewer.user.email
 
 
+def test_reading_one_member(api, viewer, operator, organization, folders):
+    response = api.login(viewer).get(_url("member-detail", organization, operator.pk))
+    assert response.status_code == 200
+    assert response.json()["role"] == Role.OPERATOR
+    assert response.json()["folder_ids"] == [str(folders.site_a.pk)]
+
+
 def test_admin_changes_a_members_role_and_folders(api, admin, viewer, organization, folders):
     response = api.login(admin).patch(
         _url("member-detail", organization, viewer.pk),
@@ -358,6 +365,13 @@ def test_folder_list_is_a_fixed_number_of_queries(
     with django_assert_max_num_queries(6):
         response = api.get(_url("folder-list", organization))
     assert response.json()["count"] == 35
+
+
+def test_reading_a_visible_folder(api, viewer, organization, folders):
+    response = api.login(viewer).get(_url("folder-detail", organization, folders.room_a1x.pk))
+    assert response.status_code == 200
+    assert response.json()["parent_id"] == str(folders.building_a1.pk)
+    assert response.json()["name"] == "Room A1x"
 
 
 def test_admin_creates_renames_moves_and_deletes_a_folder(api, admin, organization, folders):

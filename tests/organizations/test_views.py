@@ -207,6 +207,22 @@ def test_api_token_is_shown_once_and_listed_with_its_last_use(as_viewer, organiz
     assert "Never" in listing
 
 
+def test_api_token_list_is_a_fixed_number_of_queries(
+    as_admin, admin, viewer, organization, django_assert_max_num_queries
+):
+    for index in range(5):
+        for member in (admin, viewer):
+            services.create_api_token(
+                membership=member,
+                name=f"t{index}",
+                expires_on=timezone.localdate() + timedelta(days=5),
+            )
+    with django_assert_max_num_queries(8):
+        response = as_admin.get(_url("token-list", organization))
+    assert response.content.decode().count('id="token-') == 10
+    assert viewer.user.email in response.content.decode()
+
+
 def test_api_token_with_a_past_expiry_is_refused(as_viewer, organization):
     response = as_viewer.post(
         _url("token-list", organization), {"name": "old", "expires_on": "2000-01-01"}
