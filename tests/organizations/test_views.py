@@ -507,10 +507,16 @@ def test_invitee_without_an_account_creates_it_from_the_link_and_joins(
     assert [folder.name for folder in membership.granted_folders] == ["Site B"]
 
 
-def test_existing_account_accepts_after_signing_in(client, organization):
+def test_existing_account_signs_in_from_the_link_and_accepts(client, organization):
     person = UserFactory()
     invitation = InvitationFactory(organization=organization, email=person.email)
-    client.post(reverse("accounts:login"), {"username": person.email, "password": PASSWORD})
+    page = client.get(_accept_url(invitation)).content.decode()
+    sign_in_url = re.search(r'href="(/accounts/sign-in/\?next=[^"]+)"', page).group(1)
+    response = client.post(
+        sign_in_url.replace("&amp;", "&"),
+        {"username": person.email, "password": PASSWORD, "next": _accept_url(invitation)},
+    )
+    assert response.url == _accept_url(invitation)
     response = client.post(_accept_url(invitation), follow=True)
     assert "Welcome to Acme Security." in _messages(response)
     assert Membership.objects.filter(user=person, organization=organization).exists()
