@@ -216,9 +216,15 @@ def check_back_online(
     previous_boot_id: str | None,
     *,
     previous_uptime: int | None = None,
+    previous_version: str | None = None,
     seen_down: bool = False,
 ) -> RestartCheck:
-    """Probe once whether the device restarted and is ready (VAPIX.md §5.1)."""
+    """Probe once whether the device restarted and is ready (VAPIX.md §5.1).
+
+    A new boot ID proves a restart; without boot IDs a smaller uptime does, and without both
+    (10.12 and older) an outage seen by an earlier probe (``seen_down``) or, when
+    ``previous_version`` is given, a changed running version (the outage fell between probes).
+    """
     try:
         ready = client.system_ready()
     except (Unreachable, Timeout):
@@ -234,12 +240,22 @@ def check_back_online(
     elif ready.uptime is not None and previous_uptime is not None:
         restarted = ready.uptime < previous_uptime or seen_down
     else:
-        restarted = seen_down
+        restarted = seen_down or (
+            previous_version is not None
+            and _running_version(client) not in (None, previous_version)
+        )
     if not restarted:
         return RestartCheck(RestartState.SAME_BOOT, ready.boot_id, ready.uptime)
     if not ready.is_ready:
         return RestartCheck(RestartState.BOOTING, ready.boot_id, ready.uptime)
     return RestartCheck(RestartState.BACK, ready.boot_id, ready.uptime)
+
+
+def _running_version(client: VapixClient) -> str | None:
+    try:
+        return client.firmware_status().active_version
+    except VapixError:
+        return None
 
 
 def verify_version(
@@ -316,6 +332,7 @@ def wait_for_restart(
             client,
             started.previous_boot_id,
             previous_uptime=started.previous_uptime,
+            previous_version=started.previous_version or None,
             seen_down=seen_down,
         )
         if check.state == RestartState.BACK or clock() + poll_interval > deadline:

@@ -1327,6 +1327,25 @@ def test_steps_check_back_online_and_commit(
     assert commit(client).is_committed is True
 
 
+def test_restart_without_boot_id_is_seen_by_the_version_when_the_outage_was_missed(
+    fleet: FleetThread, connect: Callable[..., VapixClient], image: Callable[..., Path]
+) -> None:
+    camera = fleet.by_product("M3066-V")
+    client = connect(camera)
+    previous = camera.version
+    client.upgrade_firmware(image("M3066-V", "10.12.338"))
+    # No probe while the camera is down: the outage goes unseen.
+    fleet.wait_for(
+        camera.serial, lambda s: s["phase"] == "running" and s["active_version"] == "10.12.338"
+    )
+
+    blind = check_back_online(client, None)
+    informed = check_back_online(client, None, previous_version=previous)
+
+    assert blind.state == RestartState.SAME_BOOT
+    assert informed.state == RestartState.BACK
+
+
 # --- memory use while uploading -------------------------------------------------------------------
 
 
