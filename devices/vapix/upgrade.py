@@ -48,6 +48,7 @@ class Stage(enum.StrEnum):
     UPLOADING = "uploading"
     WAITING_FOR_RESTART = "waiting_for_restart"
     VERIFYING = "verifying"
+    HEALTH_CHECK = "health_check"
     COMMITTING = "committing"
     FINISHED = "finished"
 
@@ -63,6 +64,7 @@ class Outcome(enum.StrEnum):
     ROLLED_BACK = "rolled_back"  # came back on the previous version
     UNEXPECTED_VERSION = "unexpected_version"  # came back on a third version
     OTHER_DEVICE = "other_device"  # what came back reports another serial number
+    UNHEALTHY = "unhealthy"  # runs the target but failed the health check: rolled back
     COMMIT_FAILED = "commit_failed"  # runs the target, but the commit did not stick
     FAILED = "failed"  # the device could not be read before the upload or after the restart
 
@@ -352,6 +354,7 @@ def upgrade(
     auto_rollback_minutes: int = 30,
     commit_attempts: int = 3,
     commit_retry_delay: float = 10.0,
+    health_check: Callable[[VapixClient], bool] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> UpgradeResult:
@@ -359,7 +362,9 @@ def upgrade(
 
     Blocks until the end (up to ``restart_limit`` s waiting for the restart). Never raises for
     device behaviour: every ending is an ``UpgradeResult`` with an ``Outcome``; only
-    programming errors (a missing file, bad arguments) raise.
+    programming errors (a missing file, bad arguments) raise. ``health_check`` (e.g.
+    ``snapshot_health_check``) runs on the new image before the commit; when it fails, the
+    device is rolled back instead of committed (VAPIX.md §15.2 step 10).
     """
     report = _Reporter(on_progress)
     report(Stage.CHECKING, "Reading the device's firmware state")
@@ -475,6 +480,28 @@ def upgrade(
             f"The device came back on {version.running_version}, expected {target_version}",
         )
 
+    if health_check is not None:
+        report(Stage.HEALTH_CHECK, "Checking the device works on the new image")
+        try:
+            healthy = health_check(client)
+        except VapixError:
+            healthy = False
+        if not healthy:
+            note = "rolling back"
+            try:
+                client.rollback_firmware()
+            except VapixError as error:
+                note = f"rollback failed too ({error.message}); the device's timer will roll back"
+            return _finish(
+                report,
+                Outcome.UNHEALTHY,
+                target_version,
+                previous,
+                version.running_version,
+                None,
+                f"The device runs {version.running_version} but failed the health check; {note}",
+            )
+
     report(Stage.COMMITTING, "Committing the new image")
     try:
         commit(client, attempts=commit_attempts, retry_delay=commit_retry_delay, sleep=sleep)
@@ -497,6 +524,11 @@ def upgrade(
         None,
         f"The device runs {version.running_version}, committed",
     )
+
+
+def snapshot_health_check(client: VapixClient) -> bool:
+    """Return whether the device delivers a JPEG snapshot (a health gate before committing)."""
+    return client.snapshot().startswith(b"\xff\xd8")
 
 
 def _finish(

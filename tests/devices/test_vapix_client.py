@@ -56,6 +56,7 @@ from devices.vapix.upgrade import (
     VersionCheck,
     check_back_online,
     commit,
+    snapshot_health_check,
     start_upgrade,
     upgrade,
     verify_version,
@@ -590,6 +591,11 @@ def test_weak_account_is_refused_admin_calls(
     assert viewer.snapshot().startswith(b"\xff\xd8")
     with pytest.raises(InsufficientPrivilege):
         viewer.firmware_status()
+    with pytest.raises(InsufficientPrivilege):
+        viewer.update_parameters({"Network.SSH.Enabled": "yes"})
+    with pytest.raises(DeviceRefused) as forbidden:
+        viewer.get_device_info()
+    assert forbidden.value.code == JsonApiErrorCode.ACCESS_FORBIDDEN
 
 
 def test_weak_account_gets_403_when_the_device_says_so(
@@ -1115,6 +1121,41 @@ def test_upgrade_succeeds_and_reports_progress(
     status = client.firmware_status()
     assert status.is_committed is True
     assert status.time_to_rollback is None
+
+
+def test_upgrade_with_a_passing_health_check(
+    fleet: FleetThread, connect: Callable[..., VapixClient], image: Callable[..., Path]
+) -> None:
+    client = connect(fleet.by_product("M1075-L"))
+    reports: list[Progress] = []
+
+    result = run_upgrade(
+        client,
+        image("M1075-L", "11.11.192"),
+        "11.11.192",
+        health_check=snapshot_health_check,
+        on_progress=reports.append,
+    )
+
+    assert result.outcome == Outcome.SUCCEEDED
+    assert Stage.HEALTH_CHECK in [report.stage for report in reports]
+
+
+def test_upgrade_with_a_failing_health_check_rolls_back(
+    fleet: FleetThread, connect: Callable[..., VapixClient], image: Callable[..., Path]
+) -> None:
+    camera = fleet.by_product("M1075-L")
+    previous = camera.version
+
+    result = run_upgrade(
+        connect(camera), image("M1075-L", "11.11.192"), "11.11.192", health_check=lambda _: False
+    )
+
+    assert result.outcome == Outcome.UNHEALTHY
+    assert result.running_version == "11.11.192"
+    fleet.wait_for(
+        camera.serial, lambda s: s["phase"] == "running" and s["active_version"] == previous
+    )
 
 
 def test_upgrade_of_a_camera_without_boot_id(
