@@ -438,7 +438,8 @@ class VapixTransport:
                 raise self._rejected(what)
         else:
             raise self._rejected(what)
-        if authorization is not None:
+        if authorization is not None and response.status_code < 500:
+            # Anything but a 401 (or a server error) means the device accepted who we are.
             self.credentials_accepted = True
         return self._check_status(response, what, path, classify_missing=classify_missing)
 

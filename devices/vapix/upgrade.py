@@ -95,6 +95,30 @@ class UpgradeStarted:
     answer_lost: bool = False  # the body went out but no answer came back
 
 
+class Refusal(enum.StrEnum):
+    """Why an image was refused, from the device's fwmgr error code."""
+
+    WRONG_MODEL = "wrong_model"  # 421 (also what devices answer for junk bytes)
+    CORRUPT = "corrupt"  # 415
+    TOO_OLD = "too_old"  # 409: a downgrade needs a hard factory default
+    REVOKED = "revoked"  # 410
+    UNSIGNED = "unsigned"  # 422
+    UNKNOWN_CERTIFICATE = "unknown_certificate"  # 424
+    BUSY = "busy"  # 423
+    OTHER = "other"
+
+
+_REFUSALS: dict[int, Refusal] = {
+    FirmwareErrorCode.IMAGE_DOES_NOT_MATCH: Refusal.WRONG_MODEL,
+    FirmwareErrorCode.INVALID_IMAGE: Refusal.CORRUPT,
+    FirmwareErrorCode.DOWNGRADE_NEEDS_FACTORY_DEFAULT: Refusal.TOO_OLD,
+    FirmwareErrorCode.VERSION_REVOKED: Refusal.REVOKED,
+    FirmwareErrorCode.SIGNATURE_MISSING: Refusal.UNSIGNED,
+    FirmwareErrorCode.UNKNOWN_CERTIFICATE: Refusal.UNKNOWN_CERTIFICATE,
+    FirmwareErrorCode.BUSY: Refusal.BUSY,
+}
+
+
 @dataclass(frozen=True)
 class UpgradeResult:
     """The end of an upgrade: outcome, versions and the device's error code if refused."""
@@ -109,6 +133,15 @@ class UpgradeResult:
     @property
     def succeeded(self) -> bool:
         return self.outcome in (Outcome.SUCCEEDED, Outcome.ALREADY_UP_TO_DATE)
+
+    @property
+    def refusal(self) -> Refusal | None:
+        """Return why the image was refused, for ``Outcome.REFUSED``."""
+        if self.outcome != Outcome.REFUSED:
+            return None
+        if isinstance(self.error_code, int):
+            return _REFUSALS.get(self.error_code, Refusal.OTHER)
+        return Refusal.OTHER
 
 
 class RestartState(enum.StrEnum):

@@ -50,6 +50,7 @@ from devices.vapix import (
 from devices.vapix.upgrade import (
     Outcome,
     Progress,
+    Refusal,
     RestartState,
     Stage,
     UpgradeStarted,
@@ -1191,12 +1192,13 @@ def test_upgrade_to_the_running_version_does_nothing(
 
 
 @pytest.mark.parametrize(
-    ("fields", "version", "code"),
+    ("fields", "version", "code", "refusal"),
     [
-        ({"corrupt": True}, "12.11.86", 415),
-        ({}, "12.11.61", 409),
+        ({"corrupt": True}, "12.11.86", 415, Refusal.CORRUPT),
+        ({}, "12.11.61", 409, Refusal.TOO_OLD),
+        ({"revoked": True}, "12.11.86", 410, Refusal.REVOKED),
     ],
-    ids=["corrupt", "too-old"],
+    ids=["corrupt", "too-old", "revoked"],
 )
 def test_upgrade_with_a_refused_image(
     fleet: FleetThread,
@@ -1205,6 +1207,7 @@ def test_upgrade_with_a_refused_image(
     fields: dict[str, Any],
     version: str,
     code: int,
+    refusal: Refusal,
 ) -> None:
     camera = fleet.by_product("P3265-V")
 
@@ -1212,6 +1215,8 @@ def test_upgrade_with_a_refused_image(
 
     assert result.outcome == Outcome.REFUSED
     assert result.error_code == code
+    assert result.refusal == refusal
+    assert not result.succeeded
 
 
 def test_upgrade_with_an_image_for_another_model(
@@ -1224,6 +1229,7 @@ def test_upgrade_with_an_image_for_another_model(
 
     assert by_device.outcome == Outcome.REFUSED
     assert by_device.error_code == FirmwareErrorCode.IMAGE_DOES_NOT_MATCH
+    assert by_device.refusal == Refusal.WRONG_MODEL
     assert by_name.outcome == Outcome.REFUSED
     assert "checked locally" in by_name.message
 
