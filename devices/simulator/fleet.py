@@ -582,6 +582,7 @@ class FleetThread:
             self._loop.run_until_complete(self.fleet.start())
         except BaseException as exc:  # handed to the starting thread, which re-raises it
             self._error = exc
+            self._loop.close()
             self._ready.set()
             return
         self._ready.set()

@@ -50,6 +50,10 @@ _ROLE_COMBOS = {
 _ADMIN_ROLE = frozenset(("admin", "operator", "viewer", "ptz"))
 
 
+class Dropped(Exception):
+    """Raised by helpers when the camera must kill the connection without any answer."""
+
+
 class Reply(Exception):
     """Raised by helpers to answer the request immediately with `response`."""
 
@@ -653,9 +657,7 @@ async def _upload_faults(request: web.Request, camera: Camera, received: int, to
     reset_at = camera.faults.get("upload-reset")
     if reset_at is not None and done >= int(reset_at):  # type: ignore[call-overload]
         camera.record("upload-reset", received=received)
-        if request.transport is not None:
-            request.transport.abort()
-        raise ConnectionResetError("upload reset by fault")
+        raise Dropped("upload reset by fault")
     stall_at = camera.faults.get("upload-stall")
     if stall_at is not None and done >= int(stall_at) and not request.get("stalled"):  # type: ignore[call-overload]
         request["stalled"] = True
@@ -726,7 +728,7 @@ async def fwmgr_upgrade(request: web.Request, camera: Camera) -> web.StreamRespo
         camera.record("verifying", size=verifier.size)
         await asyncio.sleep(camera.host.timing.verify * camera.host.time_scale)
         if camera.phase != RUNNING:
-            raise ConnectionResetError("camera went down while verifying")
+            raise Dropped("camera went down while verifying")
         code: int | None = None
         header: ImageHeader | None = None
         if "refuse-image" in camera.faults:
@@ -750,7 +752,7 @@ async def fwmgr_upgrade(request: web.Request, camera: Camera) -> web.StreamRespo
             camera.record("flashing", version=header.version)
             await asyncio.sleep(camera.host.timing.pre_reboot * camera.host.time_scale)
             if camera.phase != RUNNING:
-                raise ConnectionResetError("camera went down while flashing")
+                raise Dropped("camera went down while flashing")
             await answer.prepare(request)
             await answer.write_eof()
             camera.install(header.version, pending, now=True)
@@ -760,9 +762,7 @@ async def fwmgr_upgrade(request: web.Request, camera: Camera) -> web.StreamRespo
         installed = True
         if "answer-lost" in camera.faults:
             # The device reboots without ever sending the answer (VAPIX.md §14 item 29).
-            if request.transport is not None:
-                request.transport.abort()
-            raise ConnectionResetError("answer lost")
+            raise Dropped("answer lost")
         return answer
     finally:
         if not installed and camera.fwmgr_busy in ("receiving", "verifying", "pre-reboot"):
@@ -1250,10 +1250,14 @@ ROUTES: dict[str, Handler] = {
 
 
 def _drop(request: web.Request) -> web.Response:
-    """Kill the connection without an answer (the camera is not there)."""
+    """Kill the connection without an answer (the camera is not there).
+
+    The returned response is never delivered: aiohttp finds the transport closed and drops
+    it quietly, where raising would log a server error for what is a simulated fault.
+    """
     if request.transport is not None:
         request.transport.abort()
-    raise ConnectionResetError("camera offline")
+    return web.Response(status=204)
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
@@ -1285,6 +1289,10 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         response = await handler(request, camera)
     except Reply as reply:
         response = reply.response
+    except (Dropped, ConnectionError):
+        # Dropped on purpose, or the client went away (e.g. timed out on a hung camera) while
+        # we read its body: nothing to answer, and nothing worth a server error log.
+        return _drop(request)
     if (
         "bad-json" in faults
         and isinstance(response, web.Response)

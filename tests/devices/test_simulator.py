@@ -1101,13 +1101,15 @@ def test_command_writes_fleet_file_and_stops_on_ctrl_c(
         line = process.stdout.readline()
         assert "3 cameras listening" in line
         assert "(1 offline by fault)" in line
-        rows = list(csv.DictReader(out.open()))
+        with out.open() as stream:
+            rows = list(csv.DictReader(stream))
         assert len(rows) == 3
         listening = [r for r in rows if not refused_address(r["host"], int(r["port"]))]
         assert len(listening) == 2
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
+        process.stdout.close()
 
 
 def refused_address(host: str, port: int) -> bool:
