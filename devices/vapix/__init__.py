@@ -23,6 +23,7 @@ from devices.vapix.errors import (
 from devices.vapix.models import (
     ApiEntry,
     ApiList,
+    Application,
     DeviceInfo,
     FirmwareStatus,
     MjpegFrame,
@@ -42,6 +43,7 @@ __all__ = [
     "ApiEntry",
     "ApiList",
     "ApiNotSupported",
+    "Application",
     "AuthFailed",
     "CertificateMismatch",
     "DeviceInfo",

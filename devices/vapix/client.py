@@ -31,6 +31,7 @@ from devices.vapix.errors import (
 )
 from devices.vapix.models import (
     ApiList,
+    Application,
     DeviceInfo,
     FirmwareStatus,
     MjpegFrame,
@@ -70,6 +71,7 @@ MJPEG = "/axis-cgi/mjpg/video.cgi"
 PTZ = "/axis-cgi/com/ptz.cgi"
 RECORDINGS = "/axis-cgi/record/list.cgi"
 EXPORT_RECORDING = "/axis-cgi/record/export/exportrecording.cgi"
+APPLICATIONS = "/axis-cgi/applications/list.cgi"
 LEGACY_RESTART = "/axis-cgi/restart.cgi"
 LEGACY_FACTORY_DEFAULT = "/axis-cgi/factorydefault.cgi"
 LEGACY_HARD_FACTORY_DEFAULT = "/axis-cgi/hardfactorydefault.cgi"
@@ -289,6 +291,36 @@ class VapixClient:
         if not candidates:
             raise ApiNotSupported(f"{api} offers no {major}.x version on {self.host}")
         return max(candidates, key=parse_version)
+
+    def call_json_api(
+        self,
+        path: str,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        api_version: str | None = API_VERSION,
+    ) -> tuple[dict[str, Any], str | None]:
+        """Call any AJR JSON CGI (time.cgi, ntp.cgi, io/portmanagement.cgi, ...).
+
+        Returns ``(data, apiVersion)``; errors raise ``DeviceRefused`` with the CGI's code.
+        Not retried: the method may change the device.
+        """
+        if not path.startswith("/axis-cgi/") or not path.endswith(".cgi"):
+            raise InvalidArgument("path is an /axis-cgi/... .cgi path")
+        envelope: dict[str, Any] = {"context": self.context, "method": method}
+        if api_version is not None:
+            envelope["apiVersion"] = api_version
+        if params:
+            envelope["params"] = dict(params)
+        response = self.transport.request(
+            "POST",
+            path,
+            data=json.dumps(envelope).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        api = path.rsplit("/", 1)[-1].removesuffix(".cgi")
+        self._expect_json(response, api)
+        return self._parsed(response, lambda body: parsing.parse_envelope(body, api=api))
 
     # --- basic device information --------------------------------------------------------------
 
@@ -745,6 +777,14 @@ class VapixClient:
             raise map_transport_error(error, f"{source} on {self.host}:{self.port}") from error
         finally:
             response.close()
+
+    # --- applications -------------------------------------------------------------------------
+
+    def list_applications(self) -> list[Application]:
+        """Return the installed ACAP applications (applications/list.cgi, admin)."""
+        return self._retrying(
+            lambda: self._parsed_text(self._text(APPLICATIONS), parsing.parse_applications)
+        )
 
     # --- PTZ -----------------------------------------------------------------------------------
 

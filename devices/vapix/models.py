@@ -230,6 +230,23 @@ class Recording:
 
 
 @dataclass(frozen=True)
+class Application:
+    """One installed ACAP application from applications/list.cgi."""
+
+    name: str
+    nice_name: str
+    vendor: str
+    version: str
+    status: str
+    license: str = ""
+    application_id: str = ""
+
+    @property
+    def is_running(self) -> bool:
+        return self.status.lower() == "running"
+
+
+@dataclass(frozen=True)
 class Challenge:
     """One ``WWW-Authenticate`` challenge (scheme plus its parameters, keys lower-case)."""
 

@@ -21,6 +21,7 @@ from devices.vapix.errors import DeviceRefused, TextErrorCode, UnexpectedRespons
 from devices.vapix.models import (
     ApiEntry,
     ApiList,
+    Application,
     Challenge,
     DeviceInfo,
     FirmwareStatus,
@@ -467,18 +468,48 @@ def parse_key_values(text: str) -> dict[str, str]:
     return result
 
 
+# --- Installed applications ---------------------------------------------------------------------
+
+
+def parse_applications(text: str) -> list[Application]:
+    """Return the applications of applications/list.cgi (``<reply result="ok">``)."""
+    root = _xml_root(text, "applications/list.cgi")
+    if root.tag != "reply":
+        raise UnexpectedResponse("applications/list.cgi answer is not a reply", body=text)
+    if root.get("result") != "ok":
+        error = root.find("error")
+        kind = error.get("type", "") if error is not None else ""
+        raise DeviceRefused(TextErrorCode.GENERIC, f"error type {kind}".strip(), api="applications")
+    return [
+        Application(
+            name=element.get("Name", ""),
+            nice_name=element.get("NiceName", ""),
+            vendor=element.get("Vendor", ""),
+            version=element.get("Version", ""),
+            status=element.get("Status", ""),
+            license=element.get("License", ""),
+            application_id=element.get("ApplicationID", ""),
+        )
+        for element in root.findall("application")
+    ]
+
+
+def _xml_root(text: str, source: str) -> ElementTree.Element:
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        # Entity declarations have no place in device answers; refusing them defuses XML bombs.
+        raise UnexpectedResponse(f"{source} answered XML with a DTD", body=text)
+    try:
+        return ElementTree.fromstring(text.strip())  # noqa: S314 - DTDs refused above
+    except ElementTree.ParseError as error:
+        raise UnexpectedResponse(f"{source} answered invalid XML", body=text) from error
+
+
 # --- Edge recordings -----------------------------------------------------------------------------
 
 
 def parse_recordings(text: str) -> list[Recording]:
     """Return the recordings of record/list.cgi (``<root><recordings><recording .../>``)."""
-    if "<!DOCTYPE" in text or "<!ENTITY" in text:
-        # Entity declarations have no place in this answer; refusing them defuses XML bombs.
-        raise UnexpectedResponse("record/list.cgi answered XML with a DTD", body=text)
-    try:
-        root = ElementTree.fromstring(text.strip())  # noqa: S314 - DTDs refused above
-    except ElementTree.ParseError as error:
-        raise UnexpectedResponse("record/list.cgi answered invalid XML", body=text) from error
+    root = _xml_root(text, "record/list.cgi")
     recordings_element = root if root.tag == "recordings" else root.find("recordings")
     if recordings_element is None:
         error_element = root.find(".//error") if root.tag != "error" else root

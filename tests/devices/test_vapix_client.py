@@ -225,6 +225,29 @@ def test_system_ready_with_and_without_boot_id(
     assert lts.boot_id is None
 
 
+def test_any_json_api_can_be_called_generically(
+    fleet: FleetThread, connect: Callable[..., VapixClient]
+) -> None:
+    client = connect(fleet.by_product("P3265-V"))
+
+    data, api_version = client.call_json_api("/axis-cgi/systemready.cgi", "systemready")
+    with pytest.raises(DeviceRefused) as caught:
+        client.call_json_api("/axis-cgi/firmwaremanagement.cgi", "bogus")
+    with pytest.raises(InvalidArgument):
+        client.call_json_api("/elsewhere", "x")
+
+    assert data["systemready"] == "yes"
+    assert api_version == "1.5"
+    assert caught.value.code == FirmwareErrorCode.UNKNOWN_METHOD
+
+
+def test_applications_list_is_missing_on_the_simulated_cameras(
+    fleet: FleetThread, connect: Callable[..., VapixClient]
+) -> None:
+    with pytest.raises(ApiNotSupported):
+        connect(fleet.by_product("P3265-V")).list_applications()
+
+
 # --- parameters -----------------------------------------------------------------------------------
 
 

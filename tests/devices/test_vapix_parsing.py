@@ -528,6 +528,49 @@ def test_recordings_reject_dtds_and_broken_xml(body: str) -> None:
         parsing.parse_recordings(body)
 
 
+# --- other JSON APIs and applications ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        (samples.DOME_TIME_INFO, "posixTimeZone"),
+        (samples.DOME_NTP_INFO, "client"),
+        (samples.BOX_PORTS, "items"),
+    ],
+    ids=["time", "ntp", "portmanagement"],
+)
+def test_other_json_apis_share_the_envelope(body: str, key: str) -> None:
+    data, api_version = parsing.parse_envelope(body, api="other")
+
+    assert key in data
+    assert api_version is not None
+
+
+def test_supported_versions_of_an_api_with_a_high_minor() -> None:
+    versions = parsing.parse_supported_versions(
+        samples.DOME_NETWORK_SETTINGS_VERSIONS, api="network_settings"
+    )
+
+    assert versions == ["1.38"]
+    assert compare_versions(versions[0], "1.4") == 1
+
+
+def test_installed_applications() -> None:
+    applications = parsing.parse_applications(samples.APPLICATIONS_LIST)
+
+    assert [a.name for a in applications] == ["vmd", "fenceguard", "ConnectAgent"]
+    assert applications[0].nice_name == "AXIS Video Motion Detection"
+    assert applications[0].version == "4.5-2"
+    assert applications[0].is_running
+    assert not applications[1].is_running
+
+
+def test_applications_error_reply_is_refused() -> None:
+    with pytest.raises(DeviceRefused, match="type 6"):
+        parsing.parse_applications(samples.APPLICATIONS_ERROR)
+
+
 # --- MJPEG -----------------------------------------------------------------------------------
 
 JPEG_A = b"\xff\xd8\xff\xe0" + b"A" * 300 + b"\xff\xd9"

@@ -411,6 +411,75 @@ RECORDINGS_ERROR = """<?xml version="1.0"?>
 </root>
 """
 
+# --- Other JSON APIs and installed applications (same envelope, parsed generically) -------------
+
+DOME_TIME_INFO = """{
+  "apiVersion": "1.1",
+  "context": "camfleet",
+  "method": "getDateTimeInfo",
+  "data": {
+    "dateTime": "2026-11-27T09:24:01Z",
+    "localDateTime": "2026-11-27T10:24:01+01:00",
+    "maxYearSupported": 2069,
+    "posixTimeZone": "<UTC1>-1<UTC2>-2,M3.5.0/2:00:00,M10.5.0/3:00:00",
+    "dstEnabled": true
+  }
+}"""
+
+DOME_NTP_INFO = """{
+  "apiVersion": "1.5",
+  "context": "camfleet",
+  "method": "getNTPInfo",
+  "data": {
+    "client": {
+      "enabled": true,
+      "NTSEnabled": false,
+      "serversSource": "static",
+      "staticServers": ["10.20.0.5"],
+      "advertisedServers": [],
+      "synced": true,
+      "timeToNextSync": 51,
+      "timeOffset": 0.004211
+    }
+  }
+}"""
+
+DOME_NETWORK_SETTINGS_VERSIONS = """{
+  "apiVersion": "1.38",
+  "method": "getSupportedVersions",
+  "data": {
+    "apiVersions": [
+      "1.38"
+    ]
+  }
+}"""
+
+BOX_PORTS = """{
+  "apiVersion": "1.0",
+  "context": "camfleet",
+  "method": "getPorts",
+  "data": {
+    "numberOfPorts": 1,
+    "items": [
+      {"port": "0", "configurable": false, "usage": "", "name": "PIR sensor",
+       "direction": "input", "state": "open", "normalState": "open"}
+    ]
+  }
+}"""
+
+APPLICATIONS_LIST = """<reply result="ok">
+ <application Name="vmd" NiceName="AXIS Video Motion Detection" Vendor="Axis Communications" \
+Version="4.5-2" ApplicationID="143440" License="None" Status="Running" \
+ConfigurationPage="local/vmd/config.html" VendorHomePage="http://www.axis.com" />
+ <application Name="fenceguard" NiceName="AXIS Fence Guard" Vendor="Axis Communications" \
+Version="2.2-4" ApplicationID="47775" License="None" Status="Stopped" />
+ <application Name="ConnectAgent" NiceName="Deployment Agent" Vendor="Axis Communications" \
+Version="1.3-438" ApplicationID="412994" License="None" Status="Running" LicenseName="AXIS" />
+</reply>
+"""
+
+APPLICATIONS_ERROR = '<reply result="error">\n <error type="6" />\n</reply>\n'
+
 # --- Not an Axis device -----------------------------------------------------------------------
 
 ROUTER_LOGIN_PAGE = """<!DOCTYPE html>
