@@ -432,6 +432,33 @@ def test_image_for_another_model_is_refused_by_the_device(
     assert caught.value.code == FirmwareErrorCode.IMAGE_DOES_NOT_MATCH
 
 
+def test_upload_json_part_without_filename_passes_strict_firmware(
+    fleet: FleetThread, connect: Callable[..., VapixClient], image: Callable[..., Path]
+) -> None:
+    camera = fleet.by_product("P3265-V")
+    fleet.set_knobs(camera.serial, reject_json_filename=True)
+
+    accepted = connect(camera).upgrade_firmware(image("P3265-V", "12.11.86"))
+
+    assert accepted.firmware_version == "12.11.86"
+
+
+def test_hard_factory_default_that_changes_the_address(
+    fleet: FleetThread, connect: Callable[..., VapixClient]
+) -> None:
+    camera = fleet.by_product("M1075-L")
+    fleet.set_knobs(camera.serial, hard_reset_changes_ip=True)
+    client = connect(camera)
+
+    client.factory_default("hard")
+    fleet.wait_for(camera.serial, lambda s: not s["listening"])
+    result = wait_for_restart(
+        client, UpgradeStarted("", "unused", None, ""), limit=1.0, poll_interval=POLL
+    )
+
+    assert result.state == RestartState.DOWN
+
+
 def test_legacy_upgrade_through_firmwareupgrade_cgi(
     fleet: FleetThread, connect: Callable[..., VapixClient], image: Callable[..., Path]
 ) -> None:
@@ -1180,6 +1207,17 @@ def test_upgrade_with_a_failing_health_check_rolls_back(
     fleet.wait_for(
         camera.serial, lambda s: s["phase"] == "running" and s["active_version"] == previous
     )
+
+
+def test_upgrade_when_the_answer_comes_after_flashing(
+    fleet: FleetThread, connect: Callable[..., VapixClient], image: Callable[..., Path]
+) -> None:
+    camera = fleet.by_product("P3265-V")
+    fleet.set_knobs(camera.serial, answer_after_flash=True)
+
+    result = run_upgrade(connect(camera), image("P3265-V", "12.11.86"), "12.11.86")
+
+    assert result.outcome == Outcome.SUCCEEDED
 
 
 def test_upgrade_of_a_camera_without_boot_id(
