@@ -311,7 +311,7 @@ class AjrCall:
     params: dict[str, Any]
     context: object
 
-    def _frame(self, *, with_version: bool = True) -> dict[str, Any]:
+    def _frame(self, *, success: bool = False) -> dict[str, Any]:
         frame: dict[str, Any] = {}
         version = getattr(self.camera.profile, self.api.name)
         show_method = self.method is not None and (
@@ -319,7 +319,8 @@ class AjrCall:
         )
         if self.api.method_first and show_method:
             frame["method"] = self.method
-        if with_version:
+        # Recorded: apidiscovery/basicdeviceinfo answer getSupportedVersions without apiVersion.
+        if not (success and self.method == "getSupportedVersions") or self.api.version_in_supported:
             frame["apiVersion"] = version
         if self.context is not None:
             frame["context"] = self.context
@@ -327,9 +328,9 @@ class AjrCall:
             frame["method"] = self.method
         return frame
 
-    def data(self, data: dict[str, Any], *, with_version: bool = True) -> web.Response:
+    def data(self, data: dict[str, Any]) -> web.Response:
         """Return a success envelope."""
-        return _json({**self._frame(with_version=with_version), "data": data})
+        return _json({**self._frame(success=True), "data": data})
 
     def error(self, code: int, message: str) -> web.Response:
         """Return an error envelope (HTTP 200, VAPIX.md §1.2)."""
@@ -399,7 +400,7 @@ async def handle_apidiscovery(request: web.Request, camera: Camera) -> web.Strea
     if camera.profile.apidiscovery_needs_auth:
         require(request, camera, "viewer")
     if call.method == "getSupportedVersions":
-        return call.data({"apiVersions": [camera.profile.api_discovery]}, with_version=False)
+        return call.data({"apiVersions": [camera.profile.api_discovery]})
     if call.method != "getApiList":
         return call.error(*API_DISCOVERY.unknown_method)
     id_glob = call.params.get("id")
@@ -416,7 +417,7 @@ async def handle_basicdeviceinfo(request: web.Request, camera: Camera) -> web.St
     call = await read_ajr(request, camera, BASIC_DEVICE_INFO)
     method = call.method
     if method == "getSupportedVersions":
-        return call.data({"apiVersions": [camera.profile.basic_device_info]}, with_version=False)
+        return call.data({"apiVersions": [camera.profile.basic_device_info]})
     if method == "getAllUnrestrictedProperties":
         if not camera.profile.has_unrestricted_properties:
             return call.error(2004, f"JSON semantic error: Unknown method '{method}'")
