@@ -85,6 +85,9 @@ Firmware management (§6):
   423; the answer to ``upgrade`` is sent after verification, before flashing; the device stays
   up for the pre-reboot time (fwmgr 423), then switches images and goes down. Knob
   answer_after_flash sends the answer after the pre-reboot (flash) time, just before going down.
+- Every fwmgr method needs admin, getSupportedVersions included (anonymous: 401, as recorded
+  on 12.11). ``upgrade`` sent as plain JSON without an image (the vendor's documentation
+  slip) answers 400.
 - Validation order as §14 item 18. Junk or an unreadable header is 421, a truncated or
   modified image 415, a missing image part 400; ``cert=custom:<id>`` is accepted (the simulator
   pretends every custom certificate is installed), ``cert=unknown`` is 424. Reinstalling the
@@ -105,6 +108,9 @@ Availability (§6.7, §14.6):
   down_mode=blackhole accepts connections and never answers them. Boot window: HTTP up,
   systemready ``"no"``, every other CGI an Apache 503 page.
 
+Identity (§12): the MAC is the serial (upper case, colons), the realm ``AXIS_<SERIAL>``, the
+host name ``axis-<serial>``; serials start with a real Axis OUI.
+
 Other CGIs (§8-§10):
 - param.cgi security by top-level group: viewers read everything but Network, HTTPS, System,
   Storage, SNMP, WebService, RemoteService and PTZ.BoaProtPTZOperator (admin); Brand and
@@ -112,7 +118,8 @@ Other CGIs (§8-§10):
   the rest by admins. In an update, good pairs are applied and each bad one gives its own
   ``# Error: Error setting '<name>' to '<value>'!`` line (``OK`` only if all succeed). ``*``
   in a group matches one name segment. On AXIS OS 12 the group after an error line comes back
-  without ``root.`` (recorded P3265-V quirk).
+  without ``root.`` (recorded P3265-V quirk). The ``usergroup=`` elevation argument is
+  accepted and ignored: credentials always decide.
 - pwdgrp.cgi: removing the last admin, or root before 11.5, answers
   ``Error: malformed action operation, remove.``; an unsupported sgrp combination or a grp other
   than ``users`` answers ``Error: consult the system log file.``; without strict_pwd a password
