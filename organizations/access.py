@@ -4,8 +4,8 @@ Roles are sets of actions (`organizations.roles`). Owners and admins see every f
 organization; operators and viewers see the folders they were granted and everything below them.
 Grants are django-guardian object permissions on `Folder` (`view_folder`; operators also hold
 `operate_folder`); the subtree comes from `Folder.path`, so visibility costs the same two queries
-whatever the number of grants. Nothing here is cached across requests: a role or grant change applies to the
-very next request.
+whatever the number of grants. Nothing here is cached across requests: a role or grant change
+applies to the very next request.
 """
 
 from collections.abc import Iterable
