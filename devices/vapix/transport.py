@@ -115,6 +115,8 @@ def _pinned_pool_class(fingerprint: str) -> type[HTTPSConnectionPool]:
     """Return an HTTPS pool class whose connections accept only the pinned certificate."""
 
     class PinnedHTTPSConnection(HTTPSConnection):
+        """An HTTPS connection that refuses any certificate but the pinned one."""
+
         def connect(self) -> None:
             super().connect()
             der = self.sock.getpeercert(binary_form=True) if self.sock else None  # type: ignore[union-attr]
@@ -207,6 +209,7 @@ class _Authenticator:
         return chosen
 
     def header(self, method: str, url: str) -> str | None:
+        """Return the ``Authorization`` value for a request, or None before any challenge."""
         challenge = self.challenge
         if challenge is None:
             return None

@@ -155,12 +155,16 @@ class RestartState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RestartCheck:
+    """One probe's observation, with the boot ID and uptime the device reported (if any)."""
+
     state: RestartState
     boot_id: str | None = None
     uptime: int | None = None
 
 
 class VersionCheck(enum.StrEnum):
+    """What the device runs compared with the upgrade's target and previous version."""
+
     TARGET = "target"
     PREVIOUS = "previous"
     OTHER = "other"
@@ -169,6 +173,8 @@ class VersionCheck(enum.StrEnum):
 
 @dataclass(frozen=True)
 class VersionReport:
+    """The version check with the running version and the fwmgr status it came from."""
+
     check: VersionCheck
     running_version: str
     status: FirmwareStatus
