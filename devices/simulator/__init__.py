@@ -1,7 +1,8 @@
 """A fleet of simulated Axis cameras that follows VAPIX.md, for tests, benchmarks and demos.
 
 One asyncio process serves N cameras, each on its own loopback port (plus an HTTPS port when
-asked), from one aiohttp application: a request is mapped to its camera by the local address it
+asked) or, with ``host="127.1.0.0/22"``, each on its own loopback address with the same port,
+from one aiohttp application: a request is mapped to its camera by the local address it
 arrived on. Everything is deterministic for a seed (serials, MACs, models, versions, passwords,
 which cameras get a fault share). No Django imports here; ``manage.py simulate_cameras`` and
 ``python -m devices.simulator`` are thin wrappers around ``cli.serve``.

@@ -196,7 +196,7 @@ _OUIS = ("ACCC8E", "B8A44F", "E82725", "00408C")
 def make_identities(
     count: int,
     seed: int,
-    host: str,
+    hosts: list[str],
     ports: list[int],
     products: list[str] | None = None,
 ) -> list[Identity]:
@@ -229,7 +229,7 @@ def make_identities(
                 index=index,
                 serial=serial,
                 product=product,
-                host=host,
+                host=hosts[index],
                 port=ports[index],
                 # Mixed case, digits and a dash: valid under every passphrase policy except
                 # "length" (15+), which the passwords also satisfy.

@@ -9,14 +9,19 @@ import signal
 from collections.abc import Callable
 
 from .faults import FaultSpecError, parse_spec
-from .fleet import Fleet, write_fleet_file
+from .fleet import Fleet, loopback_hosts, write_fleet_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the simulator's options to an argument parser."""
     parser.add_argument("--count", type=int, required=True, help="number of cameras")
     parser.add_argument("--first-port", type=int, default=None, help="default: free ports")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="loopback address for all cameras, or a loopback network (127.1.0.0/22) "
+        "to give each camera its own address on the same port",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--time-scale", type=float, default=1.0, help="real seconds per simulated second"
@@ -37,9 +42,11 @@ def validate(options: argparse.Namespace) -> str | None:
         return "--count must be at least 1"
     if options.time_scale <= 0:
         return "--time-scale must be positive"
-    if not options.host.startswith("127."):
-        return "--host must be a loopback address (127.0.0.0/8)"
-    needed = options.count * (2 if options.https else 1)
+    try:
+        _, spread = loopback_hosts(options.host, options.count)
+    except ValueError as exc:
+        return f"--host: {exc}"
+    needed = (2 if options.https else 1) * (1 if spread else options.count)
     if options.first_port is not None and not 1 <= options.first_port <= 65535 - needed:
         return "--first-port leaves no room for --count cameras"
     try:
@@ -71,11 +78,12 @@ async def serve(options: argparse.Namespace, say: Callable[[str], None]) -> None
             write_fleet_file(options.fleet_out, fleet.fleet_entries())
         ports = sorted(camera.identity.port for camera in fleet.cameras)
         offline = sum(not camera.should_listen() for camera in fleet.cameras)
+        span = f"ports {ports[0]}-{ports[-1]}" if ports[0] != ports[-1] else f"port {ports[0]}"
         say(
-            f"{options.count} cameras listening on {options.host} ports {ports[0]}-{ports[-1]}"
+            f"{options.count} cameras listening on {options.host} {span}"
             + (f" ({offline} offline by fault)" if offline else "")
             + (" plus HTTPS" if options.https else "")
-            + f"; control API on http://{options.host}:{fleet.control_port}"
+            + f"; control API on http://{fleet.host}:{fleet.control_port}"
         )
         await stop.wait()
     finally:

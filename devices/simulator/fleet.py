@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import ipaddress
 import json
 import os
 import shutil
@@ -74,6 +75,8 @@ class Fleet:
         consecutive ports. `control_port` None disables the control API, 0 picks a free port.
         `products` pins product numbers (cycled) instead of a seeded mix of the catalog.
         `faults` is a spec such as ``"offline=5%,never-returns=1"`` (see faults.py).
+        `host` may also be a loopback network (``"127.1.0.0/22"``): every camera then gets its
+        own address and all use `first_port` (HTTPS: `first_port` + 1).
         `https` adds a TLS listener per camera with its own self-signed certificate, on the
         port after the HTTP ports (``first_port + count + i``) or a free one.
         """
@@ -91,12 +94,21 @@ class Fleet:
         self.nonces = NonceFactory(os.urandom(16), lifetime=nonce_lifetime)
         self.epoch = datetime.now(UTC)
         self._fault_rules = parse_spec(faults)
-        ports = [first_port + i if first_port else 0 for i in range(count)]
-        identities = make_identities(count, seed, host, ports, products)
+        hosts, spread = loopback_hosts(host, count)
+        # One address for all: consecutive ports. One address each: the same port everywhere,
+        # like a real site where every camera answers on port 80.
+        if spread:
+            ports = [first_port or 0] * count
+        else:
+            ports = [first_port + i if first_port else 0 for i in range(count)]
+        identities = make_identities(count, seed, hosts, ports, products)
+        self.host = hosts[0]  # where the control API listens
         self.https = https
         for index, ident in enumerate(identities):
-            if https:
-                ident.https_port = first_port + count + index if first_port else 0
+            if https and first_port:
+                ident.https_port = first_port + 1 if spread else first_port + count + index
+            elif https:
+                ident.https_port = 0
         self._tls_folder: Path | None = None
         self.cameras: list[Camera] = [Camera(identity=ident, host=self) for ident in identities]
         for camera, initial in zip(
@@ -331,6 +343,28 @@ class Fleet:
     def fleet_entries(self) -> list[dict[str, object]]:
         """Return the ``--fleet-out`` records of every camera."""
         return [camera.fleet_entry() for camera in self.cameras]
+
+
+def loopback_hosts(host: str, count: int) -> tuple[list[str], bool]:
+    """Return the address of each camera and whether they are spread over several.
+
+    `host` is one loopback address (every camera on it) or a loopback network such as
+    ``127.1.0.0/22`` (camera i on its i-th host address). Raises ValueError otherwise.
+    """
+    loopback = ipaddress.ip_network("127.0.0.0/8")
+    if "/" not in host:
+        if ipaddress.ip_address(host) not in loopback:
+            raise ValueError(f"{host} is not a loopback address (127.0.0.0/8)")
+        return [host] * count, False
+    network = ipaddress.ip_network(host, strict=False)
+    if not network.subnet_of(loopback):  # type: ignore[arg-type]
+        raise ValueError(f"{host} is not inside 127.0.0.0/8")
+    addresses = []
+    for address in network.hosts():
+        addresses.append(str(address))
+        if len(addresses) == count:
+            return addresses, True
+    raise ValueError(f"{host} has fewer than {count} host addresses")
 
 
 def write_fleet_file(path: str | Path, entries: Iterable[dict[str, object]]) -> Path:

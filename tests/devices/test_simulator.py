@@ -1321,3 +1321,17 @@ def test_upload_stall_for_a_while_then_completes(fleet: FleetThread, p3265: Came
     answer = upgrade(root, p3265, build_image(p3265.product_number, target, 2_000_000))
     assert time.monotonic() - started >= 0.3
     assert answer.json()["data"] == {"firmwareVersion": target}
+
+
+def test_cameras_can_each_have_their_own_loopback_address() -> None:
+    handle = run_in_thread(count=3, seed=4, time_scale=0.01, host="127.77.0.0/29")
+    try:
+        assert [c.host for c in handle.cameras] == ["127.77.0.1", "127.77.0.2", "127.77.0.3"]
+        for camera in handle.cameras:
+            properties = ajr(requests, camera, BDI, "getAllUnrestrictedProperties").json()
+            if "data" in properties:  # the legacy model has no basicdeviceinfo
+                assert properties["data"]["propertyList"]["SerialNumber"] == camera.serial
+    finally:
+        handle.stop()
+    with pytest.raises(ValueError, match="loopback"):
+        Fleet(2, host="192.0.2.1")
