@@ -1748,6 +1748,31 @@ def test_basic_over_plain_http_never_sends_the_password(
     assert all("Authorization" not in request for request in server.requests)
 
 
+def test_upload_is_sent_with_content_length_not_chunked(
+    serve: Callable[..., LoopbackServer], image: Callable[..., Path]
+) -> None:
+    def fwmgr(handler: http.server.BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        if handler.headers.get("Content-Type", "").startswith("multipart/form-data"):
+            data: dict[str, Any] = {"firmwareVersion": "12.11.86"}
+        else:
+            data = {"activeFirmwareVersion": "12.11.77", "activeFirmwarePart": "1"}
+        body = json.dumps({"apiVersion": "1.10", "method": "x", "data": data}).encode()
+        return 200, {"Content-Type": "application/json"}, body
+
+    server = serve(fwmgr)
+    path = image("P3265-V", "12.11.86", size=300_000)
+    client = client_for(server)
+
+    accepted = client.upgrade_firmware(path)
+    client.close()
+
+    upload = server.requests[-1]
+    assert accepted.firmware_version == "12.11.86"
+    assert "Transfer-Encoding" not in upload
+    assert int(upload["Content-Length"]) > path.stat().st_size
+    assert upload["Content-Type"].startswith("multipart/form-data; boundary=")
+
+
 def test_json_with_the_wrong_content_type_is_unexpected(
     serve: Callable[..., LoopbackServer],
 ) -> None:
