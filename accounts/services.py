@@ -56,16 +56,38 @@ def sign_up(
     password: str,
     name: str = "",
     language: str = "",
+    is_email_verified: bool = False,
     request: HttpRequest | None = None,
 ) -> User:
-    """Create an unverified account and send the verification e-mail after commit."""
+    """Create an account; unless the address is already proven, e-mail a link after commit.
+
+    `is_email_verified` is for callers that already proved the address, such as an opened
+    invitation link.
+    """
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email=email).exists():
         raise Conflict("email_taken", _("An account with this e-mail address already exists."))
-    user = User.objects.create_user(email=email, password=password, name=name, language=language)
-    record_security_event(action=SecurityEvent.Action.SIGNED_UP, user=user, request=request)
-    transaction.on_commit(lambda: send_verification_email(user=user, request=request))
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        name=name,
+        language=language,
+        email_verified_at=timezone.now() if is_email_verified else None,
+    )
+    record_security_event(
+        action=SecurityEvent.Action.SIGNED_UP,
+        user=user,
+        request=request,
+        data={"email_verified": is_email_verified},
+    )
+    if not is_email_verified:
+        transaction.on_commit(lambda: send_verification_email(user=user, request=request))
     return user
+
+
+def set_language(*, user: User, language: str) -> None:
+    """Remember the person's interface language on their account."""
+    User.objects.filter(pk=user.pk).update(language=language)
 
 
 def make_verification_token(user: User) -> str:

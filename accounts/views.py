@@ -17,9 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
-from django_otp.plugins.otp_email.models import EmailDevice
 
-from accounts import services
+from accounts import selectors, services
 from accounts.forms import (
     CodeForm,
     PasswordConfirmForm,
@@ -90,7 +89,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 def sign_in_mfa(request: HttpRequest) -> HttpResponse:
     """Step two: a code from the authenticator app, e-mail, or a backup code."""
-    user = User.objects.filter(pk=request.session.get(PENDING_USER_KEY), is_active=True).first()
+    user = selectors.get_account(request.session.get(PENDING_USER_KEY), active_only=True)
     if user is None:
         return redirect("accounts:login")
     form = SecondFactorForm(request.POST or None)
@@ -103,17 +102,17 @@ def sign_in_mfa(request: HttpRequest) -> HttpResponse:
             action=SecurityEvent.Action.MFA_FAILED, user=user, request=request
         )
         form.add_error("token", _("That code is not correct, has expired or was already used."))
-    has_email = EmailDevice.objects.filter(user=user, confirmed=True).exists()
+    has_email = selectors.confirmed_email_device(user) is not None
     return render(request, "accounts/sign_in_mfa.html", {"form": form, "has_email": has_email})
 
 
 @require_POST
 def send_email_code(request: HttpRequest) -> HttpResponse:
     """Send a sign-in code to the pending account's confirmed e-mail device."""
-    user = User.objects.filter(pk=request.session.get(PENDING_USER_KEY), is_active=True).first()
+    user = selectors.get_account(request.session.get(PENDING_USER_KEY), active_only=True)
     if user is None:
         return redirect("accounts:login")
-    device = EmailDevice.objects.filter(user=user, confirmed=True).first()
+    device = selectors.confirmed_email_device(user)
     if device is not None:
         device.generate_challenge()
         messages.info(request, _("We sent a code to your e-mail address."))
@@ -157,7 +156,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 
 def verify_pending(request: HttpRequest) -> HttpResponse:
     """Tell the person to open the link we sent, with a button to send it again."""
-    user = User.objects.filter(pk=request.session.get(SIGNUP_USER_KEY)).first()
+    user = selectors.get_account(request.session.get(SIGNUP_USER_KEY))
     if user is None:
         return redirect("accounts:login")
     if request.method == "POST" and not user.is_email_verified:
@@ -338,7 +337,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if language in dict(settings.LANGUAGES):
         request.session[LANGUAGE_SESSION_KEY] = language
         if request.user.is_authenticated:
-            User.objects.filter(pk=request.user.pk).update(language=language)
+            services.set_language(user=request.user, language=language)
     return redirect(_safe_next(request, request.POST.get("next")))
 
 

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -469,18 +468,15 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     form = InvitationSignUpForm(_posted(request), email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                user = account_services.sign_up(
-                    email=invitation.email,
-                    password=form.cleaned_data["password"],
-                    name=form.cleaned_data["name"],
-                    language=request.LANGUAGE_CODE,
-                    request=request,
-                )
-                # Opening the link proves the address: no separate verification e-mail needed.
-                account_services.verify_email(
-                    token=account_services.make_verification_token(user), request=request
-                )
+            # Opening the link proves the address: no separate verification e-mail needed.
+            user = account_services.sign_up(
+                email=invitation.email,
+                password=form.cleaned_data["password"],
+                name=form.cleaned_data["name"],
+                language=request.LANGUAGE_CODE,
+                is_email_verified=True,
+                request=request,
+            )
         except DomainError as error:
             if error.code == "email_taken":
                 form.add_error(
