@@ -161,7 +161,7 @@ class PinnedCertificateAdapter(HTTPAdapter):
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         # CA verification is replaced by the pin; requests must not switch it back on.
-        super().cert_verify(conn, url, False, cert)
+        super().cert_verify(conn, url, False, cert)  # type: ignore[no-untyped-call]
 
 
 def _digest_hash(algorithm: str) -> Callable[[bytes], str]:
