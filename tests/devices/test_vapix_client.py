@@ -11,7 +11,11 @@ import datetime as dt
 import hashlib
 import http.server
 import json
+import os
+import signal
 import ssl
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -47,6 +51,7 @@ from devices.vapix import (
     VapixClient,
     fetch_certificate_fingerprint,
 )
+from devices.vapix.streams import UPLOAD_CHUNK_SIZE
 from devices.vapix.upgrade import (
     Outcome,
     Progress,
@@ -64,6 +69,7 @@ from devices.vapix.upgrade import (
     wait_for_restart,
 )
 
+REPO = Path(__file__).resolve().parents[2]
 FAST = Timeouts(connect=1.0, read=3.0, probe=1.0, upload_minimum=10.0)
 POLL = 0.05
 
@@ -1457,25 +1463,67 @@ def test_restart_without_boot_id_is_seen_by_the_version_when_the_outage_was_miss
 # --- memory use while uploading -------------------------------------------------------------------
 
 
-def test_upload_keeps_about_one_chunk_in_memory(
-    fleet: FleetThread, connect: Callable[..., VapixClient], image: Callable[..., Path]
-) -> None:
-    client = connect(
-        fleet.by_product("P3265-V"), timeouts=Timeouts(connect=2, read=10, upload_minimum=60)
+@pytest.fixture(scope="module")
+def camera_in_another_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Return the fleet-file entry of one P3265-V served by a simulator in its own process.
+
+    The in-process fleet's buffers would count in this process's allocations; a separate
+    process leaves only the client's to measure.
+    """
+    fleet_file = tmp_path_factory.mktemp("separate-simulator") / "fleet.json"
+    # Seed 4 makes the one camera a P3265-V; time scale as in the camera_fleet fixture.
+    options = ["--count", "1", "--seed", "4", "--time-scale", "0.005", "--fleet-out"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devices.simulator", *options, str(fleet_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
+    try:
+        assert process.stdout is not None
+        assert "1 cameras listening" in process.stdout.readline()
+        (camera,) = json.loads(fleet_file.read_text())
+        assert camera["product_number"] == "P3265-V"
+        yield camera
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_upload_keeps_about_one_chunk_in_memory(
+    camera_in_another_process: dict[str, Any], image: Callable[..., Path]
+) -> None:
+    camera = camera_in_another_process
     path = image("P3265-V", "12.11.86", size=30 * 1024 * 1024)
+    client = VapixClient(
+        camera["host"],
+        port=camera["port"],
+        username=camera["username"],
+        password=camera["password"],
+        retries=0,
+        timeouts=Timeouts(connect=2, read=10, upload_minimum=60),
+    )
     client.firmware_status()  # the authentication handshake happens before the measurement
+    reported: list[int] = []
 
     tracemalloc.start()
     try:
-        accepted = client.upgrade_firmware(path)
+        accepted = client.upgrade_firmware(path, on_progress=lambda sent, _: reported.append(sent))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+        client.close()
 
     assert accepted.firmware_version == "12.11.86"
-    # The simulator runs in this process too, so its buffers count: still far below 30 MB.
-    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes while uploading {path.stat().st_size}"
+    assert reported[-1] > path.stat().st_size
+    # The body is read piece by piece, never more than one upload chunk at a time ...
+    steps = [after - before for before, after in zip([0, *reported], reported, strict=False)]
+    assert max(steps) <= UPLOAD_CHUNK_SIZE
+    # ... and nothing in the client holds on to them: a few chunks' worth for 30 MB.
+    assert peak < 8 * UPLOAD_CHUNK_SIZE, f"peak {peak} bytes while uploading {reported[-1]}"
 
 
 # --- servers that are not simulated cameras -------------------------------------------------------
