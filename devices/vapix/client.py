@@ -456,7 +456,7 @@ class VapixClient:
         path = Path(image_path)
         if not path.is_file():
             raise InvalidArgument(f"firmware image {path} does not exist")
-        if auto_rollback != "never" and auto_rollback != "default" and not auto_rollback.isdigit():
+        if auto_rollback not in ("never", "default") and not auto_rollback.isdecimal():
             raise InvalidArgument("auto_rollback is 'never', 'default' or minutes as digits")
         params: dict[str, str] = {"autoCommit": auto_commit, "autoRollback": auto_rollback}
         if factory_default_mode != "none":
@@ -828,7 +828,7 @@ class VapixClient:
         self._ptz_command({"removeserverpresetname": name, "camera": str(camera)})
 
     def _ptz_command(self, params: dict[str, str]) -> None:
-        if not params.get("camera", "").isdigit():
+        if not params.get("camera", "").isdecimal():
             raise InvalidArgument("camera is a positive number")
         text = self._text(PTZ, params).strip()
         # Commands answer 204 or an empty 200; errors come back as text starting with "Error".
@@ -954,7 +954,7 @@ def _media_params(
     params: dict[str, str] = {}
     if resolution is not None:
         width, separator, height = resolution.partition("x")
-        if not (separator and width.isdigit() and height.isdigit()):
+        if not (separator and width.isdecimal() and height.isdecimal()):
             raise InvalidArgument("resolution is WIDTHxHEIGHT, e.g. 640x360")
         params["resolution"] = resolution
     if camera is not None:

@@ -15,7 +15,7 @@ def parse_version(text: str) -> tuple[int, ...]:
     """
     parts: list[int] = []
     for piece in text.strip().split("."):
-        if not piece.isdigit():
+        if not piece.isdecimal():
             break
         parts.append(int(piece))
     return tuple(parts)

@@ -55,7 +55,7 @@ def parse_envelope(body: bytes | str, *, api: str) -> tuple[JsonObject, str | No
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         document = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
         kind = "an HTML page" if looks_like_html(text) else "invalid JSON"
         raise UnexpectedResponse(f"{api} answered {kind}", body=text) from error
     if not isinstance(document, dict):
@@ -73,7 +73,7 @@ def parse_envelope(body: bytes | str, *, api: str) -> tuple[JsonObject, str | No
         if not isinstance(refusal, dict) or "code" not in refusal:
             raise UnexpectedResponse(f"{api} answered a malformed error", body=text)
         code = refusal["code"]
-        if isinstance(code, str) and code.strip().isdigit():
+        if isinstance(code, str) and code.strip().isdecimal():
             code = int(code)
         if not isinstance(code, int) or isinstance(code, bool):
             raise UnexpectedResponse(f"{api} answered a non-numeric error code", body=text)
@@ -106,7 +106,7 @@ def _optional_int(value: object) -> int | None:
     if isinstance(value, str):
         try:
             return int(float(value.strip()))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: "1e999" is infinite
             return None
     return None
 
@@ -449,7 +449,7 @@ def parse_ptz_presets_from_parameters(parameters: ParameterList) -> list[PtzPres
         group, number = match.group(1), int(match.group(2))
         source = parameters.get(f"PTZ.Preset.P{group}.ImageSource") or "0"
         home = parameters.get(f"PTZ.Preset.P{group}.HomePosition")
-        camera = int(source) + 1 if source.lstrip("-").isdigit() else 1
+        camera = int(source) + 1 if source.lstrip("-").isdecimal() else 1
         presets.append(
             PtzPreset(number=number, name=value, camera=camera, is_home=home == str(number))
         )

@@ -197,7 +197,7 @@ def iter_mjpeg_frames(
                 headers[key.strip().lower()] = value.strip()
         del buffer[: header_end + separator_length]
         length_text = headers.get("content-length", "")
-        if length_text.isdigit():
+        if length_text.isdecimal():
             length = int(length_text)
             if length > max_frame_bytes:
                 raise UnexpectedResponse("MJPEG part larger than the frame limit")

@@ -279,6 +279,8 @@ def map_transport_error(error: BaseException, what: str) -> VapixError:
         return Timeout(f"{what}: no answer within the read timeout")
     if isinstance(error, requests.exceptions.SSLError):
         return Unreachable(f"{what}: TLS handshake failed")
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        return UnexpectedResponse(f"{what}: body does not match its Content-Encoding")
     if isinstance(error, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return InvalidArgument(f"{what}: invalid device address")
     for cause in _causes(error):
@@ -305,7 +307,7 @@ def response_text(response: requests.Response) -> str:
         if key.lower() == "charset":
             try:
                 return raw.decode(value.strip().strip('"'), "replace")
-            except LookupError:
+            except (LookupError, ValueError):  # unknown charset, or one without "replace"
                 break
     try:
         return raw.decode("utf-8")

@@ -28,9 +28,9 @@ from pathlib import Path
 from devices.vapix.client import VapixClient
 from devices.vapix.errors import (
     ApiNotSupported,
-    AuthFailed,
     DeviceRefused,
     FirmwareErrorCode,
+    InvalidArgument,
     Timeout,
     UnexpectedResponse,
     Unreachable,
@@ -210,7 +210,8 @@ def start_upgrade(
     """Check the device, then upload the image unless it already runs ``target_version``.
 
     Raises ``DeviceRefused`` for a refused image (or 412 when an uncommitted image of another
-    version is active), ``InvalidArgument`` when the file name names another product.
+    version is active, or 421 from ``api="client"`` when the official file name names another
+    product), ``InvalidArgument`` for a missing file or bad arguments.
     ``Unreachable``/``Timeout`` during the upload are not raised: the device may have taken the
     image and rebooted before answering, so ``answer_lost`` is set and the version after the
     restart decides.
@@ -270,12 +271,12 @@ def check_back_online(
         ready = client.system_ready()
     except (Unreachable, Timeout):
         return RestartCheck(RestartState.DOWN)
-    except (UnexpectedResponse, AuthFailed, DeviceRefused):
-        # Error pages and refusals while the web server starts: up, but not ready.
-        return RestartCheck(RestartState.BOOTING if seen_down else RestartState.SAME_BOOT)
     except ApiNotSupported:
         # Firmware without systemready: an observed outage followed by an answer is all we get.
         return RestartCheck(RestartState.BACK if seen_down else RestartState.SAME_BOOT)
+    except VapixError:
+        # Error pages and refusals while the web server starts: up, but not ready.
+        return RestartCheck(RestartState.BOOTING if seen_down else RestartState.SAME_BOOT)
     if ready.boot_id is not None and previous_boot_id is not None:
         restarted = ready.boot_id != previous_boot_id
     elif ready.uptime is not None and previous_uptime is not None:
@@ -424,12 +425,20 @@ def upgrade(
         blocked = error.code == FirmwareErrorCode.NOT_COMMITTED
         outcome = Outcome.BLOCKED if blocked else Outcome.REFUSED
         return _finish(report, outcome, target_version, None, None, error.code, error.meaning)
+    except InvalidArgument:
+        raise  # our mistake (no such file, bad arguments), not the device's behaviour
     except VapixError as error:
         return _finish(report, Outcome.FAILED, target_version, None, None, None, error.message)
     previous = started.previous_version
 
     if started.upload_skipped:
-        if not client.firmware_status().is_uncommitted:
+        try:
+            uncommitted = client.firmware_status().is_uncommitted
+        except VapixError as error:
+            return _finish(
+                report, Outcome.FAILED, target_version, previous, None, None, error.message
+            )
+        if not uncommitted:
             return _finish(
                 report,
                 Outcome.ALREADY_UP_TO_DATE,

@@ -1389,6 +1389,16 @@ def test_upgrade_of_an_unreachable_camera_fails_cleanly(
     assert result.outcome == Outcome.FAILED
 
 
+def test_upgrade_with_a_missing_image_file_is_our_mistake_and_raises(
+    fleet: FleetThread, connect: Callable[..., VapixClient], tmp_path: Path
+) -> None:
+    camera = fleet.by_product("P3265-V")
+
+    with pytest.raises(InvalidArgument, match="does not exist"):
+        run_upgrade(connect(camera), tmp_path / "P3265-V_12_11_86.bin", "12.11.86")
+    assert fleet.state(camera.serial)["active_version"] == camera.version
+
+
 def test_steps_auto_rollback_when_never_committed(
     fleet: FleetThread, connect: Callable[..., VapixClient], image: Callable[..., Path]
 ) -> None:

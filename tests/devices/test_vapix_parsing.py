@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import requests
 
 from devices.vapix import parsing, rules
 from devices.vapix.errors import (
@@ -24,6 +25,7 @@ from devices.vapix.streams import (
     boundary_from_content_type,
     iter_mjpeg_frames,
 )
+from devices.vapix.transport import response_text
 from devices.vapix.upgrade import image_name_info
 from tests.devices import vapix_samples as samples
 
@@ -79,6 +81,40 @@ def test_error_envelope_of_other_json_apis_has_the_same_shape() -> None:
 def test_broken_envelopes_are_unexpected_responses(body: str) -> None:
     with pytest.raises(UnexpectedResponse):
         parsing.parse_envelope(body, api="firmwaremanagement")
+
+
+def test_absurdly_deep_json_is_an_unexpected_response() -> None:
+    with pytest.raises(UnexpectedResponse):
+        parsing.parse_envelope("[" * 100_000, api="systemready")
+
+
+def test_error_code_in_unicode_digits_is_an_unexpected_response() -> None:
+    body = '{"apiVersion": "1.0", "error": {"code": "\u00b2", "message": "x"}}'
+
+    with pytest.raises(UnexpectedResponse):
+        parsing.parse_envelope(body, api="firmwaremanagement")
+
+
+def test_numbers_a_device_cannot_mean_are_left_out() -> None:
+    ready = parsing.parse_system_ready(
+        '{"data": {"systemready": "yes", "needsetup": "no", "uptime": "1e999", '
+        '"previewmode": "nan"}}'
+    )
+    status = parsing.parse_firmware_status(
+        '{"data": {"activeFirmwareVersion": "12.11.77", "timeToRollback": "-1e400"}}'
+    )
+
+    assert ready.uptime is None
+    assert ready.preview_mode_seconds is None
+    assert status.time_to_rollback is None
+
+
+def test_text_with_a_charset_that_cannot_replace_falls_back_to_utf8() -> None:
+    response = requests.Response()
+    response._content = "caf\u00e9".encode()
+    response.headers["Content-Type"] = "text/plain; charset=idna"
+
+    assert response_text(response) == "caf\u00e9"
 
 
 def test_html_page_on_a_json_endpoint_is_an_unexpected_response() -> None:
@@ -493,6 +529,16 @@ def test_presets_from_parameters_of_single_cameras() -> None:
     assert fixed == []
 
 
+def test_presets_with_an_unreadable_image_source_belong_to_camera_one() -> None:
+    parameters = parsing.parse_parameter_list(
+        "root.PTZ.Preset.P0.ImageSource=\u00b2\nroot.PTZ.Preset.P0.Position.P1.Name=Gate\n"
+    )
+
+    presets = parsing.parse_ptz_presets_from_parameters(parameters)
+
+    assert [(p.camera, p.name) for p in presets] == [(1, "Gate")]
+
+
 # --- edge recordings ------------------------------------------------------------------------
 
 
@@ -672,6 +718,8 @@ def test_versions_compare_numerically() -> None:
     assert compare_versions("1.10", "1.8") == 1
     assert compare_versions("12.11", "12.11.0") == 0
     assert compare_versions("8.45.4.5", "10.12.323") == -1
+    # Digits that are not decimal end the version like any other suffix.
+    assert parse_version("12.\u00b2") == (12,)
 
 
 def test_official_image_names_give_product_and_version() -> None:
