@@ -9,6 +9,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -124,15 +126,21 @@ def folder_tree(membership: Membership) -> list[Folder]:
     return ordered
 
 
-def _grants_prefetch(organization_id: Any) -> Prefetch:
+def _grants_prefetch(membership: Membership) -> Prefetch:
+    """Prefetch each member's grants, leaving out folders the asker cannot see.
+
+    An operator or viewer reading the member list must not learn the names (or ids) of folders
+    outside their own grants through another member's folder access.
+    """
+    grants = FolderUserObjectPermission.objects.filter(
+        permission__codename=access.VIEW_FOLDER,
+        content_object__organization_id=membership.organization_id,
+    )
+    if not access.sees_all_folders(membership):
+        grants = grants.filter(content_object__in=access.visible_folders(membership).values("pk"))
     return Prefetch(
         "user__folderuserobjectpermission_set",
-        queryset=FolderUserObjectPermission.objects.filter(
-            permission__codename=access.VIEW_FOLDER,
-            content_object__organization_id=organization_id,
-        )
-        .select_related("content_object")
-        .order_by("content_object__path"),
+        queryset=grants.select_related("content_object").order_by("content_object__path"),
         to_attr="organization_folder_grants",
     )
 
@@ -140,12 +148,13 @@ def _grants_prefetch(organization_id: Any) -> Prefetch:
 def members(membership: Membership) -> QuerySet[Membership]:
     """Return the organization's members with their users and granted folders (no N+1).
 
-    Each membership's `granted_folders` reads the prefetched grants.
+    Each membership's `granted_folders` reads the prefetched grants, limited to the folders the
+    asker may see.
     """
     return (
         Membership.objects.for_organization(membership.organization_id)
         .select_related("user", "organization")
-        .prefetch_related(_grants_prefetch(membership.organization_id))
+        .prefetch_related(_grants_prefetch(membership))
         .order_by("user__name", "user__email")
     )
 
@@ -234,25 +243,41 @@ def audit_events(
 ) -> QuerySet[AuditEvent]:
     """Return the organization's audit events, newest first, for members who may see them.
 
-    `actor` matches part of the actor's name (e-mail, token prefix, "support"); `action` is an
-    exact action or a prefix ending in "." (`"member."`); `since`/`until` bound the time.
+    `actor` is a person's whole e-mail address (their events, also through their API tokens)
+    or else part of the actor's name (token prefix, "support", a domain); `action` is an exact
+    action, a group (`"member"` or `"member."`) or a prefix ending in ".".
     """
     if not access.can(membership, Action.AUDIT_VIEW):
         return AuditEvent.objects.none()
     events = AuditEvent.objects.for_organization(membership.organization_id)
     if actor:
-        events = events.filter(actor_label__icontains=actor)
+        actor = actor.strip()
+        if _is_email(actor):
+            # Not a substring: "bob@example.com" must not also find "jimbob@example.com".
+            events = events.filter(
+                Q(actor_label__iexact=actor) | Q(actor_label__istartswith=f"{actor} (API token ")
+            )
+        else:
+            events = events.filter(actor_label__icontains=actor)
     if action:
-        events = (
-            events.filter(action__startswith=action)
-            if action.endswith(".")
-            else events.filter(action=action)
-        )
+        action = action.strip()
+        if action.endswith("."):
+            events = events.filter(action__startswith=action)
+        else:
+            events = events.filter(Q(action=action) | Q(action__startswith=f"{action}."))
     if since:
         events = events.filter(created_at__gte=since)
     if until:
         events = events.filter(created_at__lt=until)
     return events.order_by("-sequence")
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def api_tokens(membership: Membership) -> QuerySet[ApiToken]:

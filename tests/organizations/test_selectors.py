@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from common.errors import NotFound
-from organizations import selectors, services
+from organizations import audit, selectors, services
 from tests.organizations.factories import MembershipFactory, OrganizationFactory
 
 
@@ -91,3 +91,48 @@ def test_audit_events_filter_by_action_actor_and_time(history, owner):
 
 def test_members_without_audit_access_see_no_events(history, viewer):
     assert selectors.audit_events(viewer).count() == 0
+
+
+def test_audit_actor_filter_by_e_mail_is_exact_and_includes_their_tokens(
+    history, organization, folders
+):
+    lookalike = MembershipFactory(organization=organization, role="admin")
+    lookalike.user.email = f"x{history.user.email}"  # contains the admin's address
+    lookalike.user.save(update_fields=["email"])
+    services.create_folder(membership=lookalike, parent_id=folders.top.pk, name="Lookalike's")
+    assert selectors.audit_events(history, actor=history.user.email).count() == 2
+    assert selectors.audit_events(history, actor=lookalike.user.email).count() == 1
+    token, _raw = services.create_api_token(
+        membership=history, name="ci", expires_on=timezone.localdate() + timedelta(days=5)
+    )
+    with audit.request_context(api_token=token):
+        services.create_folder(membership=history, parent_id=folders.top.pk, name="By token")
+    # folder.create twice, folder.update, api_token.create, and the token's folder.create
+    assert selectors.audit_events(history, actor=history.user.email).count() == 4
+
+
+def test_audit_action_filter_takes_a_group_without_the_dot(history):
+    assert selectors.audit_events(history, action="folder").count() == 2
+    assert selectors.audit_events(history, action="fold").count() == 0
+
+
+def test_member_list_leaves_out_grants_on_folders_the_asker_cannot_see(
+    viewer, operator, admin, folders
+):
+    # The operator holds Site A; the viewer sees only Building A1 (below Site A) and its room.
+    services.change_member(
+        membership=admin,
+        member_id=operator.pk,
+        role="operator",
+        folder_ids=[folders.site_a.pk, folders.room_a1x.pk, folders.site_b.pk],
+    )
+    seen_by_viewer = {m.pk: m for m in selectors.members(viewer)}
+    assert seen_by_viewer[operator.pk].granted_folders == [folders.room_a1x]
+    assert seen_by_viewer[viewer.pk].granted_folders == [folders.building_a1]
+    seen_by_admin = {m.pk: m for m in selectors.members(admin)}
+    assert set(seen_by_admin[operator.pk].granted_folders) == {
+        folders.site_a,
+        folders.room_a1x,
+        folders.site_b,
+    }
+    assert selectors.get_member(viewer, operator.pk).granted_folders == [folders.room_a1x]
