@@ -203,7 +203,9 @@ class VapixClient:
         *,
         api_version: str | None = API_VERSION,
         read_timeout: float | None = None,
+        path: str | None = None,
     ) -> requests.Response:
+        """POST one JSON envelope to ``api`` (at ``path``, default its AJR_APIS path)."""
         envelope: dict[str, Any] = {"context": self.context, "method": method}
         if api_version is not None:
             envelope["apiVersion"] = api_version
@@ -211,7 +213,7 @@ class VapixClient:
             envelope["params"] = dict(params)
         response = self.transport.request(
             "POST",
-            AJR_APIS[api],
+            path or AJR_APIS[api],
             data=json.dumps(envelope).encode(),
             headers={"Content-Type": "application/json"},
             read_timeout=read_timeout,
@@ -307,19 +309,8 @@ class VapixClient:
         """
         if not path.startswith("/axis-cgi/") or not path.endswith(".cgi"):
             raise InvalidArgument("path is an /axis-cgi/... .cgi path")
-        envelope: dict[str, Any] = {"context": self.context, "method": method}
-        if api_version is not None:
-            envelope["apiVersion"] = api_version
-        if params:
-            envelope["params"] = dict(params)
-        response = self.transport.request(
-            "POST",
-            path,
-            data=json.dumps(envelope).encode(),
-            headers={"Content-Type": "application/json"},
-        )
         api = path.rsplit("/", 1)[-1].removesuffix(".cgi")
-        self._expect_json(response, api)
+        response = self._ajr(api, method, params, api_version=api_version, path=path)
         return self._parsed(response, lambda body: parsing.parse_envelope(body, api=api))
 
     # --- basic device information --------------------------------------------------------------

@@ -158,6 +158,16 @@ def wait_for_new_boot(camera: CameraInfo, old_boot_id: str) -> dict[str, str]:
     return wait_until(ready)
 
 
+def install_next_version(
+    session: requests.Session, camera: CameraInfo, params: dict[str, str] | None = None
+) -> str:
+    """Upgrade to the next patch version, wait until it runs, and return the new boot id."""
+    boot_id = systemready(camera)["bootid"]
+    image = build_image(camera.product_number, next_version(camera), 1000)
+    assert "data" in upgrade(session, camera, image, params).json()
+    return wait_for_new_boot(camera, boot_id)["bootid"]
+
+
 def status(session: requests.Session, camera: CameraInfo) -> dict[str, Any]:
     """Return fwmgr status data."""
     return ajr(session, camera, FWMGR, "status").json()["data"]
@@ -538,9 +548,7 @@ def test_default_params_commit_when_boot_finishes(p3265: CameraInfo) -> None:
 def test_rollback_method_restores_old_version_and_settings(p3265: CameraInfo) -> None:
     root = session_for(p3265)
     old_version = p3265.version
-    boot_id = systemready(p3265)["bootid"]
-    upgrade(root, p3265, build_image(p3265.product_number, next_version(p3265), 1000))
-    boot_id = wait_for_new_boot(p3265, boot_id)["bootid"]
+    boot_id = install_next_version(root, p3265)
     added = root.post(
         p3265.base_url + PWDGRP,
         data={"action": "add", "user": "temp", "pwd": "Temp-Pass-123", "sgrp": "viewer"},
@@ -652,14 +660,7 @@ def status_or_none(session: requests.Session, camera: CameraInfo) -> str | None:
 def test_power_cycle_rolls_back_an_uncommitted_image(fleet: FleetThread, p3265: CameraInfo) -> None:
     root = session_for(p3265)
     old = p3265.version
-    boot_id = systemready(p3265)["bootid"]
-    upgrade(
-        root,
-        p3265,
-        build_image(p3265.product_number, next_version(p3265), 10),
-        {"autoRollback": "30"},
-    )
-    new_boot = wait_for_new_boot(p3265, boot_id)["bootid"]
+    new_boot = install_next_version(root, p3265, {"autoRollback": "30"})
     fleet.power_cycle(p3265.serial)
     wait_for_new_boot(p3265, new_boot)
     assert status(root, p3265)["activeFirmwareVersion"] == old
@@ -667,14 +668,7 @@ def test_power_cycle_rolls_back_an_uncommitted_image(fleet: FleetThread, p3265: 
 
 def test_reboot_keeps_the_rollback_timer(p3265: CameraInfo) -> None:
     root = session_for(p3265)
-    boot_id = systemready(p3265)["bootid"]
-    upgrade(
-        root,
-        p3265,
-        build_image(p3265.product_number, next_version(p3265), 10),
-        {"autoRollback": "30"},
-    )
-    boot_id = wait_for_new_boot(p3265, boot_id)["bootid"]
+    boot_id = install_next_version(root, p3265, {"autoRollback": "30"})
     assert ajr(root, p3265, FWMGR, "reboot").json()["data"] == {}
     wait_for_new_boot(p3265, boot_id)
     data = status(root, p3265)

@@ -92,9 +92,9 @@ def connect() -> Iterator[Callable[..., VapixClient]]:
     ) -> VapixClient:
         options.setdefault("retries", 0)
         options.setdefault("timeouts", FAST)
+        options.setdefault("port", camera.port)
         client = VapixClient(
             camera.host,
-            port=camera.port,
             username=username or camera.username,
             password=password or camera.password,
             **options,
@@ -754,20 +754,10 @@ def test_https_to_a_camera_with_its_pinned_certificate(
     assert camera.https_port is not None
     fingerprint = fetch_certificate_fingerprint(camera.host, camera.https_port)
 
-    client = VapixClient(
-        camera.host,
-        port=camera.https_port,
-        scheme="https",
-        tls_fingerprint=fingerprint,
-        username=camera.username,
-        password=camera.password,
-        retries=0,
-        timeouts=FAST,
-    )
+    client = connect(camera, port=camera.https_port, scheme="https", tls_fingerprint=fingerprint)
     info = client.get_device_info()
     fleet.set_knobs(camera.serial, auth_policy="basic")
     basic = client.firmware_status()
-    client.close()
 
     assert fingerprint == camera.certificate_sha256
     assert info.serial_number == camera.serial
@@ -780,23 +770,13 @@ def test_https_to_a_camera_whose_certificate_changed(
     camera = fleet.by_product("M1075-L")
     assert camera.https_port is not None
     pinned = fetch_certificate_fingerprint(camera.host, camera.https_port)
-    client = VapixClient(
-        camera.host,
-        port=camera.https_port,
-        scheme="https",
-        tls_fingerprint=pinned,
-        username=camera.username,
-        password=camera.password,
-        retries=0,
-        timeouts=FAST,
-    )
+    client = connect(camera, port=camera.https_port, scheme="https", tls_fingerprint=pinned)
     client.system_ready()
 
     replacement = fleet.regenerate_certificate(camera.serial)
     client.transport.session.close()  # a new connection, as after the device's restart
     with pytest.raises(CertificateMismatch) as caught:
         client.system_ready()
-    client.close()
 
     assert caught.value.presented == replacement
     assert caught.value.expected == pinned
