@@ -16,6 +16,7 @@ from devices.vapix.errors import (
     FirmwareErrorCode,
     InvalidArgument,
     JsonApiErrorCode,
+    SystemReadyErrorCode,
     TextErrorCode,
     UnexpectedResponse,
 )
@@ -214,6 +215,16 @@ def test_system_ready_of_current_firmware_has_uptime_boot_id_and_policy() -> Non
     assert ready.boot_id == "0f3c2b8e-77aa-4c41-9d0e-5b1f6e2a9c10"
     assert ready.passphrase_policy == "none"
     assert ready.api_version == "1.5"
+
+
+def test_system_ready_error_carries_its_documented_code() -> None:
+    body = '{"apiVersion": "1.5", "error": {"code": 9000, "message": "Internal error"}}'
+
+    with pytest.raises(DeviceRefused) as caught:
+        parsing.parse_system_ready(body)
+
+    assert caught.value.code == SystemReadyErrorCode.UNEXPECTED_ERROR
+    assert caught.value.api == "systemready"
 
 
 def test_system_ready_of_lts_firmware_has_no_uptime_or_boot_id() -> None:
