@@ -1,7 +1,7 @@
 """Forms of the organization pages; they validate input, the services decide."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import available_timezones
 
 from django import forms
@@ -16,6 +16,8 @@ from organizations.roles import ROLE_RANK, Action, Role
 
 MAX_INVITATION_EMAILS = 50
 MAX_TOKEN_DAYS = 366
+MAX_FIRST_FOLDERS = 100  # as the API allows
+EMAIL_MAX_LENGTH = 254  # Invitation.email; the e-mail validator alone lets 320 through
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:
@@ -75,6 +77,11 @@ class OrganizationCreateForm(BootstrapForm):
 
     def clean_folder_names(self) -> list[str]:
         names = split_lines(self.cleaned_data["folder_names"])
+        if len(names) > MAX_FIRST_FOLDERS:
+            raise ValidationError(
+                _("Create at most %(count)d first folders here; add more later in Folders.")
+                % {"count": MAX_FIRST_FOLDERS}
+            )
         if len({name.casefold() for name in names}) != len(names):
             raise ValidationError(_("Each folder name may appear only once."))
         if any(len(name) > 120 for name in names):
@@ -231,6 +238,12 @@ class InviteForm(FolderAccessMixin):
         errors = []
         normalized: list[str] = []
         for address in addresses:
+            if len(address) > EMAIL_MAX_LENGTH:
+                errors.append(
+                    _("An e-mail address has at most %(count)d characters: “%(address)s…”.")
+                    % {"count": EMAIL_MAX_LENGTH, "address": address[:40]}
+                )
+                continue
             try:
                 validate_email(address)
             except ValidationError:
@@ -317,6 +330,13 @@ class AuditFilterForm(BootstrapForm):
         self.fields["actor"].choices = [("", _("Anyone"))] + [
             (member.user.email, f"{member.user} ({member.user.email})") for member in members
         ]
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        # The page filters up to the end of the day, which for the last date there is overflows.
+        if until is not None and until >= date.max:
+            raise ValidationError(_("Choose an earlier date."))
+        return until
 
     def clean(self) -> dict:
         cleaned = super().clean()

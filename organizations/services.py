@@ -38,6 +38,7 @@ from organizations.models import ApiToken, Folder, Invitation, Membership, Organ
 from organizations.roles import ROLE_RANK, Action, Role
 
 INVITATION_VALIDITY = timedelta(days=7)
+EMAIL_MAX_LENGTH = Invitation._meta.get_field("email").max_length
 MAX_FOLDER_DEPTH = 40
 API_TOKEN_PREFIX = "cf"  # noqa: S105 - a visible marker, not a secret
 
@@ -134,7 +135,8 @@ def _folders_for_grants(membership: Membership, folder_ids: Iterable[Any]) -> li
 
 
 def _check_folder_name_free(parent: Folder, name: str, *, exclude: Folder | None = None) -> None:
-    siblings = Folder.objects.filter(parent=parent, name=name)
+    # Case-insensitive: "Site A" and "site a" side by side would be told apart by nobody.
+    siblings = Folder.objects.filter(parent=parent, name__iexact=name)
     if exclude is not None:
         siblings = siblings.exclude(pk=exclude.pk)
     if siblings.exists():
@@ -373,6 +375,9 @@ def _clean_emails(emails: Iterable[str]) -> list[str]:
             if not email:
                 continue
             try:
+                # The column holds 254 characters; the validator alone lets up to 320 through.
+                if len(email) > EMAIL_MAX_LENGTH:
+                    raise ValidationError("too long")
                 validate_email(email)
             except ValidationError:
                 bad.append(part.strip())
@@ -595,13 +600,14 @@ def accept_invitation(*, user: User, raw_token: str) -> Membership:
 
 @transaction.atomic(durable=True)
 def change_member(
-    *, membership: Membership, member_id: Any, role: str, folder_ids: Sequence[Any] = ()
+    *, membership: Membership, member_id: Any, role: str, folder_ids: Sequence[Any] | None = None
 ) -> Membership:
     """Change a member's role and folder grants; effective on their very next request.
 
     Only owners make or demote owners; nobody grants a role above their own. The last owner is
     never demoted: the organization's owner rows are locked first, so two concurrent demotions
-    cannot both see "another owner is left".
+    cannot both see "another owner is left". `folder_ids=None` keeps the member's current
+    folders (a role-only change); a list, also an empty one, replaces them.
     """
     role = _clean_role(role)
     owners = _lock_owners(membership.organization_id)
@@ -619,17 +625,14 @@ def change_member(
             _("%(name)s is the last owner. Make another member owner first.")
             % {"name": member.user.get_full_name()},
         )
-    folders = (
-        _folders_for_grants(membership, folder_ids)
-        if role
-        in (
-            Role.OPERATOR,
-            Role.VIEWER,
-        )
-        else []
-    )
     before_role = member.role
     before_folders = {str(f.pk) for f in member.granted_folders}
+    if role not in (Role.OPERATOR, Role.VIEWER):
+        folders = []
+    elif folder_ids is None:
+        folders = _folders_for_grants(membership, before_folders)
+    else:
+        folders = _folders_for_grants(membership, folder_ids)
     if role != before_role:
         member.role = role
         member.save(update_fields=["role"])

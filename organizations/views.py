@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services as account_services
 from common.errors import DomainError
-from organizations import access, selectors, services
+from organizations import access, audit, selectors, services
 from organizations.forms import (
     ApiTokenCreateForm,
     ArchiveForm,
@@ -82,12 +82,14 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     form = OrganizationCreateForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            organization = services.create_organization(
-                user=request.user,
-                name=form.cleaned_data["name"],
-                notes=form.cleaned_data["notes"],
-                folder_names=form.cleaned_data["folder_names"],
-            )
+            # Outside /o/<id>/, so no organization_view to attribute the event to an address.
+            with audit.request_context(client_address=account_services.client_address(request)):
+                organization = services.create_organization(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    notes=form.cleaned_data["notes"],
+                    folder_names=form.cleaned_data["folder_names"],
+                )
         except DomainError as error:
             _apply_error(form, error)
         else:
@@ -455,7 +457,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "organizations/invitation_accept.html", context, status=403)
         if request.method == "POST":
             try:
-                membership = services.accept_invitation(user=request.user, raw_token=token)
+                with audit.request_context(client_address=account_services.client_address(request)):
+                    membership = services.accept_invitation(user=request.user, raw_token=token)
             except DomainError as error:
                 messages.error(request, str(error.message))
                 return redirect("dashboard")

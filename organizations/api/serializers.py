@@ -103,7 +103,10 @@ class MemberSerializer(serializers.ModelSerializer):
 class MemberChangeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     folder_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, default=list, max_length=1000
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=1000,
+        help_text="The folders for an operator or viewer; leave out to keep the current ones.",
     )
 
 
@@ -123,7 +126,9 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 class InvitationCreateSerializer(serializers.Serializer):
     emails = serializers.ListField(
-        child=serializers.EmailField(), min_length=1, max_length=MAX_INVITATION_EMAILS
+        child=serializers.EmailField(max_length=254),
+        min_length=1,
+        max_length=MAX_INVITATION_EMAILS,
     )
     role = serializers.ChoiceField(choices=INVITABLE_ROLES, default=Role.VIEWER)
     folder_ids = serializers.ListField(

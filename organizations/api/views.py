@@ -15,8 +15,9 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.services import client_address
 from common.errors import Conflict, Forbidden
-from organizations import access, selectors, services
+from organizations import access, audit, selectors, services
 from organizations.api import serializers
 from organizations.models import ApiToken
 from organizations.roles import Action
@@ -90,12 +91,13 @@ class OrganizationListView(GenericAPIView):
                 _("API tokens act in one organization; create organizations signed in."),
             )
         data = _input(serializers.OrganizationCreateSerializer, request.data)
-        organization = services.create_organization(
-            user=request.user,
-            name=data["name"],
-            notes=data["notes"],
-            folder_names=data["folder_names"],
-        )
+        with audit.request_context(client_address=client_address(request._request)):
+            organization = services.create_organization(
+                user=request.user,
+                name=data["name"],
+                notes=data["notes"],
+                folder_names=data["folder_names"],
+            )
         body = serializers.OrganizationSerializer(
             organization, context={"roles": {organization.pk: "owner"}}
         ).data
@@ -124,6 +126,17 @@ class OrganizationDetailView(OrganizationAPIView):
         access.require(membership, Action.ORGANIZATION_CHANGE)
         data = _input(serializers.OrganizationUpdateSerializer, request.data)
         organization = membership.organization
+        # Two services, two transactions: refuse the owner-only policy before either writes, so
+        # a refused request changes nothing (not the name without the policy).
+        if data.get(
+            "allow_elevated_invitations", organization.allow_elevated_invitations
+        ) != organization.allow_elevated_invitations and not access.can(
+            membership, Action.OWNER_GRANT
+        ):
+            raise Forbidden(
+                "owner_only_policy",
+                _("Only an owner can allow operator and admin invitations."),
+            )
         if "name" in data or "notes" in data:
             organization = services.update_organization(
                 membership=membership,
@@ -202,7 +215,7 @@ class MemberDetailView(OrganizationAPIView):
             membership=membership,
             member_id=member.pk,
             role=data["role"],
-            folder_ids=data["folder_ids"],
+            folder_ids=data.get("folder_ids"),
         )
         member = selectors.get_member(membership, member_id)
         return Response(self.get_serializer(member).data)
@@ -211,6 +224,8 @@ class MemberDetailView(OrganizationAPIView):
     def delete(self, request: Request, organization_id: UUID, member_id: UUID) -> Response:
         membership = request.membership
         member = selectors.get_member(membership, member_id)
+        # An admin removing an owner is "visible but not allowed" (403), not a conflict.
+        access.require(membership, Action.MEMBER_REMOVE, member)
         result = services.remove_members(membership=membership, member_ids=[member.pk])
         if not result.removed:
             _member, reason = result.refused[0]

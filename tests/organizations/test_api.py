@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from organizations import services
+from organizations import access, services
 from organizations.models import AuditEvent, Folder, Invitation, Membership, Organization
 from organizations.roles import Role
 from tests.organizations.factories import FolderFactory, InvitationFactory, MembershipFactory
@@ -255,11 +255,24 @@ def test_member_list_carries_roles_and_folders_in_few_queries(
     assert rows[str(viewer.pk)]["user"]["email"] == viewer.user.email
 
 
-def test_reading_one_member(api, viewer, operator, organization, folders):
-    response = api.login(viewer).get(_url("member-detail", organization, operator.pk))
+def test_reading_one_member(api, admin, operator, organization, folders):
+    response = api.login(admin).get(_url("member-detail", organization, operator.pk))
     assert response.status_code == 200
     assert response.json()["role"] == Role.OPERATOR
     assert response.json()["folder_ids"] == [str(folders.site_a.pk)]
+
+
+def test_a_viewer_reading_members_learns_no_folder_outside_their_grants(
+    api, viewer, operator, organization, folders
+):
+    # The operator's Site A is above the viewer's Building A1: it does not exist for the viewer.
+    api.login(viewer)
+    response = api.get(_url("member-detail", organization, operator.pk))
+    assert response.status_code == 200
+    assert response.json()["folder_ids"] == []
+    rows = {row["id"]: row for row in api.get(_url("member-list", organization)).json()["results"]}
+    assert rows[str(operator.pk)]["folder_ids"] == []
+    assert rows[str(viewer.pk)]["folder_ids"] == [str(folders.building_a1.pk)]
 
 
 def test_admin_changes_a_members_role_and_folders(api, admin, viewer, organization, folders):
@@ -291,8 +304,63 @@ def test_removing_a_member_and_refusing_the_last_owner(api, owner, viewer, organ
 
 def test_admin_may_not_remove_an_owner(api, admin, owner, organization):
     response = api.login(admin).delete(_url("member-detail", organization, owner.pk))
-    assert response.status_code == 409
+    assert response.status_code == 403
+    assert _error(response)["code"] == "owner_protected"
+    assert "owner" in _error(response)["message"]
     assert Membership.objects.filter(pk=owner.pk).exists()
+
+
+def test_changing_only_the_role_keeps_the_members_folders(
+    api, admin, viewer, organization, folders
+):
+    response = api.login(admin).patch(
+        _url("member-detail", organization, viewer.pk), {"role": Role.OPERATOR}
+    )
+    assert response.status_code == 200
+    assert response.json()["folder_ids"] == [str(folders.building_a1.pk)]
+    member = Membership.objects.get(pk=viewer.pk)
+    assert set(access.operable_folders(member)) == {folders.building_a1, folders.room_a1x}
+    # An explicit empty list still means "no folders".
+    response = api.patch(
+        _url("member-detail", organization, viewer.pk), {"role": Role.VIEWER, "folder_ids": []}
+    )
+    assert response.json()["folder_ids"] == []
+
+
+def test_a_refused_settings_change_changes_nothing(api, admin, organization):
+    response = api.login(admin).patch(
+        _url("organization-detail", organization),
+        {"name": "Renamed", "allow_elevated_invitations": True},
+    )
+    assert response.status_code == 403
+    assert _error(response)["code"] == "owner_only_policy"
+    organization.refresh_from_db()
+    assert organization.name == "Acme Security"
+    assert not organization.allow_elevated_invitations
+    assert not AuditEvent.objects.filter(action="organization.update").exists()
+
+
+def test_an_overlong_address_is_400_and_invites_nobody(api, admin, organization, folders):
+    address = f"{'a' * 64}@{'b' * 60}.{'c' * 60}.{'d' * 60}.{'e' * 60}.com"  # 312 characters
+    response = api.login(admin).post(
+        _url("invitation-list", organization),
+        {"emails": [address], "folder_ids": [str(folders.site_a.pk)]},
+    )
+    assert response.status_code == 400
+    assert not Invitation.objects.exists()
+
+
+def test_creating_an_organization_records_the_client_address(api, user):
+    api.client.force_login(user)
+    response = api.client.post(
+        reverse("api:organization-list"),
+        {"name": "Remote"},
+        content_type="application/json",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert response.status_code == 201
+    event = AuditEvent.objects.get(action="organization.create")
+    assert event.client_address == "203.0.113.9"
 
 
 # --- Invitations --------------------------------------------------------------------------

@@ -158,6 +158,17 @@ def test_subtree_queries_have_a_prefix_index(db):
     assert "text_pattern_ops" in definition
 
 
+def test_the_organization_path_index_is_the_only_prefix_index(db):
+    # A second pattern index on `path` alone was smaller, so the planner took it and spent
+    # planning time weighing both on every visibility query.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'organizations_folder'"
+            " AND indexdef LIKE '%%pattern_ops%%'"
+        )
+        assert cursor.fetchall() == [("folder_organization_path_prefix",)]
+
+
 def test_folder_tree_is_two_queries_in_display_order(
     viewer, operator, folders, django_assert_num_queries
 ):
@@ -227,3 +238,47 @@ def test_a_folder_offered_in_an_invitation_is_still_empty(admin, folders):
     )
     assert selectors.count_folder_contents(folders.site_b) == {}
     services.delete_folder(membership=admin, folder_id=folders.site_b.pk, understood=True)
+
+
+def test_folder_names_among_siblings_ignore_case(admin, folders):
+    with pytest.raises(Conflict) as refused:
+        services.create_folder(membership=admin, parent_id=folders.top.pk, name="site a")
+    assert refused.value.code == "folder_name_taken"
+    with pytest.raises(Conflict):
+        services.rename_folder(membership=admin, folder_id=folders.site_b.pk, name="SITE A")
+    # A folder may change the case of its own name.
+    assert services.rename_folder(membership=admin, folder_id=folders.site_a.pk, name="SITE A")
+    assert Folder.objects.filter(organization=folders.organization).count() == 5
+
+
+def _assert_paths_consistent(organization):
+    by_id = {f.pk: f for f in Folder.objects.filter(organization=organization)}
+    for folder in by_id.values():
+        parent = by_id.get(folder.parent_id)
+        expected = f"{parent.path if parent else ''}{folder.pk}/"
+        assert folder.path == expected, folder
+        assert folder.depth == (parent.depth + 1 if parent else 0), folder
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_moving_folders_into_each_other_at_once_keep_the_tree_consistent(race):
+    from tests.organizations.conftest import _build_tenant
+
+    tenant = _build_tenant("Race Corp")
+    outcomes = race(
+        lambda: services.move_folder(
+            membership=tenant.owner, folder_id=tenant.site_a.pk, new_parent_id=tenant.site_b.pk
+        ),
+        lambda: services.move_folder(
+            membership=tenant.admin, folder_id=tenant.site_b.pk, new_parent_id=tenant.room_a1x.pk
+        ),
+        lambda: services.create_folder(
+            membership=tenant.admin, parent_id=tenant.building_a1.pk, name="Added meanwhile"
+        ),
+    )
+    moved = [o for o in outcomes[:2] if isinstance(o, Folder)]
+    refused = [o for o in outcomes[:2] if isinstance(o, Invalid)]
+    assert len(moved) == 1, outcomes
+    assert [error.code for error in refused] == ["move_into_subtree"], outcomes
+    assert isinstance(outcomes[2], Folder), outcomes
+    _assert_paths_consistent(tenant.organization)

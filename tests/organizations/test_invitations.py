@@ -225,3 +225,16 @@ def test_an_invitation_accepted_twice_at_once_is_used_once(race):
     assert len(joined) == 1, outcomes
     assert refused == ["invitation_used"], outcomes
     assert Membership.objects.filter(organization=organization, user=person).count() == 1
+
+
+def test_an_overlong_address_is_refused_not_a_database_error(admin, folders):
+    address = f"{'a' * 64}@{'b' * 60}.{'c' * 60}.{'d' * 60}.{'e' * 60}.com"  # 312 characters
+    with pytest.raises(Invalid) as refused:
+        services.invite_members(
+            membership=admin,
+            emails=[address, "fine@example.com"],
+            role=Role.VIEWER,
+            folder_ids=[folders.site_a.pk],
+        )
+    assert refused.value.code == "email_invalid"
+    assert not Invitation.objects.exists()

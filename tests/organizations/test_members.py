@@ -141,3 +141,13 @@ def test_two_owners_removing_each_other_at_once_leave_one_owner(race):
     assert Membership.objects.filter(organization=organization, role=Role.OWNER).count() == 1
     removed = [o for o in outcomes if not isinstance(o, Exception) and o.removed]
     assert len(removed) == 1, outcomes
+
+
+def test_a_role_only_change_keeps_the_folders_and_an_empty_list_clears_them(admin, viewer, folders):
+    member = services.change_member(membership=admin, member_id=viewer.pk, role=Role.OPERATOR)
+    assert member.granted_folders == [folders.building_a1]
+    assert set(access.operable_folders(member)) == {folders.building_a1, folders.room_a1x}
+    member = services.change_member(
+        membership=admin, member_id=viewer.pk, role=Role.VIEWER, folder_ids=[]
+    )
+    assert member.granted_folders == []

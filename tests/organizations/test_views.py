@@ -314,6 +314,29 @@ def test_viewer_sees_the_member_list_without_actions(as_viewer, organization, ow
     assert "Pending invitations" not in html
 
 
+def test_viewer_sees_no_folder_outside_their_grants_in_the_member_list(
+    as_viewer, organization, operator, folders
+):
+    # The operator holds Site A, above the viewer's Building A1: not a folder the viewer knows.
+    html = as_viewer.get(_url("member-list", organization)).content.decode()
+    assert operator.user.email in html
+    assert "Building A1" in html
+    assert "Site A" not in html
+
+
+def test_inviting_an_overlong_address_is_refused_and_invites_nobody(
+    as_admin, organization, folders
+):
+    address = f"{'a' * 64}@{'b' * 60}.{'c' * 60}.{'d' * 60}.{'e' * 60}.com"  # 312 characters
+    response = as_admin.post(
+        _url("invitation-create", organization),
+        {"emails": address, "role": Role.VIEWER, "folders": [folders.top.pk]},
+    )
+    assert response.status_code == 400
+    assert "at most 254 characters" in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
 def test_invite_offers_only_viewer_by_default(as_admin, organization):
     form = as_admin.get(_url("invitation-create", organization)).context["form"]
     assert [value for value, _label in form.fields["role"].choices] == [Role.VIEWER]
@@ -507,6 +530,32 @@ def test_invitee_without_an_account_creates_it_from_the_link_and_joins(
     assert [folder.name for folder in membership.granted_folders] == ["Site B"]
 
 
+def test_accepting_and_creating_an_organization_are_audited_with_the_client_address(
+    client, organization
+):
+    person = UserFactory()
+    invitation = InvitationFactory(organization=organization, email=person.email)
+    client.force_login(person)
+    client.post(_accept_url(invitation), REMOTE_ADDR="198.51.100.4")
+    accepted = AuditEvent.objects.get(organization=organization, action="invitation.accept")
+    assert accepted.client_address == "198.51.100.4"
+    client.post(
+        reverse("organizations:organization-create"), {"name": "Mine"}, REMOTE_ADDR="198.51.100.5"
+    )
+    created = AuditEvent.objects.get(action="organization.create", organization__name="Mine")
+    assert created.client_address == "198.51.100.5"
+
+
+def test_setup_assistant_limits_the_first_folders(client, user):
+    client.force_login(user)
+    names = "\n".join(f"Site {number}" for number in range(101))
+    response = client.post(
+        reverse("organizations:organization-create"), {"name": "Big", "folder_names": names}
+    )
+    assert response.status_code == 400
+    assert not Organization.objects.filter(name="Big").exists()
+
+
 def test_existing_account_signs_in_from_the_link_and_accepts(client, organization):
     person = UserFactory()
     invitation = InvitationFactory(organization=organization, email=person.email)
@@ -556,6 +605,23 @@ def test_folder_tree_shows_a_viewer_only_the_granted_subtree(as_viewer, organiza
     assert "Room A1x" in html
     assert "Site A" not in html
     assert "Site B" not in html
+
+
+def test_folder_tree_escapes_names_and_offers_each_folder_its_actions(
+    as_owner, organization, folders
+):
+    odd = FolderFactory(parent=folders.site_b, name='<b>"Gate" & Co</b>', time_zone="Asia/Tokyo")
+    html = as_owner.get(_url("folder-list", organization)).content.decode()
+    assert "<b>" not in html
+    assert (
+        '&lt;b&gt;&quot;Gate&quot; &amp; Co&lt;/b&gt;</a> <small class="text-muted ms-1">Asia/Tokyo'
+        in html
+    )
+    assert 'aria-label="Actions for folder &lt;b&gt;&quot;Gate&quot; &amp; Co&lt;/b&gt;"' in html
+    for action in ("new", "rename", "move", "delete"):
+        assert f'href="{_url("folder-detail", organization, odd.pk)}{action}/"' in html
+    # The top folder can be neither moved nor deleted.
+    assert f"{_url('folder-detail', organization, folders.top.pk)}move/" not in html
 
 
 def test_folder_tree_page_is_a_fixed_number_of_queries(
@@ -668,6 +734,22 @@ def test_activity_with_reversed_dates_shows_the_error_and_no_events(as_admin, or
     )
     assert response.status_code == 200
     assert "The end comes before the start." in response.content.decode()
+
+
+def test_activity_until_the_last_possible_date_is_refused_not_a_crash(as_admin, organization):
+    response = as_admin.get(_url("audit-event-list", organization), {"until": "9999-12-31"})
+    assert response.status_code == 200
+    assert "Choose an earlier date." in response.content.decode()
+
+
+def test_activity_who_filter_shows_only_that_persons_events(
+    as_admin, organization, folders, admin, owner
+):
+    services.rename_folder(membership=admin, folder_id=folders.site_b.pk, name="Depot")
+    services.create_folder(membership=owner, parent_id=folders.top.pk, name="Yard")
+    response = as_admin.get(_url("audit-event-list", organization), {"actor": owner.user.email})
+    events = list(response.context["page"])
+    assert [event.action for event in events] == ["folder.create"]
 
 
 def test_viewer_gets_403_on_activity(as_viewer, organization):
