@@ -314,3 +314,59 @@ def test_an_outsider_with_no_membership_gets_404(client, tenants):
         _is_404,
     )
     assert not failures, "\n".join(failures)
+
+
+def test_every_route_of_an_archived_organization_is_404_and_its_tokens_stop(client, tenants):
+    mine = tenants["mine"]
+    organization = mine["organization"]
+    services.archive_organization(
+        membership=mine["owner"], confirmation_id=str(organization.pk), understood=True
+    )
+    own_ids = _ids(mine, mine["site"])
+    client.force_login(mine["owner"].user)
+    failures = _probe(
+        client, TENANT_ROUTES, lambda route: _values(route, own_ids, organization.pk), _is_404
+    )
+    client.logout()
+    api_routes = [route for route in TENANT_ROUTES if route.is_api]
+    failures += _probe(
+        client,
+        api_routes,
+        lambda route: _values(route, own_ids, organization.pk),
+        lambda route, response: response.status_code == 401,
+        headers={"Authorization": f"Token {mine['raw_token']}"},
+    )
+    assert not failures, "\n".join(failures)
+
+
+def test_another_organizations_ids_in_request_bodies_change_nothing(client, tenants):
+    """Ids in JSON bodies are resolved inside the URL's organization, like ids in paths."""
+    from organizations.models import AuditEvent
+
+    mine, theirs = tenants["mine"], tenants["theirs"]
+    organization = mine["organization"]
+    client.force_login(mine["owner"].user)
+    before = AuditEvent.objects.filter(organization=organization).count()
+    base = f"/api/v1/organizations/{organization.pk}"
+    their_folder = str(theirs["site"].pk)
+    calls = [
+        ("post", f"{base}/folders/", {"parent_id": their_folder, "name": "Probe"}),
+        ("post", f"{base}/folders/{mine['site'].pk}/move/", {"new_parent_id": their_folder}),
+        (
+            "patch",
+            f"{base}/members/{mine['viewer'].pk}/",
+            {"role": "viewer", "folder_ids": [their_folder]},
+        ),
+        (
+            "post",
+            f"{base}/invitations/",
+            {"emails": ["p@example.com"], "folder_ids": [their_folder]},
+        ),
+    ]
+    failures = []
+    for method, url, body in calls:
+        response = getattr(client, method)(url, body, content_type="application/json")
+        if response.status_code not in (400, 404):
+            failures.append(f"{method.upper()} {url} → {response.status_code}")
+    assert not failures, "\n".join(failures)
+    assert AuditEvent.objects.filter(organization=organization).count() == before

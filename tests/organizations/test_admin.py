@@ -45,3 +45,11 @@ def test_organizations_filter_by_archived(organization, other_organization, staf
     request.user = staff_request.user
     changelist = model_admin.get_changelist_instance(request)
     assert set(changelist.get_queryset(request)) == {other_organization}
+
+
+@pytest.mark.parametrize("model", [Membership, Invitation, AuditEvent])
+@pytest.mark.parametrize("term", ["acme", "not-a-uuid", "person"])
+def test_tenant_admin_searches_take_any_text(model, term, organization, staff_request):
+    model_admin = django_admin.site._registry[model]
+    found, _duplicates = model_admin.get_search_results(staff_request, model.objects.all(), term)
+    list(found)  # evaluated: a text that is not a UUID must not break the "=id" lookup

@@ -161,6 +161,12 @@ def test_admin_renames_the_organization(as_admin, organization):
     assert (organization.name, organization.notes) == ("Acme East", "New")
 
 
+def test_general_settings_show_the_organization_id_with_a_copy_button(as_admin, organization):
+    html = as_admin.get(_url("organization-settings", organization)).content.decode()
+    assert f'value="{organization.pk}" readonly' in html
+    assert "navigator.clipboard" in html
+
+
 def test_viewer_gets_403_with_a_message_on_the_settings_page(as_viewer, organization):
     response = as_viewer.post(_url("organization-settings", organization), {"name": "Hacked"})
     assert response.status_code == 403
