@@ -124,7 +124,7 @@ class Folder(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     name = models.CharField(_("name"), max_length=120)
-    path = models.CharField(max_length=2048, db_index=True, editable=False)
+    path = models.CharField(max_length=2048, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     time_zone = models.CharField(
         _("time zone"), max_length=64, blank=True, help_text=_("Empty: inherited from the parent.")
@@ -151,8 +151,12 @@ class Folder(models.Model):
             ),
             models.UniqueConstraint(fields=["id", "organization"], name="folder_id_organization"),
         ]
-        # The prefix index for subtree queries (path LIKE 'x/%') is added on PostgreSQL by a
-        # migration with text_pattern_ops; `path` alone keeps a plain index for equality.
+        # The prefix index for subtree queries (organization_id = … AND path LIKE 'x/%') is
+        # added on PostgreSQL by a migration with text_pattern_ops; `path` alone keeps a plain
+        # index for equality. Not `db_index=True`: on PostgreSQL that adds a second pattern
+        # index on `path` alone, which the planner preferred (it is smaller), costing planning
+        # time on every visibility query and leaving the (organization, path) index unused.
+        indexes = [models.Index(fields=["path"], name="folder_path")]
 
     def __str__(self) -> str:
         return self.name
