@@ -6,6 +6,7 @@ Anything outside the asker's reach raises NotFound, the same as something that d
 import hashlib
 import hmac
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,8 @@ from organizations.models import (
 )
 from organizations.roles import Action
 
+# The columns `folder_tree` reads to order and annotate the tree.
+_TREE_FIELDS = ("id", "parent_id", "name", "time_zone")
 # last_used_at is written at most once per this interval per token, to keep requests cheap.
 API_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -93,14 +96,23 @@ def get_visible_folder(membership: Membership, folder_id: Any) -> Folder:
     return folder
 
 
-def folder_tree(membership: Membership) -> list[Folder]:
-    """Return the visible folders in display order, one query, annotated for rendering.
+def folder_tree(membership: Membership, *, fields: Sequence[str] | None = None) -> list[Folder]:
+    """Return the visible folders in display order, annotated for rendering.
 
     Order: depth-first, siblings by name. Each folder gets `level` (0 for a visible root: the top
     folder, or a granted folder whose parent the member cannot see), `has_children` and
     `effective_time_zone` (its own, else the nearest visible ancestor's, else "").
+
+    `fields` names the columns to load besides the ones the tree itself reads (id, parent_id,
+    name, time_zone); None loads them all. Pages listing thousands of folders pass only what
+    they show: reading a column that was not loaded costs a query per folder.
     """
-    folders = list(access.visible_folders(membership).order_by("path"))
+    # No ORDER BY: the walk below sorts siblings itself, and sorting every path by the
+    # database collation was most of the query's time for an organization of 2,000 folders.
+    visible = access.visible_folders(membership).order_by()
+    if fields is not None:
+        visible = visible.only(*_TREE_FIELDS, *fields)
+    folders = list(visible)
     by_id = {folder.pk: folder for folder in folders}
     children: dict[Any, list[Folder]] = {}
     roots = []
@@ -111,8 +123,9 @@ def folder_tree(membership: Membership) -> list[Folder]:
             roots.append(folder)
     ordered: list[Folder] = []
 
-    def sort_key(folder: Folder) -> tuple[str, str]:
-        return (folder.name.casefold(), str(folder.pk))
+    def sort_key(folder: Folder) -> tuple[str, uuid.UUID]:
+        # UUIDs order as their strings do, without formatting 2,000 of them.
+        return (folder.name.casefold(), folder.pk)
 
     stack = [(root, 0, root.time_zone) for root in sorted(roots, key=sort_key, reverse=True)]
     while stack:
