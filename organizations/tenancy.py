@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import authentication
 from rest_framework.generics import GenericAPIView
@@ -93,6 +94,12 @@ def organization_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
                     )
                     % {"organization": membership.organization.name},
                 )
+            if getattr(request, "htmx", False):
+                # A plain redirect would be followed by htmx and the whole enrolment page swapped
+                # into a dialog or a row; ask htmx to navigate instead.
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("accounts:security")
+                return response
             return redirect("accounts:security")
         with audit.request_context(client_address=client_address(request)):
             try:
@@ -132,7 +139,11 @@ class OrganizationAPIView(GenericAPIView):
         if token is None and mfa_missing(request._request, membership):
             raise Forbidden(
                 "mfa_required",
-                _("This organization requires multi-factor authentication for its members."),
+                _(
+                    "This organization requires multi-factor authentication for its members. "
+                    "Sign in with your second factor (add one under Security if you have none), "
+                    "or call the API with an API token."
+                ),
             )
         request.membership = membership
         request.organization = membership.organization

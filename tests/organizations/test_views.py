@@ -136,6 +136,16 @@ def test_member_without_mfa_is_sent_to_enrolment_when_the_organization_requires_
     assert any("multi-factor" in message for message in _messages(response))
 
 
+def test_htmx_request_without_mfa_navigates_to_enrolment_instead_of_swapping_it_in(
+    as_owner, organization, owner
+):
+    organization.requires_mfa = True
+    organization.save()
+    response = as_owner.get(_url("member-change", organization, owner.pk), HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("accounts:security")
+
+
 def test_member_with_a_verified_second_factor_enters_an_organization_requiring_mfa(
     client, owner, organization
 ):
