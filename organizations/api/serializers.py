@@ -144,12 +144,26 @@ class InvitationCreateSerializer(serializers.Serializer):
 
 
 class FolderSerializer(serializers.ModelSerializer):
-    parent_id = serializers.UUIDField(read_only=True, allow_null=True)
+    parent_id = serializers.SerializerMethodField(
+        help_text="The parent folder; null for the top folder and for a folder whose parent "
+        "the caller cannot see."
+    )
 
     class Meta:
         model = Folder
         fields = ["id", "parent_id", "name", "time_zone", "depth", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_parent_id(self, folder: Folder) -> str | None:
+        # An operator's or viewer's granted folder has a parent that does not exist for them:
+        # not even its id is shown. The views put the visible parents in the context.
+        visible_parent_ids = self.context.get("visible_parent_ids")
+        if folder.parent_id is None:
+            return None
+        if visible_parent_ids is not None and folder.parent_id not in visible_parent_ids:
+            return None
+        return str(folder.parent_id)
 
 
 class FolderCreateSerializer(serializers.Serializer):

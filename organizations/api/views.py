@@ -284,7 +284,24 @@ class InvitationDetailView(OrganizationAPIView):
 # --- Folders ------------------------------------------------------------------------------
 
 
-class FolderListView(OrganizationAPIView):
+class FolderViewMixin:
+    """Serialize folders with their parent id only when the caller can see that parent."""
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        membership = self.request.membership
+        if args and not access.sees_all_folders(membership):
+            folders = list(args[0]) if kwargs.get("many") else [args[0]]
+            parent_ids = {folder.parent_id for folder in folders if folder.parent_id}
+            kwargs.setdefault("context", self.get_serializer_context())
+            kwargs["context"]["visible_parent_ids"] = set(
+                access.visible_folders(membership)
+                .filter(pk__in=parent_ids)
+                .values_list("pk", flat=True)
+            )
+        return super().get_serializer(*args, **kwargs)
+
+
+class FolderListView(FolderViewMixin, OrganizationAPIView):
     """The folders the caller may see, in tree order; create a folder (admin+)."""
 
     serializer_class = serializers.FolderSerializer
@@ -315,7 +332,7 @@ class FolderListView(OrganizationAPIView):
         return Response(self.get_serializer(folder).data, status=status.HTTP_201_CREATED)
 
 
-class FolderDetailView(OrganizationAPIView):
+class FolderDetailView(FolderViewMixin, OrganizationAPIView):
     """One visible folder: read; rename or set its time zone; delete when empty (admin+)."""
 
     serializer_class = serializers.FolderSerializer
@@ -362,7 +379,7 @@ class FolderDetailView(OrganizationAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class FolderMoveView(OrganizationAPIView):
+class FolderMoveView(FolderViewMixin, OrganizationAPIView):
     """Move a folder (with its subtree) under another folder, never into its own subtree."""
 
     serializer_class = serializers.FolderSerializer

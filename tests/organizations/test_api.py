@@ -539,3 +539,18 @@ def test_a_viewer_cannot_revoke_another_members_token(api, viewer, owner, organi
     token_id = api.login(owner).get(_url("token-list", organization)).json()["results"][0]["id"]
     response = api.login(viewer).delete(_url("token-detail", organization, token_id))
     assert response.status_code == 404
+
+
+def test_a_viewer_does_not_learn_the_id_of_the_parent_above_their_grant(
+    api, viewer, admin, organization, folders
+):
+    api.login(viewer)
+    rows = {row["id"]: row for row in api.get(_url("folder-list", organization)).json()["results"]}
+    assert set(rows) == {str(folders.building_a1.pk), str(folders.room_a1x.pk)}
+    assert rows[str(folders.building_a1.pk)]["parent_id"] is None
+    assert rows[str(folders.room_a1x.pk)]["parent_id"] == str(folders.building_a1.pk)
+    detail = api.get(_url("folder-detail", organization, folders.building_a1.pk)).json()
+    assert detail["parent_id"] is None
+    api.login(admin)
+    detail = api.get(_url("folder-detail", organization, folders.building_a1.pk)).json()
+    assert detail["parent_id"] == str(folders.site_a.pk)
