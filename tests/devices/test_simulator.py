@@ -1158,7 +1158,7 @@ def test_https_presents_the_pinned_certificate_and_offers_basic(
 
 
 def test_lockout_after_failed_logins(fleet: FleetThread, p3265: CameraInfo) -> None:
-    fleet.set_knobs(p3265.serial, lockout_after=3, lockout_seconds=400)  # 2 s here
+    fleet.set_knobs(p3265.serial, lockout_after=3, lockout_seconds=150)  # 0.75 s here
     wrong = HTTPDigestAuth("root", "wrong")
     url = p3265.base_url + "/axis-cgi/usergroup.cgi"
     for _ in range(3):
