@@ -445,6 +445,12 @@ class ApiTokenListView(OrganizationAPIView):
         responses={201: serializers.ApiTokenCreatedSerializer, **ERRORS},
     )
     def post(self, request: Request, organization_id: UUID) -> Response:
+        if isinstance(request.auth, ApiToken):
+            # A leaked token must not mint year-long successors that outlive its revocation.
+            raise Forbidden(
+                "token_scope",
+                _("API tokens are created signed in, not with another API token."),
+            )
         data = _input(serializers.ApiTokenCreateSerializer, request.data)
         token, raw = services.create_api_token(
             membership=request.membership, name=data["name"], expires_on=data["expires_on"]

@@ -8,7 +8,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from organizations import access, services
-from organizations.models import AuditEvent, Folder, Invitation, Membership, Organization
+from organizations.models import (
+    ApiToken,
+    AuditEvent,
+    Folder,
+    Invitation,
+    Membership,
+    Organization,
+)
 from organizations.roles import Role
 from tests.organizations.factories import FolderFactory, InvitationFactory, MembershipFactory
 
@@ -525,6 +532,17 @@ def test_creating_a_token_shows_the_secret_once(api, viewer, organization):
     assert listing["count"] == 1
     assert "token" not in listing["results"][0]
     assert secret.startswith(listing["results"][0]["prefix"])
+
+
+def test_a_token_cannot_create_another_token(api, viewer, organization):
+    expires_on = (timezone.localdate() + timedelta(days=300)).isoformat()
+    api.use_token(_token(viewer))
+    response = api.post(
+        _url("token-list", organization), {"name": "copy", "expires_on": expires_on}
+    )
+    assert response.status_code == 403
+    assert _error(response)["code"] == "token_scope"
+    assert ApiToken.objects.count() == 1
 
 
 def test_revoking_a_token_stops_it(api, viewer, organization):
