@@ -91,6 +91,11 @@ class Membership(models.Model):
                 name="membership_one_per_person",
                 violation_error_message=_("This person is already a member."),
             ),
+            # The target of the composite foreign key that keeps an API token in its
+            # membership's organization (migration 0004, PostgreSQL).
+            models.UniqueConstraint(
+                fields=["id", "organization"], name="membership_id_organization"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -131,3 +132,13 @@ def test_drf_authentication_refuses_a_bad_token(db):
 
 def test_drf_authentication_ignores_other_schemes(db):
     assert _authenticate("Bearer something") is None
+
+
+def test_database_keeps_a_token_in_its_memberships_organization(viewer, other_organization):
+    token, _raw = services.create_api_token(
+        membership=viewer, name="ci", expires_on=timezone.localdate() + timedelta(days=5)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS api_token_membership_same_organization IMMEDIATE")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk).update(organization=other_organization)
