@@ -4,8 +4,10 @@ One asyncio process serves N cameras, each on its own loopback port (plus an HTT
 asked) or, with ``host="127.1.0.0/22"``, each on its own loopback address with the same port,
 from one aiohttp application: a request is mapped to its camera by the local address it
 arrived on. Everything is deterministic for a seed (serials, MACs, models, versions, passwords,
-which cameras get a fault share). No Django imports here; ``manage.py simulate_cameras`` and
-``python -m devices.simulator`` are thin wrappers around ``cli.serve``.
+which cameras get a fault share, boot IDs, which requests a flaky-errors share hits); only
+Digest nonces (time-stamped, as on Apache) and TLS keys differ between runs. No Django imports
+here; ``manage.py simulate_cameras`` and ``python -m devices.simulator`` are thin wrappers
+around ``cli.serve``.
 
 Public API
 ----------

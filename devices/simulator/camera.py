@@ -277,6 +277,7 @@ class Camera:
     locked_until: float = 0.0  # loop monotonic time
     certificate: object | None = None  # tls.Certificate when the fleet serves HTTPS
     log: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=200))
+    boots: int = 0  # boots since the fleet was created; a reset does not restart the count
     _rng: random.Random | None = None
     _timers: list[object] = field(default_factory=list)
     _flap_timer: object | None = None
@@ -334,8 +335,8 @@ class Camera:
             ),
             "viewer": User("viewer", ident.viewer_password, frozenset(ROLE_GROUPS["viewer"])),
         }
-        presets = {1: PtzPreset("Home", 0.0, 0.0, 1.0)} if self.product.has_ptz else {}
-        self.settings = Settings(users, {}, presets)
+        self.settings = Settings(users, {}, self._default_presets())
+        self._rng = None
         self.log.clear()
         self._new_boot()
         self.faults = {}
@@ -343,7 +344,11 @@ class Camera:
         self.record("reset")
 
     def _new_boot(self) -> None:
-        self.boot_id = str(uuid.uuid4())
+        # Random-looking but seeded: the serial comes from the fleet's seed, the count from
+        # the camera's history, so the same seed and the same events give the same boot IDs.
+        self.boots += 1
+        digest = hashlib.sha256(f"boot:{self.original_identity.serial}:{self.boots}".encode())
+        self.boot_id = str(uuid.UUID(bytes=digest.digest()[:16], version=4))
         self.booted_at = self.host.monotonic()
 
     def _cancel_timers(self) -> None:

@@ -1050,16 +1050,19 @@ def test_fleet_file_json_and_csv(fleet: FleetThread, tmp_path: Path) -> None:
 
 
 def test_same_seed_same_fleet() -> None:
-    def identities(seed: int) -> list[tuple[str, str, str, str]]:
+    def identities(seed: int) -> list[tuple[str, str, str, str, str]]:
         fleet = Fleet(30, seed=seed, first_port=40000)
+        for camera in fleet.cameras:
+            camera.reset()  # what start() does before anything listens: the first boot
         return [
-            (c.serial, c.product.number, c.active_version, c.identity.admin_password)
+            (c.serial, c.product.number, c.active_version, c.identity.admin_password, c.boot_id)
             for c in fleet.cameras
         ]
 
     assert identities(5) == identities(5)
     assert identities(5) != identities(6)
     assert len({serial for serial, *_ in identities(5)}) == 30
+    assert len({boot_id for *_, boot_id in identities(5)}) == 30
     products = {product for _, product, _, _ in identities(5) + identities(6)}
     assert len(products) >= 5
 
