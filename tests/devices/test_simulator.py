@@ -1063,7 +1063,7 @@ def test_same_seed_same_fleet() -> None:
     assert identities(5) != identities(6)
     assert len({serial for serial, *_ in identities(5)}) == 30
     assert len({boot_id for *_, boot_id in identities(5)}) == 30
-    products = {product for _, product, _, _ in identities(5) + identities(6)}
+    products = {product for _, product, *_ in identities(5) + identities(6)}
     assert len(products) >= 5
 
 
