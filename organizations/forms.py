@@ -10,7 +10,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organizations import access
+from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
 from organizations.roles import ROLE_RANK, Action, Role
 
@@ -327,8 +327,10 @@ class AuditFilterForm(BootstrapForm):
 
     def __init__(self, *args, members: list[Membership], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["actor"].choices = [("", _("Anyone"))] + [
-            (member.user.email, f"{member.user} ({member.user.email})") for member in members
+        self.fields["actor"].choices = [
+            ("", _("Anyone")),
+            *((member.user.email, f"{member.user} ({member.user.email})") for member in members),
+            (audit.SUPPORT, _("Support (shell commands)")),
         ]
 
     def clean_until(self):

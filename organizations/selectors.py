@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from common.errors import Invalid, NotFound
-from organizations import access
+from organizations import access, audit
 from organizations.models import (
     ApiToken,
     AuditEvent,
@@ -256,16 +256,18 @@ def audit_events(
 ) -> QuerySet[AuditEvent]:
     """Return the organization's audit events, newest first, for members who may see them.
 
-    `actor` is a person's whole e-mail address (their events, also through their API tokens)
-    or else part of the actor's name (token prefix, "support", a domain); `action` is an exact
-    action, a group (`"member"` or `"member."`) or a prefix ending in ".".
+    `actor` is a person's whole e-mail address (their events, also through their API tokens),
+    "support" (shell commands), or else part of the actor's name (token prefix, a domain).
+    `action` is an exact action, a group (`"member"` or `"member."`) or a prefix ending in ".".
     """
     if not access.can(membership, Action.AUDIT_VIEW):
         return AuditEvent.objects.none()
     events = AuditEvent.objects.for_organization(membership.organization_id)
     if actor:
         actor = actor.strip()
-        if _is_email(actor):
+        if actor == audit.SUPPORT:
+            events = events.filter(actor_label=audit.SUPPORT)
+        elif _is_email(actor):
             # Not a substring: "bob@example.com" must not also find "jimbob@example.com".
             events = events.filter(
                 Q(actor_label__iexact=actor) | Q(actor_label__istartswith=f"{actor} (API token ")

@@ -768,5 +768,14 @@ def test_activity_who_filter_shows_only_that_persons_events(
     assert [event.action for event in events] == ["folder.create"]
 
 
+def test_activity_who_filter_offers_support(as_admin, organization, owner):
+    services.archive_organization(
+        membership=owner, confirmation_id=str(organization.pk), understood=True
+    )
+    services.restore_organization(organization_id=organization.pk, reason="Asked by owner")
+    response = as_admin.get(_url("audit-event-list", organization), {"actor": "support"})
+    assert [event.action for event in response.context["page"]] == ["organization.restore"]
+
+
 def test_viewer_gets_403_on_activity(as_viewer, organization):
     assert as_viewer.get(_url("audit-event-list", organization)).status_code == 403
