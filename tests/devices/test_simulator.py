@@ -1020,6 +1020,12 @@ def test_control_api(fleet: FleetThread, p3265: CameraInfo) -> None:
     assert knobs["knobs"]["privilege_status"] == 403
     spec = requests.post(base + "/faults", json={"spec": "html-errors=all:500"}, timeout=5)
     assert len(spec.json()) == len(fleet.cameras)
+    assert requests.get(p3265.base_url + "/axis-cgi/usergroup.cgi", timeout=5).status_code == 500
+    assert requests.delete(base + "/faults", timeout=5).json() == {}
+    assert requests.get(p3265.base_url + "/axis-cgi/usergroup.cgi", timeout=5).status_code == 401
+    cycled = requests.post(url + "/power-cycle", timeout=5).json()
+    assert cycled["phase"] == "down"
+    assert refused(p3265)
     assert requests.post(base + "/reset", timeout=5).json() == {"cameras": len(fleet.cameras)}
     shown = requests.get(url, timeout=5).json()
     assert shown["faults"] == {}
@@ -1029,24 +1035,13 @@ def test_control_api(fleet: FleetThread, p3265: CameraInfo) -> None:
 
 def test_fleet_file_json_and_csv(fleet: FleetThread, tmp_path: Path) -> None:
     entries = fleet.fleet.fleet_entries()
-    json_rows = json.loads(write_fleet_file(tmp_path / "fleet.json", entries).read_text())
+    json_rows = read_fleet_file(write_fleet_file(tmp_path / "fleet.json", entries))
     for row in json_rows:
-        assert {"host", "port", "username", "password", "serial", "product_number"} <= set(row)
-        assert {"model", "version"} <= set(row)
-    with write_fleet_file(tmp_path / "fleet.csv", entries).open() as stream:
-        csv_rows = list(csv.DictReader(stream))
+        assert set(FLEET_FILE_KEYS) <= set(row)
+    csv_rows = read_fleet_file(write_fleet_file(tmp_path / "fleet.csv", entries))
     assert [r["serial"] for r in csv_rows] == [r["serial"] for r in json_rows]
     assert csv_rows[0]["port"] == str(json_rows[0]["port"])
-    assert list(csv_rows[0]) == [
-        "host",
-        "port",
-        "username",
-        "password",
-        "serial",
-        "product_number",
-        "model",
-        "version",
-    ]
+    assert list(csv_rows[0]) == FLEET_FILE_KEYS
 
 
 def test_same_seed_same_fleet() -> None:
@@ -1076,15 +1071,27 @@ def test_fault_shares_are_deterministic() -> None:
     assert [f["slow-link"] for f in first if "slow-link" in f] == [1000, 1000]
 
 
+FLEET_FILE_KEYS = ["host", "port", "username", "password", "serial", "product_number"]
+FLEET_FILE_KEYS += ["model", "version"]
+
+
+def read_fleet_file(path: Path) -> list[dict[str, Any]]:
+    """Return the rows of a --fleet-out file, JSON or CSV."""
+    if path.suffix == ".csv":
+        with path.open() as stream:
+            return list(csv.DictReader(stream))
+    return json.loads(path.read_text())
+
+
 @pytest.mark.parametrize(
-    "entry_point",
-    [["-m", "devices.simulator"], ["manage.py", "simulate_cameras"]],
-    ids=["python-m", "manage.py"],
+    ("entry_point", "fleet_file"),
+    [(["-m", "devices.simulator"], "fleet.json"), (["manage.py", "simulate_cameras"], "fleet.csv")],
+    ids=["python-m-json", "manage.py-csv"],
 )
 def test_command_writes_fleet_file_and_stops_on_ctrl_c(
-    entry_point: list[str], tmp_path: Path
+    entry_point: list[str], fleet_file: str, tmp_path: Path
 ) -> None:
-    out = tmp_path / "fleet.csv"
+    out = tmp_path / fleet_file
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     arguments = ["--count", "3", "--seed", "2", "--fleet-out", str(out), "--faults", "offline=1"]
     process = subprocess.Popen(
@@ -1098,9 +1105,9 @@ def test_command_writes_fleet_file_and_stops_on_ctrl_c(
         line = process.stdout.readline()
         assert "3 cameras listening" in line
         assert "(1 offline by fault)" in line
-        with out.open() as stream:
-            rows = list(csv.DictReader(stream))
+        rows = read_fleet_file(out)
         assert len(rows) == 3
+        assert all(set(FLEET_FILE_KEYS) <= set(row) for row in rows)
         listening = [r for r in rows if not refused_address(r["host"], int(r["port"]))]
         assert len(listening) == 2
     finally:
