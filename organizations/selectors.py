@@ -6,9 +6,9 @@ Anything outside the asker's reach raises NotFound, the same as something that d
 import hashlib
 import hmac
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -31,8 +31,6 @@ from organizations.models import (
 )
 from organizations.roles import Action
 
-# The columns `folder_tree` reads to order and annotate the tree.
-_TREE_FIELDS = ("id", "parent_id", "name", "time_zone")
 # last_used_at is written at most once per this interval per token, to keep requests cheap.
 API_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -96,47 +94,93 @@ def get_visible_folder(membership: Membership, folder_id: Any) -> Folder:
     return folder
 
 
-def folder_tree(membership: Membership, *, fields: Sequence[str] | None = None) -> list[Folder]:
+# What the tree walk reads of a folder: id, parent_id, name, time_zone.
+_TreeNode = tuple[uuid.UUID, uuid.UUID | None, str, str]
+
+
+def _tree_order(nodes: Iterable[_TreeNode]) -> list[tuple[_TreeNode, int, str, bool]]:
+    """Return (node, level, effective time zone, has children), depth-first, siblings by name.
+
+    A node whose parent is not among `nodes` is a root at level 0 (the top folder, or a granted
+    folder whose parent the member cannot see); a folder without a time zone takes its nearest
+    listed ancestor's.
+    """
+    nodes = list(nodes)
+    listed = {node[0] for node in nodes}
+    children: dict[uuid.UUID, list[_TreeNode]] = {}
+    roots = []
+    for node in nodes:
+        if node[1] in listed:
+            children.setdefault(node[1], []).append(node)
+        else:
+            roots.append(node)
+
+    def sort_key(node: _TreeNode) -> tuple[str, uuid.UUID]:
+        # UUIDs order as their strings do, without formatting thousands of them.
+        return (node[2].casefold(), node[0])
+
+    ordered = []
+    stack = [(root, 0, "") for root in sorted(roots, key=sort_key, reverse=True)]
+    while stack:
+        node, level, inherited_time_zone = stack.pop()
+        time_zone = node[3] or inherited_time_zone
+        ordered.append((node, level, time_zone, node[0] in children))
+        for child in sorted(children.get(node[0], ()), key=sort_key, reverse=True):
+            stack.append((child, level + 1, time_zone))
+    return ordered
+
+
+def folder_tree(membership: Membership) -> list[Folder]:
     """Return the visible folders in display order, annotated for rendering.
 
     Order: depth-first, siblings by name. Each folder gets `level` (0 for a visible root: the top
     folder, or a granted folder whose parent the member cannot see), `has_children` and
     `effective_time_zone` (its own, else the nearest visible ancestor's, else "").
-
-    `fields` names the columns to load besides the ones the tree itself reads (id, parent_id,
-    name, time_zone); None loads them all. Pages listing thousands of folders pass only what
-    they show: reading a column that was not loaded costs a query per folder.
     """
-    # No ORDER BY: the walk below sorts siblings itself, and sorting every path by the
-    # database collation was most of the query's time for an organization of 2,000 folders.
-    visible = access.visible_folders(membership).order_by()
-    if fields is not None:
-        visible = visible.only(*_TREE_FIELDS, *fields)
-    folders = list(visible)
-    by_id = {folder.pk: folder for folder in folders}
-    children: dict[Any, list[Folder]] = {}
-    roots = []
-    for folder in folders:
-        if folder.parent_id in by_id:
-            children.setdefault(folder.parent_id, []).append(folder)
-        else:
-            roots.append(folder)
-    ordered: list[Folder] = []
-
-    def sort_key(folder: Folder) -> tuple[str, uuid.UUID]:
-        # UUIDs order as their strings do, without formatting 2,000 of them.
-        return (folder.name.casefold(), folder.pk)
-
-    stack = [(root, 0, root.time_zone) for root in sorted(roots, key=sort_key, reverse=True)]
-    while stack:
-        folder, level, time_zone = stack.pop()
+    # No ORDER BY: the walk sorts siblings itself, and sorting every path by the database
+    # collation was most of the query's time for an organization of 2,000 folders.
+    folders = {folder.pk: folder for folder in access.visible_folders(membership).order_by()}
+    nodes = ((f.pk, f.parent_id, f.name, f.time_zone) for f in folders.values())
+    ordered = []
+    for node, level, time_zone, has_children in _tree_order(nodes):
+        folder = folders[node[0]]
         folder.level = level
-        folder.effective_time_zone = folder.time_zone or time_zone
-        folder.has_children = folder.pk in children
+        folder.effective_time_zone = time_zone
+        folder.has_children = has_children
         ordered.append(folder)
-        for child in sorted(children.get(folder.pk, ()), key=sort_key, reverse=True):
-            stack.append((child, level + 1, folder.effective_time_zone))
     return ordered
+
+
+class FolderTreeRow(NamedTuple):
+    """One line of the folder tree page, in the order and with the annotations of `folder_tree`.
+
+    For display only, and not a Folder: access checks and services take the folder from
+    `get_visible_folder`.
+    """
+
+    id: uuid.UUID
+    parent_id: uuid.UUID | None
+    name: str
+    level: int
+    effective_time_zone: str
+    has_children: bool
+
+
+def folder_tree_rows(membership: Membership) -> list[FolderTreeRow]:
+    """Return `folder_tree` as plain rows, for pages that list every visible folder.
+
+    Four columns as tuples instead of whole Folder objects: a fifth of the cost for an
+    organization of 2,000 folders.
+    """
+    nodes = (
+        access.visible_folders(membership)
+        .order_by()
+        .values_list("id", "parent_id", "name", "time_zone")
+    )
+    return [
+        FolderTreeRow(node[0], node[1], node[2], level, time_zone, has_children)
+        for node, level, time_zone, has_children in _tree_order(nodes)
+    ]
 
 
 def _grants_prefetch(membership: Membership) -> Prefetch:

@@ -504,8 +504,7 @@ def folder_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     """The folder tree as far as the caller may see it."""
     membership = request.membership
     context = {
-        # The rows show names, levels and time zones only (templatetags/folder_tree.py).
-        "folders": selectors.folder_tree(membership, fields=()),
+        "folders": selectors.folder_tree_rows(membership),
         "can_manage": access.can(membership, Action.FOLDER_MANAGE),
         "folders_url": reverse("organizations:folder-list", args=[organization_id]),
     }

@@ -7,7 +7,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from organizations.models import Folder
+from organizations.selectors import FolderTreeRow
 
 register = template.Library()
 
@@ -22,8 +22,10 @@ def _ascii_html(text: str) -> str:
 
 
 @register.simple_tag
-def folder_tree_rows(folders: Iterable[Folder], folders_url: str, can_manage: bool) -> SafeString:
-    """Return the tree's `<li>` rows (from `selectors.folder_tree`), with actions menus if allowed.
+def folder_tree_rows(
+    folders: Iterable[FolderTreeRow], folders_url: str, can_manage: bool
+) -> SafeString:
+    """Return the tree's `<li>` rows (`selectors.folder_tree_rows`), with actions menus if allowed.
 
     A `{% for %}` loop over the same markup cost about 150 µs a row in the template engine
     (variable lookups, auto-escaping, localizing the level), a third of a second for an owner's
@@ -40,7 +42,7 @@ def folder_tree_rows(folders: Iterable[Folder], folders_url: str, can_manage: bo
         delete = _ascii_html(gettext("Delete"))
     rows: list[str] = []
     for folder in folders:
-        url = f"{base_url}{folder.pk}/"
+        url = f"{base_url}{folder.id}/"
         name = escape(folder.name)
         level = folder.level
         rows.append(

@@ -193,6 +193,28 @@ def test_folder_tree_inherits_time_zones(admin, folders):
     assert tree["Site B"].effective_time_zone == ""
 
 
+def test_folder_tree_rows_match_the_folder_tree(
+    admin, operator, folders, django_assert_num_queries
+):
+    FolderFactory(parent=folders.site_a, name="annex", time_zone="Asia/Tokyo")
+    services.rename_folder(
+        membership=admin, folder_id=folders.site_a.pk, name="Site A", time_zone="Europe/Paris"
+    )
+    for membership in (admin, operator):
+        with django_assert_num_queries(2 if membership is operator else 1):
+            rows = selectors.folder_tree_rows(membership)
+        assert rows == [
+            (f.pk, f.parent_id, f.name, f.level, f.effective_time_zone, f.has_children)
+            for f in selectors.folder_tree(membership)
+        ]
+    assert [(row.name, row.level) for row in rows] == [
+        ("Site A", 0),
+        ("annex", 1),
+        ("Building A1", 1),
+        ("Room A1x", 2),
+    ]
+
+
 @pytest.fixture
 def folder_things(db):
     """A throwaway model filed into folders, standing in for devices (created for one test)."""
