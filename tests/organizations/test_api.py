@@ -389,6 +389,15 @@ def test_admin_invites_several_viewers(api, admin, organization, folders):
     assert listing["count"] == 2
 
 
+def test_a_viewer_invitation_without_folders_is_400_like_on_the_page(api, admin, organization):
+    response = api.login(admin).post(
+        _url("invitation-list", organization), {"emails": ["a@example.com"]}
+    )
+    assert response.status_code == 400
+    assert "folder_ids" in _error(response)["fields"]
+    assert not Invitation.objects.exists()
+
+
 def test_an_operator_invitation_under_the_viewer_only_policy_is_403(
     api, admin, organization, folders
 ):
