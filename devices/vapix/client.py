@@ -444,9 +444,6 @@ class VapixClient:
         after the body went out may mean the device took the image and rebooted before
         answering: decide by the version after the restart, never by re-sending.
         """
-        path = Path(image_path)
-        if not path.is_file():
-            raise InvalidArgument(f"firmware image {path} does not exist")
         if auto_rollback not in ("never", "default") and not auto_rollback.isdecimal():
             raise InvalidArgument("auto_rollback is 'never', 'default' or minutes as digits")
         params: dict[str, str] = {"autoCommit": auto_commit, "autoRollback": auto_rollback}
@@ -458,25 +455,32 @@ class VapixClient:
             "method": "upgrade",
             "params": params,
         }
+        path = _image_file(image_path)
         self._prime_authentication()
-        first = MultipartFileUpload(
+        upload = MultipartFileUpload(
             json_part=json.dumps(envelope).encode(), file_path=path, on_progress=on_progress
         )
-        bodies = iter([first])
-
-        def next_body() -> MultipartFileUpload:
-            # A repeated attempt (new Digest nonce) re-reads the file from the start.
-            return next(bodies, None) or first.reopen()
-
-        response = self.transport.request(
-            "POST",
-            FIRMWAREMANAGEMENT,
-            body_factory=next_body,
-            headers={"Content-Type": first.content_type},
-            read_timeout=self.timeouts.for_upload(first.file_size),
-        )
+        response = self._send_image(FIRMWAREMANAGEMENT, upload)
         self._expect_json(response, "firmwaremanagement")
         return self._parsed(response, parsing.parse_firmware_version_answer)
+
+    def _send_image(
+        self, path: str, upload: MultipartFileUpload, params: Mapping[str, str] | None = None
+    ) -> requests.Response:
+        bodies = iter([upload])
+        budget = self.timeouts.for_upload(upload.file_size)
+        return self.transport.request(
+            "POST",
+            path,
+            params=params,
+            # A repeated attempt (new Digest nonce) re-reads the file from the start.
+            body_factory=lambda: next(bodies, None) or upload.reopen(),
+            headers={"Content-Type": upload.content_type},
+            # A device may pause reading an image for a while: the whole upload budget
+            # applies to sending too, not only to waiting for the answer (VAPIX.md §15.1).
+            read_timeout=budget,
+            send_timeout=budget,
+        )
 
     def _prime_authentication(self) -> None:
         # A cheap admin call right before, so the large body goes out with a fresh Digest nonce
@@ -491,21 +495,12 @@ class VapixClient:
 
         The answer carries no structured result: judge success by the version after reboot.
         """
-        path = Path(image_path)
-        if not path.is_file():
-            raise InvalidArgument(f"firmware image {path} does not exist")
+        path = _image_file(image_path)
         if self.transport.realm == "":
             self.list_parameters("root.Properties.Firmware.Version")
-        first = MultipartFileUpload(json_part=None, file_path=path, file_field="fileData")
-        bodies = iter([first])
-        response = self.transport.request(
-            "POST",
-            LEGACY_FIRMWARE_UPGRADE,
-            params={"type": "factorydefault" if factory_default else "normal"},
-            body_factory=lambda: next(bodies, None) or first.reopen(),
-            headers={"Content-Type": first.content_type},
-            read_timeout=self.timeouts.for_upload(first.file_size),
-        )
+        upload = MultipartFileUpload(json_part=None, file_path=path, file_field="fileData")
+        params = {"type": "factorydefault" if factory_default else "normal"}
+        response = self._send_image(LEGACY_FIRMWARE_UPGRADE, upload, params)
         # The page is unspecified; a visible "failed" is the only refusal it can express.
         text = parsing.html_text(response_text(response))
         if "fail" in text.lower() or text.lower().startswith("error"):
@@ -929,6 +924,13 @@ class VapixClient:
             raise map_transport_error(error, what) from error
         finally:
             response.close()
+
+
+def _image_file(image_path: Path | str) -> Path:
+    path = Path(image_path)
+    if not path.is_file():
+        raise InvalidArgument(f"firmware image {path} does not exist")
+    return path
 
 
 def _raise_media_error(text: str) -> None:

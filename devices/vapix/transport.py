@@ -388,6 +388,7 @@ class VapixTransport:
         body_factory: BodyFactory | None = None,
         headers: Mapping[str, str] | None = None,
         read_timeout: float | None = None,
+        send_timeout: float | None = None,
         stream: bool = False,
         classify_missing: bool = True,
         plain_401_is_answer: bool = False,
@@ -395,13 +396,15 @@ class VapixTransport:
         """Send one request and return its 2xx response, authenticating as the device asks.
 
         ``body_factory`` builds a fresh streamed body for each attempt (an attempt is repeated
-        only after a 401). ``plain_401_is_answer`` returns a 401 that carries no challenge as
-        the answer (pwdgrp.cgi reports initial-admin errors that way). Raises a ``VapixError``
-        for every failure.
+        only after a 401). ``send_timeout`` (default: the connect timeout) bounds connecting and
+        each wait while the body goes out; urllib3 uses one value for both.
+        ``plain_401_is_answer`` returns a 401 that carries no challenge as the answer
+        (pwdgrp.cgi reports initial-admin errors that way). Raises a ``VapixError`` for every
+        failure.
         """
         url = self.base_url + path
         what = f"{method} {path} on {self.host}:{self.port}"
-        timeout = (self.timeouts.connect, read_timeout or self.timeouts.read)
+        timeout = (send_timeout or self.timeouts.connect, read_timeout or self.timeouts.read)
         sent_with: str | None = None
         for attempt in range(3):
             body = body_factory() if body_factory is not None else data

@@ -1095,14 +1095,31 @@ def test_upload_stall_times_out(
     client = connect(camera, timeouts=quick)
 
     started = time.monotonic()
-    # Sending blocks once the socket buffers are full (connect timeout), or the whole body fits
-    # into them and the answer never comes (upload read timeout): both are a timeout here.
+    # Sending blocks once the socket buffers are full, or the whole body fits into them and the
+    # answer never comes: either way the upload budget (about 1 s here) ends it as a timeout.
     with pytest.raises(Timeout):
         client.upgrade_firmware(path)
     elapsed = time.monotonic() - started
     fleet.clear_faults(camera.serial)  # lets the simulator finish the stalled request
 
     assert elapsed < 10
+
+
+def test_upload_survives_a_pause_longer_than_the_connect_timeout(
+    fleet: FleetThread, connect: Callable[..., VapixClient], image: Callable[..., Path]
+) -> None:
+    camera = fleet.by_product("P3265-V")
+    fleet.set_fault(camera.serial, "upload-stall", 10)
+    fleet.set_knobs(camera.serial, upload_stall_seconds=200)  # 1 s at this time scale
+    # Larger than the loopback socket buffers, so the client's sends block during the pause.
+    path = image("P3265-V", "12.11.86", size=20_000_000)
+    client = connect(camera, timeouts=Timeouts(connect=0.3, read=3.0, upload_minimum=10.0))
+
+    accepted = client.upgrade_firmware(path)
+
+    assert accepted.firmware_version == "12.11.86"
+    events = [entry["event"] for entry in fleet.state(camera.serial)["log"]]
+    assert "upload-stalled" in events
 
 
 def test_upgrade_answered_by_a_swapped_device(
