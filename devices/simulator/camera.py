@@ -10,14 +10,18 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
+from asyncio import TimerHandle
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .catalog import PRODUCTS, TRACKS, ApiProfile, Product, api_profile, parse_version
 from .faults import coerce_argument
+
+if TYPE_CHECKING:
+    from .tls import Certificate
 
 ROLE_GROUPS: dict[str, tuple[str, ...]] = {
     "viewer": ("viewer",),
@@ -148,7 +152,7 @@ class CameraHost(Protocol):
     timing: Timing
     running: bool  # False once the fleet is stopping
 
-    def schedule(self, seconds: float, callback: Callable[[], None]) -> object:
+    def schedule(self, seconds: float, callback: Callable[[], None]) -> TimerHandle:
         """Call `callback` after `seconds` simulated seconds; return a cancellable handle."""
 
     def monotonic(self) -> float:
@@ -275,12 +279,12 @@ class Camera:
     moved: bool = False  # hard factory default with hard_reset_changes_ip: gone from here
     failed_logins: int = 0
     locked_until: float = 0.0  # loop monotonic time
-    certificate: object | None = None  # tls.Certificate when the fleet serves HTTPS
+    certificate: Certificate | None = None  # when the fleet serves HTTPS
     log: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=200))
     boots: int = 0  # boots since the fleet was created; a reset does not restart the count
     _rng: random.Random | None = None
-    _timers: list[object] = field(default_factory=list)
-    _flap_timer: object | None = None
+    _timers: list[TimerHandle] = field(default_factory=list)
+    _flap_timer: TimerHandle | None = None
 
     def __post_init__(self) -> None:
         self.active_version = self.identity.initial_version
@@ -353,17 +357,17 @@ class Camera:
 
     def _cancel_timers(self) -> None:
         for handle in self._timers:
-            handle.cancel()  # type: ignore[attr-defined]
+            handle.cancel()
         self._timers.clear()
         if self._flap_timer is not None:
-            self._flap_timer.cancel()  # type: ignore[attr-defined]
+            self._flap_timer.cancel()
             self._flap_timer = None
 
     def _later(self, seconds: float, callback: Callable[[], None]) -> None:
         if len(self._timers) > 32:
             # Forget handles that already fired so a long-running camera does not accumulate them.
             now = self.host.monotonic()
-            self._timers = [h for h in self._timers if h.when() > now]  # type: ignore[attr-defined]
+            self._timers = [h for h in self._timers if h.when() > now]
         self._timers.append(self.host.schedule(seconds, callback))
 
     def record(self, event: str, **details: object) -> None:
@@ -424,7 +428,7 @@ class Camera:
             self.record("faults", faults=dict(self.faults))
         if "flapping" in updates:
             if self._flap_timer is not None:
-                self._flap_timer.cancel()  # type: ignore[attr-defined]
+                self._flap_timer.cancel()
                 self._flap_timer = None
             self.flap_down = False
             if "flapping" in self.faults:
@@ -662,7 +666,7 @@ class Camera:
             "mac": ident.mac,
             "has_ptz": ident.product.has_ptz,
             **(
-                {"https_port": ident.https_port, "certificate_sha256": self.certificate.sha256}  # type: ignore[attr-defined]
+                {"https_port": ident.https_port, "certificate_sha256": self.certificate.sha256}
                 if self.certificate is not None
                 else {}
             ),

@@ -192,7 +192,7 @@ class Fleet:
                 ident.https_port,
                 reuse_address=True,
                 backlog=256,
-                ssl=camera.certificate.context,  # type: ignore[attr-defined]
+                ssl=camera.certificate.context,
             )
             if not ident.https_port:
                 ident.https_port = secure.sockets[0].getsockname()[1]
@@ -285,8 +285,8 @@ class Fleet:
             self._tls_folder,
             camera.identity.hostname,
             camera.identity.host,
-            generation=old.generation + 1,  # type: ignore[attr-defined]
-            context=old.context,  # type: ignore[attr-defined]
+            generation=old.generation + 1,
+            context=old.context,
         )
         camera.record("certificate-regenerated", sha256=camera.certificate.sha256)
         return camera.certificate.sha256
@@ -543,7 +543,7 @@ class CameraInfo:
     def certificate_sha256(self) -> str | None:
         """Return the SHA-256 fingerprint (hex) of the camera's current certificate."""
         certificate = self._camera.certificate
-        return certificate.sha256 if certificate is not None else None  # type: ignore[attr-defined]
+        return certificate.sha256 if certificate is not None else None
 
     @property
     def username(self) -> str:
