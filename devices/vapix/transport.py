@@ -106,6 +106,8 @@ def fetch_certificate_fingerprint(host: str, port: int = 443, *, timeout: float 
         raise Timeout(f"TLS handshake with {host}:{port} timed out") from error
     except (OSError, ssl.SSLError) as error:
         raise Unreachable(f"no TLS connection to {host}:{port}: {error}") from error
+    except (ValueError, OverflowError) as error:  # e.g. a host name IDNA cannot encode
+        raise InvalidArgument(f"invalid device address {host}:{port}") from error
     if not der:
         raise UnexpectedResponse(f"{host}:{port} presented no certificate")
     return certificate_fingerprint(der)

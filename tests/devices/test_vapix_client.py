@@ -1791,6 +1791,11 @@ def test_certificate_of_a_closed_port_is_unreachable(serve: Callable[..., Loopba
         fetch_certificate_fingerprint("127.0.0.1", port, timeout=1)
 
 
+def test_certificate_of_an_impossible_host_name_is_an_invalid_argument() -> None:
+    with pytest.raises(InvalidArgument):
+        fetch_certificate_fingerprint("a" * 300, 443, timeout=1)
+
+
 def test_basic_over_plain_http_never_sends_the_password(
     serve: Callable[..., LoopbackServer],
 ) -> None:
