@@ -90,7 +90,9 @@ Firmware management (§6):
   answer_after_flash sends the answer after the pre-reboot (flash) time, just before going down.
 - Every fwmgr method needs admin, getSupportedVersions included (anonymous: 401, as recorded
   on 12.11). ``upgrade`` sent as plain JSON without an image (the vendor's documentation
-  slip) answers 400.
+  slip) answers 400. Multipart part names are not checked (only the order: JSON, then
+  image); a JSON part with a filename is accepted, as most versions do, unless knob
+  reject_json_filename answers 400 ``Only string objects allowed.``
 - Validation order as §14 item 18. Junk or an unreadable header is 421, a truncated or
   modified image 415, a missing image part 400; ``cert=custom:<id>`` is accepted (the simulator
   pretends every custom certificate is installed), ``cert=unknown`` is 424. Reinstalling the
