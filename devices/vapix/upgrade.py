@@ -386,7 +386,7 @@ def wait_for_restart(
 def upgrade(
     client: VapixClient,
     image_path: Path | str,
-    target_version: str,
+    target_version: str | None = None,
     *,
     on_progress: ProgressHandler | None = None,
     restart_limit: float = 900.0,
@@ -400,12 +400,22 @@ def upgrade(
 ) -> UpgradeResult:
     """Upgrade one device to ``target_version`` from ``image_path`` and commit it.
 
-    Blocks until the end (up to ``restart_limit`` s waiting for the restart). Never raises for
-    device behaviour: every ending is an ``UpgradeResult`` with an ``Outcome``; only
-    programming errors (a missing file, bad arguments) raise. ``health_check`` (e.g.
-    ``snapshot_health_check``) runs on the new image before the commit; when it fails, the
-    device is rolled back instead of committed (VAPIX.md §15.2 step 10).
+    ``target_version`` defaults to the version in an official file name
+    (``P3265-V_12_11_86.bin``); other names need it. Blocks until the end (up to
+    ``restart_limit`` s waiting for the restart). Never raises for device behaviour: every
+    ending is an ``UpgradeResult`` with an ``Outcome``; only programming errors (a missing
+    file, bad arguments) raise. ``health_check`` (e.g. ``snapshot_health_check``) runs on the
+    new image before the commit; when it fails, the device is rolled back instead of committed
+    (VAPIX.md §15.2 step 10).
     """
+    if target_version is None:
+        named = image_name_info(image_path)
+        if named is None:
+            raise InvalidArgument(
+                "the image has no official file name (<ProdNbr>_<x>_<y>_<z>.bin): "
+                "give target_version"
+            )
+        target_version = named[1]
     report = _Reporter(on_progress)
     report(Stage.CHECKING, "Reading the device's firmware state")
 

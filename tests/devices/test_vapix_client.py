@@ -128,7 +128,7 @@ def wait_back(client: VapixClient, boot_id: str | None, *, uptime: int | None = 
     )
 
 
-def run_upgrade(client: VapixClient, path: Path, target: str, **options: Any) -> Any:
+def run_upgrade(client: VapixClient, path: Path, target: str | None, **options: Any) -> Any:
     options.setdefault("poll_interval", POLL)
     options.setdefault("restart_limit", 15)
     options.setdefault("commit_retry_delay", 0.05)
@@ -1161,11 +1161,11 @@ def test_upgrade_succeeds_and_reports_progress(
     client = connect(camera)
     reports: list[Progress] = []
 
-    result = run_upgrade(
-        client, image("P3265-V", "12.11.86"), "12.11.86", on_progress=reports.append
-    )
+    # The target version comes from the official file name, P3265-V_12_11_86.bin.
+    result = run_upgrade(client, image("P3265-V", "12.11.86"), None, on_progress=reports.append)
 
     assert result.outcome == Outcome.SUCCEEDED
+    assert result.target_version == "12.11.86"
     assert result.previous_version == previous
     assert result.running_version == "12.11.86"
     stages = [report.stage for report in reports]
@@ -1394,6 +1394,8 @@ def test_upgrade_with_a_missing_image_file_is_our_mistake_and_raises(
 
     with pytest.raises(InvalidArgument, match="does not exist"):
         run_upgrade(connect(camera), tmp_path / "P3265-V_12_11_86.bin", "12.11.86")
+    with pytest.raises(InvalidArgument, match="target_version"):
+        run_upgrade(connect(camera), tmp_path / "download.bin", None)
     assert fleet.state(camera.serial)["active_version"] == camera.version
 
 
