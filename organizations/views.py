@@ -107,7 +107,7 @@ def organization_detail(request: HttpRequest, organization_id: UUID) -> HttpResp
     """Overview: the organization, the caller's role, folders and members at a glance."""
     membership = request.membership
     context = {
-        "folders": selectors.folder_tree(membership),
+        "folder_count": selectors.visible_folders(membership).count(),
         "member_count": selectors.members(membership).count(),
         "can_manage_folders": access.can(membership, Action.FOLDER_MANAGE),
         "can_invite": access.can(membership, Action.MEMBER_INVITE),

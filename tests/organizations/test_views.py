@@ -105,6 +105,16 @@ def test_overview_shows_the_role_and_organization_navigation(as_owner, organizat
         assert _url(name, organization) in html
 
 
+def test_overview_counts_every_folder_for_an_owner(as_owner, organization):
+    html = as_owner.get(_url("organization-detail", organization)).content.decode()
+    assert "5 folders you can see." in html
+
+
+def test_overview_counts_only_the_granted_subtree_for_a_viewer(as_viewer, organization):
+    html = as_viewer.get(_url("organization-detail", organization)).content.decode()
+    assert "2 folders you can see." in html
+
+
 def test_viewer_navigation_leaves_out_activity_and_settings_forms(as_viewer, organization):
     html = as_viewer.get(_url("organization-detail", organization)).content.decode()
     assert f'"{_url("audit-event-list", organization)}"' not in html
