@@ -19,6 +19,7 @@ api_patterns = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("healthz", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("", include("organizations.urls")),
     path("admin/", admin.site.urls),

@@ -1,6 +1,7 @@
 """Pages that belong to no single app: the dashboard and the error pages."""
 
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -9,6 +10,16 @@ from django.shortcuts import render
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The landing page after sign-in: the person's organizations."""
     return render(request, "dashboard.html")
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """Answer 200 when the database answers, for load balancers; 503 otherwise."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

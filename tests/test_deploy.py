@@ -16,6 +16,7 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
         "ALLOWED_HOSTS": "camfleet.example",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/camfleet",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

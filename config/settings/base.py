@@ -129,6 +129,10 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="camfleet <noreply@camfleet.invalid>")
 
+# A cache shared by every web process in production (DRF throttling, cached sessions); the
+# default is per process, which is right only for a single development server.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
 

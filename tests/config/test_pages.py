@@ -28,3 +28,9 @@ def test_api_docs_are_served_without_a_cdn(client, user):
     response = client.get(reverse("api-docs"))
     assert response.status_code == 200
     assert "cdn.jsdelivr" not in response.content.decode()
+
+
+def test_health_check_answers_without_sign_in(client):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
