@@ -20,9 +20,13 @@ MAX_FIRST_FOLDERS = 100  # as the API allows
 EMAIL_MAX_LENGTH = 254  # Invitation.email; the e-mail validator alone lets 320 through
 
 
+# tzdata entries that are not places: the server's own zone and a placeholder.
+_NOT_TIME_ZONES = frozenset({"localtime", "Factory"})
+
+
 def _time_zone_choices() -> list[tuple[str, str]]:
     return [("", _("Inherit from the parent folder"))] + [
-        (name, name) for name in sorted(available_timezones())
+        (name, name) for name in sorted(available_timezones() - _NOT_TIME_ZONES)
     ]
 
 
@@ -329,7 +333,15 @@ class AuditFilterForm(BootstrapForm):
         super().__init__(*args, **kwargs)
         self.fields["actor"].choices = [
             ("", _("Anyone")),
-            *((member.user.email, f"{member.user} ({member.user.email})") for member in members),
+            *(
+                (
+                    member.user.email,
+                    f"{member.user.name} ({member.user.email})"
+                    if member.user.name
+                    else member.user.email,
+                )
+                for member in members
+            ),
             (audit.SUPPORT, _("Support (shell commands)")),
         ]
 

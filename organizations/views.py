@@ -335,7 +335,10 @@ def invitation_revoke(
         membership=request.membership, invitation_id=invitation_id
     )
     if request.htmx:
-        return HttpResponse("")
+        # The row stays, marked revoked: the person sees what happened where they clicked.
+        return render(
+            request, "organizations/partials/invitation_row.html", {"invitation": invitation}
+        )
     messages.success(
         request, _("The invitation for %(email)s is revoked.") % {"email": invitation.email}
     )
@@ -516,13 +519,18 @@ def folder_detail(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
     """One folder and its subfolders; 404 outside the caller's folders."""
     membership = request.membership
     folder = selectors.get_visible_folder(membership, folder_id)
+    tree = selectors.folder_tree(membership)
+    this = next((other for other in tree if other.pk == folder.pk), None)
+    base_level = this.level + 1 if this is not None else 0
     subtree = [
-        other
-        for other in selectors.folder_tree(membership)
-        if other.path.startswith(folder.path) and other.pk != folder.pk
+        other for other in tree if other.path.startswith(folder.path) and other.pk != folder.pk
     ]
+    for child in subtree:
+        # Indent below this folder, not by the depth in the whole tree.
+        child.indent = max(child.level - base_level, 0)
     context = {
         "folder": folder,
+        "effective_time_zone": this.effective_time_zone if this is not None else folder.time_zone,
         "subtree": subtree,
         "can_manage": access.can(membership, Action.FOLDER_MANAGE),
     }

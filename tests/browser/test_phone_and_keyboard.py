@@ -1,0 +1,98 @@
+"""On a phone the side navigation folds away and tables stay readable in Japanese; the roles
+dialog gives focus back when it closes."""
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.accounts.factories import PASSWORD, UserFactory
+from tests.organizations.factories import InvitationFactory, MembershipFactory, OrganizationFactory
+
+
+def _signed_in_page(browser: Browser, live_server, user, width: int, locale: str = "en-US"):
+    context = browser.new_context(viewport={"width": width, "height": 844}, locale=locale)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/sign-in/")
+    page.locator("input[type=email]").fill(user.email)
+    page.locator("input[type=password]").fill(PASSWORD)
+    page.locator("input[type=password]").press("Enter")
+    page.wait_for_url("**/dashboard/")
+    return context, page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_phone_menu_folds_the_side_navigation_and_opens_from_the_keyboard(
+    browser: Browser, live_server
+):
+    owner = MembershipFactory(role="owner", user=UserFactory(name="Olivia Owner"))
+    context, page = _signed_in_page(browser, live_server, owner.user, 390)
+    page.goto(f"{live_server.url}/o/{owner.organization.pk}/")
+    side = page.get_by_role("navigation", name="Side navigation")
+    users_link = side.get_by_role("link", name="Users")
+    expect(users_link).to_be_hidden()
+    menu = side.get_by_role("button", name="Menu")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.focus()
+    page.keyboard.press("Enter")
+    expect(users_link).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    context.close()
+
+    context, page = _signed_in_page(browser, live_server, owner.user, 1280)
+    page.goto(f"{live_server.url}/o/{owner.organization.pk}/")
+    side = page.get_by_role("navigation", name="Side navigation")
+    expect(side.get_by_role("link", name="Users")).to_be_visible()
+    expect(side.get_by_role("button", name="Menu")).to_be_hidden()
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_japanese_table_headings_stay_on_one_line_on_a_phone(browser: Browser, live_server):
+    organization = OrganizationFactory()
+    owner = MembershipFactory(organization=organization, role="owner")
+    InvitationFactory(organization=organization, email="someone@example.com")
+    context, page = _signed_in_page(browser, live_server, owner.user, 390, locale="ja-JP")
+    base = f"{live_server.url}/o/{organization.pk}"
+    for url in (f"{base}/users/", f"{base}/settings/api-tokens/", f"{base}/activity/"):
+        page.goto(url)
+        expect(page.locator("html")).to_have_attribute("lang", "ja")
+        for heading in page.locator("thead th").all():
+            if not heading.is_visible():
+                continue
+            box = heading.bounding_box()
+            assert box is not None
+            # One line of text plus the cell's padding; a heading stacked a character a line
+            # was several hundred pixels tall.
+            assert box["height"] < 50, f"{url}: “{heading.inner_text()}” wraps"
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_the_roles_dialog_returns_focus_to_the_members_menu_button(
+    browser: Browser, live_server
+):
+    organization = OrganizationFactory()
+    owner = MembershipFactory(organization=organization, role="owner")
+    viewer = MembershipFactory(organization=organization, role="viewer")
+    context, page = _signed_in_page(browser, live_server, owner.user, 1280)
+    page.goto(f"{live_server.url}/o/{organization.pk}/users/")
+    actions = page.get_by_role("button", name=f"Actions for {viewer.user.email}")
+    actions.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Roles and access").focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Roles and access")
+    expect(dialog.get_by_label("Role")).to_be_visible()
+    expect(dialog).to_be_focused()  # once it has finished opening
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(actions).to_be_focused()
+
+    # Cancel inside the dialog closes it too, without leaving the page.
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Roles and access").focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_focused()
+    dialog.get_by_role("link", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(actions).to_be_focused()
+    context.close()
