@@ -1,8 +1,42 @@
-from django.contrib import admin
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services
 from accounts.models import SecurityEvent, User
+
+
+def admin_sign_in(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """Send the admin's sign-in to the account pages, the one door that throttles and records.
+
+    OTPAdminSite's own login form would be a second door: codes checked there count toward no
+    lockout and no sign-in is recorded. A signed-in person lands here when the admin refused
+    them: staff without a passed second factor are told how to get one.
+    """
+    if request.user.is_authenticated:
+        if not (request.user.is_active and request.user.is_staff):
+            raise PermissionDenied
+        if services.has_mfa(request.user):
+            message = _("The admin needs your second factor: sign out and sign in again with it.")
+        else:
+            message = _("Add a second factor to open the admin.")
+        messages.warning(request, message)
+        return redirect("accounts:security")
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("admin:index")
+    return redirect(f"{reverse('accounts:login')}?{urlencode({'next': next_url})}")
+
+
+# Set on the site instance, so it holds whichever AdminSite class config/urls.py picks.
+admin.site.login = admin_sign_in  # type: ignore[method-assign]
 
 
 @admin.register(User)

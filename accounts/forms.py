@@ -5,9 +5,12 @@ import zoneinfo
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.core.cache import cache
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import User, canonical_email
 
 
 class SignInForm(AuthenticationForm):
@@ -20,6 +23,21 @@ class SignInForm(AuthenticationForm):
         "invalid_login": _("The e-mail address or password is not correct."),
         "inactive": _("This account is disabled."),
     }
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form, sending at most one link a minute to an address.
+
+    The page answers the same either way, so the limit reveals nothing about the account.
+    """
+
+    RESEND_SECONDS = 60
+
+    def get_users(self, email: str):
+        key = f"accounts:password-reset-sent:{canonical_email(email)}"
+        if not cache.add(key, 1, self.RESEND_SECONDS):
+            return iter(())
+        return super().get_users(email)
 
 
 class SecondFactorForm(forms.Form):
@@ -46,7 +64,9 @@ class SignUpForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
+        email = canonical_email(self.cleaned_data["email"])
+        # Compatibility forms may fold into something invalid: U+FF20 becomes "@".
+        validate_email(email)
         if User.objects.filter(email=email).exists():
             raise forms.ValidationError(_("An account with this e-mail address already exists."))
         return email

@@ -1,10 +1,21 @@
 """People: one account per e-mail address, and the record of their security events."""
 
+import unicodedata
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def canonical_email(value: str | None) -> str:
+    """Return the one spelling of an address that accounts are stored and looked up under.
+
+    Surrounding spaces, letter case and Unicode compatibility forms (full-width U+FF45 is "e",
+    as IDNA turns it into when mail is sent) never make a second account or a second throttle.
+    """
+    return unicodedata.normalize("NFKC", value or "").strip().lower()
 
 
 class UserManager(BaseUserManager["User"]):
@@ -13,7 +24,7 @@ class UserManager(BaseUserManager["User"]):
     def _create_user(self, email: str, password: str | None, **extra_fields) -> "User":
         if not email:
             raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=canonical_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -30,8 +41,8 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username: str | None) -> "User":
-        # E-mail addresses are stored lower-case, so sign-in ignores case.
-        return self.get(**{self.model.USERNAME_FIELD: (username or "").lower()})
+        # Addresses are stored in canonical form, so sign-in ignores case, spaces and width.
+        return self.get(**{self.model.USERNAME_FIELD: canonical_email(username)})
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
@@ -15,11 +16,13 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import SecurityEvent, User
+from accounts.models import SecurityEvent, User, canonical_email
 from common.errors import Conflict, Invalid, NotFound
 
 _VERIFY_SALT = "accounts.verify-email"
 BACKUP_CODE_COUNT = 10
+# One verification e-mail a minute per account: the button must not become a mail cannon.
+VERIFICATION_RESEND_SECONDS = 60
 
 
 def client_address(request: HttpRequest | None) -> str | None:
@@ -29,6 +32,17 @@ def client_address(request: HttpRequest | None) -> str | None:
     from axes.helpers import get_client_ip_address
 
     return get_client_ip_address(request)
+
+
+def axes_username(request: HttpRequest, credentials: dict | None) -> str:
+    """Return the account django-axes counts a failure against (AXES_USERNAME_CALLABLE).
+
+    Without this, "Ann@Example.com" and "ann@example.com " would be two throttles for one account.
+    """
+    username = (credentials or {}).get("username")
+    if username is None and request is not None:
+        username = request.POST.get("username", "")
+    return canonical_email(str(username or "")).replace("\x00", "")[:255]
 
 
 def record_security_event(
@@ -42,7 +56,8 @@ def record_security_event(
     """Write one security event; the hook that organization audit logs can build on."""
     return SecurityEvent.objects.create(
         user=user,
-        email=(user.email if user else email)[:254],
+        # What a stranger typed may hold a NUL byte, which PostgreSQL text refuses.
+        email=(user.email if user else email).replace("\x00", "")[:254],
         action=action,
         client_address=client_address(request),
         data=data or {},
@@ -64,7 +79,7 @@ def sign_up(
     `is_email_verified` is for callers that already proved the address, such as an opened
     invitation link.
     """
-    email = User.objects.normalize_email(email).lower()
+    email = canonical_email(email)
     if User.objects.filter(email=email).exists():
         raise Conflict("email_taken", _("An account with this e-mail address already exists."))
     user = User.objects.create_user(
@@ -88,6 +103,14 @@ def sign_up(
 def set_language(*, user: User, language: str) -> None:
     """Remember the person's interface language on their account."""
     User.objects.filter(pk=user.pk).update(language=language)
+
+
+def resend_verification_email(*, user: User, request: HttpRequest | None = None) -> bool:
+    """Send the verification link again unless one went out in the last minute; tell if sent."""
+    if not cache.add(f"accounts:verification-sent:{user.pk}", 1, VERIFICATION_RESEND_SECONDS):
+        return False
+    send_verification_email(user=user, request=request)
+    return True
 
 
 def make_verification_token(user: User) -> str:
@@ -146,14 +169,18 @@ def has_mfa(user: User) -> bool:
 
 
 @transaction.atomic
-def start_totp_enrolment(*, user: User) -> TOTPDevice:
-    """Return the account's pending authenticator-app device, creating it when needed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(
-            user=user, name=str(_("Authenticator app")), confirmed=False
-        )
-    return device
+def start_totp_enrolment(*, user: User, device_id: int | None = None) -> TOTPDevice:
+    """Return the pending authenticator app `device_id`, or a new one with a fresh secret.
+
+    A pending device belongs to the browser that started it (the caller keeps its id in the
+    session). Starting anew deletes the account's other pending apps: a secret that another
+    browser has seen must never become the account's factor.
+    """
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False)
+    if device_id is not None and (device := pending.filter(pk=device_id).first()) is not None:
+        return device
+    pending.delete()
+    return TOTPDevice.objects.create(user=user, name=str(_("Authenticator app")), confirmed=False)
 
 
 @transaction.atomic
@@ -184,16 +211,29 @@ def confirm_totp(
     return device
 
 
-def start_email_enrolment(*, user: User) -> EmailDevice:
-    """Create (or reuse) the pending e-mail device and send it a code."""
+def send_email_code(*, device: EmailDevice) -> int:
+    """E-mail a fresh code to `device`; return 0, or the seconds to wait when one went out lately.
+
+    django-otp's cooldown (OTP_EMAIL_COOLDOWN_DURATION) is the limit; this only reads it so
+    the page can say how long to wait instead of claiming a message was sent.
+    """
+    is_allowed, details = device.generate_is_allowed()
+    if not is_allowed:
+        next_at = (details or {}).get("next_generation_at")
+        return max(1, int((next_at - timezone.now()).total_seconds())) if next_at else 60
+    device.generate_challenge()
+    return 0
+
+
+def start_email_enrolment(*, user: User) -> int:
+    """Create (or reuse) the pending e-mail device and send it a code, as `send_email_code`."""
     with transaction.atomic():
         device = EmailDevice.objects.filter(user=user, confirmed=False).first()
         if device is None:
             device = EmailDevice.objects.create(
                 user=user, name=str(_("E-mail codes")), confirmed=False
             )
-    device.generate_challenge()
-    return device
+    return send_email_code(device=device)
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts import views
+from accounts.forms import PasswordResetForm
 
 app_name = "accounts"
 
@@ -25,6 +26,7 @@ urlpatterns = [
         "password/reset/",
         auth_views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
+            form_class=PasswordResetForm,
             email_template_name="accounts/emails/password_reset.txt",
             subject_template_name="accounts/emails/password_reset_subject.txt",
             success_url=reverse_lazy("accounts:password-reset-done"),

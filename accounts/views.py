@@ -1,17 +1,24 @@
 """Account pages: sign-up, two-step sign-in, e-mail verification, MFA, profile."""
 
 import base64
+import time
+from collections.abc import Callable
+from functools import wraps
 
 import segno
+from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.crypto import constant_time_compare
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -34,6 +41,10 @@ from common.errors import DomainError
 PENDING_USER_KEY = "camfleet_pending_user"
 PENDING_NEXT_KEY = "camfleet_pending_next"
 SIGNUP_USER_KEY = "camfleet_signup_user"
+TOTP_ENROLMENT_KEY = "camfleet_totp_enrolment"
+# Between the password and the code: long enough to open an app or a mailbox, short enough
+# that a browser left on the code page is not half signed in for the rest of the day.
+PENDING_MAX_AGE_SECONDS = 5 * 60
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -44,9 +55,69 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
-def _complete_sign_in(request: HttpRequest, user: User, device=None) -> HttpResponseRedirect:
-    next_url = request.session.pop(PENDING_NEXT_KEY, None)
+def _start_pending_sign_in(request: HttpRequest, user: User, next_url: str | None) -> None:
+    """Remember that `user` gave the right password and owes a second factor."""
+    # A fresh key: a session id planted before the password step learns nothing (fixation).
+    request.session.cycle_key()
+    request.session[PENDING_USER_KEY] = {
+        "user": user.pk,
+        # A password changed meanwhile (reset by the owner) ends the pending sign-in.
+        "hash": user.get_session_auth_hash(),
+        "started_at": time.time(),
+    }
+    request.session[PENDING_NEXT_KEY] = next_url
+
+
+def _end_pending_sign_in(request: HttpRequest) -> None:
     request.session.pop(PENDING_USER_KEY, None)
+    request.session.pop(PENDING_NEXT_KEY, None)
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    """Return the account waiting for its second factor, or None (ended, expired, changed)."""
+    pending = request.session.get(PENDING_USER_KEY)
+    if not isinstance(pending, dict):
+        _end_pending_sign_in(request)
+        return None
+    user = None
+    if time.time() - float(pending.get("started_at", 0)) <= PENDING_MAX_AGE_SECONDS:
+        user = selectors.get_account(pending.get("user"), active_only=True)
+    if user is None or not constant_time_compare(
+        str(pending.get("hash", "")), user.get_session_auth_hash()
+    ):
+        _end_pending_sign_in(request)
+        return None
+    return user
+
+
+def _second_factor_passed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Require a signed-in session that passed a second factor, if the account has one.
+
+    A browser signed in before the person enrolled (or with a stolen password before that)
+    must not add its own authenticator, replace backup codes, remove factors or change the
+    password: that would undo the protection the person just added.
+    """
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if services.has_mfa(request.user) and not request.user.is_verified():
+            messages.warning(
+                request,
+                _(
+                    "To change your security settings, sign out and sign in again with "
+                    "your second factor."
+                ),
+            )
+            return redirect("accounts:security")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _complete_sign_in(request: HttpRequest, user: User, device=None) -> HttpResponseRedirect:
+    next_url = request.session.get(PENDING_NEXT_KEY)
+    _end_pending_sign_in(request)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if device is not None:
         otp_login(request, device)
@@ -67,15 +138,18 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request, request.GET.get("next")))
     form = SignInForm(request, data=request.POST or None)
     if request.method == "POST":
+        # A new attempt ends any earlier half-finished one, whoever it was for.
+        _end_pending_sign_in(request)
         if form.is_valid():
             user = form.get_user()
             if not user.is_email_verified:
                 request.session[SIGNUP_USER_KEY] = user.pk
                 return redirect("accounts:verify-pending")
-            request.session[PENDING_NEXT_KEY] = request.POST.get("next") or request.GET.get("next")
+            next_url = request.POST.get("next") or request.GET.get("next")
             if services.has_mfa(user):
-                request.session[PENDING_USER_KEY] = user.pk
+                _start_pending_sign_in(request, user, next_url)
                 return redirect("accounts:sign-in-mfa")
+            request.session[PENDING_NEXT_KEY] = next_url
             return _complete_sign_in(request, user)
         services.record_security_event(
             action=SecurityEvent.Action.SIGN_IN_FAILED,
@@ -88,10 +162,19 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 
 def sign_in_mfa(request: HttpRequest) -> HttpResponse:
-    """Step two: a code from the authenticator app, e-mail, or a backup code."""
-    user = selectors.get_account(request.session.get(PENDING_USER_KEY), active_only=True)
+    """Step two: a code from the authenticator app, e-mail, or a backup code.
+
+    Wrong codes count as failed sign-ins of the account and the address in django-axes, so
+    one lockout with a retry time covers both steps. django-otp's throttle alone is per
+    device, says nothing to the person, and does not stop the password step.
+    """
+    user = _pending_user(request)
     if user is None:
         return redirect("accounts:login")
+    credentials = {"username": user.email}
+    if AxesProxyHandler.is_locked(request, credentials):
+        _end_pending_sign_in(request)
+        return lockout(request, credentials)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # match_token tries every confirmed device; each refuses a code that was used before.
@@ -101,6 +184,11 @@ def sign_in_mfa(request: HttpRequest) -> HttpResponse:
         services.record_security_event(
             action=SecurityEvent.Action.MFA_FAILED, user=user, request=request
         )
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if getattr(request, "axes_locked_out", False):
+            # AxesMiddleware answers with the lockout page; the password is needed again.
+            _end_pending_sign_in(request)
+            return redirect("accounts:login")
         form.add_error("token", _("That code is not correct, has expired or was already used."))
     has_email = selectors.confirmed_email_device(user) is not None
     return render(request, "accounts/sign_in_mfa.html", {"form": form, "has_email": has_email})
@@ -108,15 +196,25 @@ def sign_in_mfa(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def send_email_code(request: HttpRequest) -> HttpResponse:
-    """Send a sign-in code to the pending account's confirmed e-mail device."""
-    user = selectors.get_account(request.session.get(PENDING_USER_KEY), active_only=True)
+    """Send a sign-in code to the pending account's confirmed e-mail device (once a minute)."""
+    user = _pending_user(request)
     if user is None:
         return redirect("accounts:login")
     device = selectors.confirmed_email_device(user)
     if device is not None:
-        device.generate_challenge()
-        messages.info(request, _("We sent a code to your e-mail address."))
+        _tell_email_code_result(request, services.send_email_code(device=device))
     return redirect("accounts:sign-in-mfa")
+
+
+def _tell_email_code_result(request: HttpRequest, wait_seconds: int) -> None:
+    if wait_seconds:
+        messages.warning(
+            request,
+            _("Wait %(seconds)d seconds before asking for another code.")
+            % {"seconds": wait_seconds},
+        )
+    else:
+        messages.info(request, _("We sent a code to your e-mail address."))
 
 
 @require_POST
@@ -160,20 +258,31 @@ def verify_pending(request: HttpRequest) -> HttpResponse:
     if user is None:
         return redirect("accounts:login")
     if request.method == "POST" and not user.is_email_verified:
-        services.send_verification_email(user=user, request=request)
-        messages.info(request, _("We sent the link again."))
+        if services.resend_verification_email(user=user, request=request):
+            messages.info(request, _("We sent the link again."))
+        else:
+            messages.warning(request, _("We sent a link less than a minute ago. Wait a moment."))
         return redirect("accounts:verify-pending")
     return render(request, "accounts/verify_pending.html", {"pending_user": user})
 
 
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    signing_up = selectors.get_account(request.session.get(SIGNUP_USER_KEY), active_only=True)
+    # Only the click that verifies the address signs in: the link stays valid for days and a
+    # later click must not skip a password, or a second factor added meanwhile.
+    was_unverified = signing_up is not None and not signing_up.is_email_verified
     try:
         user = services.verify_email(token=token, request=request)
     except DomainError as error:
         messages.error(request, str(error.message))
         return redirect("accounts:login")
     # The browser that signed up may continue signed in; any other browser signs in first.
-    if request.session.get(SIGNUP_USER_KEY) == user.pk and not request.user.is_authenticated:
+    if (
+        was_unverified
+        and signing_up.pk == user.pk
+        and user.is_active
+        and not request.user.is_authenticated
+    ):
         request.session.pop(SIGNUP_USER_KEY)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         services.record_security_event(
@@ -194,7 +303,9 @@ def lockout(request: HttpRequest, credentials: dict | None = None, *args, **kwar
     minutes = max(1, int(cool_off.total_seconds() // 60)) if cool_off else None
     email = (credentials or {}).get("username", "") if isinstance(credentials, dict) else ""
     services.record_security_event(
-        action=SecurityEvent.Action.LOCKED_OUT, email=email or "", request=request
+        action=SecurityEvent.Action.LOCKED_OUT,
+        email=services.axes_username(request, {"username": email}),
+        request=request,
     )
     message = (
         _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
@@ -226,9 +337,12 @@ def _qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-@login_required
+@_second_factor_passed
 def enrol_totp(request: HttpRequest) -> HttpResponse:
-    device = services.start_totp_enrolment(user=request.user)
+    device = services.start_totp_enrolment(
+        user=request.user, device_id=request.session.get(TOTP_ENROLMENT_KEY)
+    )
+    request.session[TOTP_ENROLMENT_KEY] = device.pk
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -241,6 +355,7 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error("token", str(error.message))
         else:
+            request.session.pop(TOTP_ENROLMENT_KEY, None)
             otp_login(request, device)
             messages.success(
                 request, _("Authenticator app added. Keep these backup codes somewhere safe.")
@@ -258,12 +373,17 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@_second_factor_passed
 def enrol_email(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and "send" in request.POST:
-        services.start_email_enrolment(user=request.user)
-        messages.info(request, _("We sent a code to %(email)s.") % {"email": request.user.email})
+        wait_seconds = services.start_email_enrolment(user=request.user)
+        if wait_seconds:
+            _tell_email_code_result(request, wait_seconds)
+        else:
+            messages.info(
+                request, _("We sent a code to %(email)s.") % {"email": request.user.email}
+            )
         return redirect("accounts:enrol-email")
     if request.method == "POST" and form.is_valid():
         try:
@@ -279,7 +399,7 @@ def enrol_email(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/enrol_email.html", {"form": form})
 
 
-@login_required
+@_second_factor_passed
 def backup_codes(request: HttpRequest) -> HttpResponse:
     """Create a fresh set of backup codes and show them once."""
     if request.method == "POST" or not any(
@@ -295,7 +415,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/backup_codes.html", {"codes": None})
 
 
-@login_required
+@_second_factor_passed
 def remove_device(request: HttpRequest, kind: str, device_id: int) -> HttpResponse:
     form = PasswordConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -341,6 +461,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return redirect(_safe_next(request, request.POST.get("next")))
 
 
+@method_decorator(_second_factor_passed, name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:profile")

@@ -147,6 +147,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
+# One throttle per account whatever the case, spacing or width of the typed address.
+AXES_USERNAME_CALLABLE = "accounts.services.axes_username"
+# Never store what was typed into the password or code fields of a failed attempt.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "token", "otp_token"]
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_VERBOSE = False
 

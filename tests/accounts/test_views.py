@@ -148,7 +148,8 @@ def test_totp_enrolment_needs_a_correct_code(client, user):
 
 def test_removing_a_factor_requires_the_password(client, user):
     device = _totp_device(user)
-    client.force_login(user)
+    _sign_in(client, user)
+    client.post(reverse("accounts:sign-in-mfa"), {"token": _code(device)})
     url = reverse("accounts:remove-device", args=["totp", device.pk])
     response = client.post(url, {"password": "wrong"})
     assert "not correct" in response.content.decode()
