@@ -1,8 +1,11 @@
 """Reads about accounts for the sign-in steps, which know a person only by a session value."""
 
+from django.db.models import QuerySet
 from django_otp.plugins.otp_email.models import EmailDevice
 
-from accounts.models import User
+from accounts.models import SecurityEvent, User
+
+RECENT_SECURITY_EVENT_COUNT = 20
 
 
 def get_account(user_id: object, *, active_only: bool = False) -> User | None:
@@ -18,3 +21,10 @@ def get_account(user_id: object, *, active_only: bool = False) -> User | None:
 def confirmed_email_device(user: User) -> EmailDevice | None:
     """Return the account's confirmed e-mail second factor, if it has one."""
     return EmailDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def recent_security_events(
+    user: User, *, limit: int = RECENT_SECURITY_EVENT_COUNT
+) -> QuerySet[SecurityEvent]:
+    """Return the account's own latest security events, newest first (uses the created_at index)."""
+    return SecurityEvent.objects.filter(user=user).order_by("-created_at", "-pk")[:limit]

@@ -327,9 +327,12 @@ def security(request: HttpRequest) -> HttpResponse:
         ]
         remaining = device.token_set.count() if kind == "static" else None
         rows.append({"device": device, "kind": kind, "remaining": remaining})
-    return render(
-        request, "accounts/security.html", {"rows": rows, "has_mfa": services.has_mfa(request.user)}
-    )
+    context = {
+        "rows": rows,
+        "has_mfa": services.has_mfa(request.user),
+        "events": selectors.recent_security_events(request.user),
+    }
+    return render(request, "accounts/security.html", context)
 
 
 def _qr_data_uri(text: str) -> str:

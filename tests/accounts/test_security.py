@@ -404,6 +404,28 @@ def test_a_bad_code_is_a_form_error(client, user, token):
     assert response.context["form"].errors["token"]
 
 
+# --- The person's own record -----------------------------------------------------------------
+
+
+def test_security_page_shows_the_last_twenty_events_of_the_account_only(client, user):
+    for index in range(25):
+        services.record_security_event(
+            action=SecurityEvent.Action.SIGN_IN_FAILED, user=user, data={"n": index}
+        )
+    SecurityEvent.objects.update(client_address="192.0.2.7")
+    other = UserFactory()
+    services.record_security_event(action=SecurityEvent.Action.MFA_REMOVED, user=other)
+    client.force_login(user)
+    response = client.get(reverse("accounts:security"))
+    events = response.context["events"]
+    assert len(events) == 20
+    assert all(event.user_id == user.pk for event in events)
+    page = response.content.decode()
+    assert "Sign-in failed" in page
+    assert "192.0.2.7" in page
+    assert "Removed a second factor" not in page
+
+
 # --- The admin -------------------------------------------------------------------------------
 
 

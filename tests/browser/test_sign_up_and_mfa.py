@@ -91,3 +91,10 @@ def test_sign_up_verify_enrol_totp_and_sign_in_with_it(page: Page, live_server, 
     page.get_by_role("button", name=text["verify"]).click()
     expect(page.get_by_role("heading", name=text["dashboard"])).to_be_visible()
     assert page.evaluate("document.documentElement.lang") == language
+
+    # The Security page lists what happened: signed up, verified, signed in, added the app,
+    # created backup codes, signed out, signed in with the code — each with its address.
+    page.goto(f"{live_server.url}/accounts/security/")
+    rows = page.locator("#security-events tbody tr")
+    expect(rows).to_have_count(7)
+    expect(rows.first).to_contain_text("127.0.0.1")
