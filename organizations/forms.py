@@ -307,7 +307,8 @@ class FolderMoveForm(BootstrapForm):
             for candidate in folders
             if not candidate.path.startswith(folder.path) and candidate.pk != folder.parent_id
         ]
-        self.fields["new_parent"].choices = folder_choices(targets)
+        # No destination is preselected: a careless "Move" would otherwise move it to the top.
+        self.fields["new_parent"].choices = [("", _("Choose a folder…")), *folder_choices(targets)]
 
 
 class FolderDeleteForm(BootstrapForm):

@@ -96,3 +96,18 @@ def test_closing_the_roles_dialog_returns_focus_to_the_members_menu_button(
     expect(dialog).to_be_hidden()
     expect(actions).to_be_focused()
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_copy_button_copies_the_organization_id_and_says_so(browser: Browser, live_server):
+    owner = MembershipFactory(role="owner")
+    context, page = _signed_in_page(browser, live_server, owner.user, 390)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{live_server.url}/o/{owner.organization.pk}/settings/")
+    copy = page.get_by_role("button", name="Copy")
+    expect(copy).to_be_visible()
+    copy = page.locator("button[data-copy-target=organization-id]")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == str(owner.organization.pk)
+    context.close()

@@ -86,3 +86,29 @@ def test_folder_time_zones_leave_out_entries_that_are_not_places():
     assert "Asia/Tokyo" in values
     assert "localtime" not in values
     assert "Factory" not in values
+
+
+def test_the_move_page_says_where_the_folder_is_and_preselects_no_destination(
+    client, owner, organization, folders
+):
+    client.force_login(owner.user)
+    response = client.get(_url("folder-move", organization, folders.building_a1.pk))
+    html = response.content.decode()
+    assert "It is now in Site A." in html
+    assert '<option value="" selected>Choose a folder…</option>' in html
+    refused = client.post(_url("folder-move", organization, folders.building_a1.pk), {})
+    assert refused.status_code == 400
+    folders.building_a1.refresh_from_db()
+    assert folders.building_a1.parent_id == folders.site_a.pk
+
+
+def test_the_delete_page_says_up_front_that_a_folder_with_subfolders_stays(
+    client, owner, organization, folders
+):
+    client.force_login(owner.user)
+    blocked = client.get(_url("folder-delete", organization, folders.site_a.pk))
+    assert blocked.status_code == 200
+    assert "“Site A” has subfolders. Move or delete them first." in blocked.content.decode()
+    empty = client.get(_url("folder-delete", organization, folders.site_b.pk)).content.decode()
+    assert "has subfolders" not in empty
+    assert 'role="alert">“' not in empty
