@@ -1,7 +1,12 @@
 """Reads about accounts for the sign-in steps, which know a person only by a session value."""
 
+import math
+
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import SecurityEvent, User
 
@@ -28,3 +33,21 @@ def recent_security_events(
 ) -> QuerySet[SecurityEvent]:
     """Return the account's own latest security events, newest first (uses the created_at index)."""
     return SecurityEvent.objects.filter(user=user).order_by("-created_at", "-pk")[:limit]
+
+
+def second_factor_wait_seconds(user: User) -> int:
+    """Return how long django-otp's throttle still refuses every code of the account, or 0.
+
+    Each wrong code doubles the wait of every device (1, 2, 4 … seconds); a code sent
+    meanwhile is refused unchecked, and the page should say so rather than call it wrong.
+    """
+    waits = []
+    for model in (TOTPDevice, EmailDevice, StaticDevice):
+        for device in model.objects.filter(user=user, confirmed=True):
+            is_allowed, details = device.verify_is_allowed()
+            if is_allowed:
+                return 0
+            locked_until = (details or {}).get("locked_until")
+            if locked_until is not None:
+                waits.append((locked_until - timezone.now()).total_seconds())
+    return max(1, math.ceil(min(waits))) if waits else 0

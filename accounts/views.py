@@ -21,6 +21,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -177,8 +178,12 @@ def sign_in_mfa(request: HttpRequest) -> HttpResponse:
         return lockout(request, credentials)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        # match_token tries every confirmed device; each refuses a code that was used before.
-        device = match_token(user, form.cleaned_data["token"].strip())
+        # django-otp refuses every code unchecked for 1, 2, 4 … seconds after a wrong one;
+        # say so rather than call a right code wrong. It still counts as an attempt.
+        wait_seconds = selectors.second_factor_wait_seconds(user)
+        # match_token tries every confirmed device (locked for update); each refuses a code
+        # that was used before.
+        device = None if wait_seconds else match_token(user, form.cleaned_data["token"].strip())
         if device is not None:
             return _complete_sign_in(request, user, device)
         services.record_security_event(
@@ -189,7 +194,15 @@ def sign_in_mfa(request: HttpRequest) -> HttpResponse:
             # AxesMiddleware answers with the lockout page; the password is needed again.
             _end_pending_sign_in(request)
             return redirect("accounts:login")
-        form.add_error("token", _("That code is not correct, has expired or was already used."))
+        if wait_seconds:
+            message = ngettext(
+                "After a wrong code, wait %(seconds)d second before the next one.",
+                "After a wrong code, wait %(seconds)d seconds before the next one.",
+                wait_seconds,
+            ) % {"seconds": wait_seconds}
+        else:
+            message = _("That code is not correct, has expired or was already used.")
+        form.add_error("token", message)
     has_email = selectors.confirmed_email_device(user) is not None
     return render(request, "accounts/sign_in_mfa.html", {"form": form, "has_email": has_email})
 

@@ -72,6 +72,20 @@ def test_backup_codes_are_throttled_like_every_other_code(client, user, settings
     assert StaticDevice.objects.get(user=user).token_set.count() == len(codes)
 
 
+def test_a_code_sent_too_soon_after_a_wrong_one_is_answered_with_the_wait(client, user):
+    device = _totp_device(user)
+    _sign_in(client, user.email)
+    with time_machine.travel(timezone.now(), tick=False):
+        client.post(reverse("accounts:sign-in-mfa"), {"token": _wrong_code(device)})
+        response = client.post(reverse("accounts:sign-in-mfa"), {"token": _code(device)})
+    assert response.status_code == 200
+    assert "After a wrong code, wait 1 second before the next one." in response.content.decode()
+    # The code was not checked, so it is still good a moment later.
+    with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+        response = client.post(reverse("accounts:sign-in-mfa"), {"token": _code(device)})
+    assert response.url == reverse("dashboard")
+
+
 def test_wrong_codes_are_not_written_down(client, user):
     device = _totp_device(user)
     _sign_in(client, user.email)
