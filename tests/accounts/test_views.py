@@ -185,8 +185,9 @@ def test_failures_from_one_address_lock_that_address_for_other_accounts(client, 
     assert response.status_code == 429
 
 
-def test_password_reset_by_email(client, user):
-    client.post(reverse("accounts:password-reset"), {"email": user.email})
+def test_password_reset_by_email(client, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:password-reset"), {"email": user.email})
     link = re.search(
         r"http://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body
     ).group(1)

@@ -1,0 +1,25 @@
+"""Celery entry points of accounts: mail that must not be sent inside the request."""
+
+from celery import shared_task
+from django.core.mail import EmailMultiAlternatives
+
+
+@shared_task(
+    name="accounts.send_account_email",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),  # smtplib.SMTPException is an OSError
+    retry_backoff=15,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=60,
+)
+def send_account_email(
+    subject: str, body: str, from_email: str, to_email: str, html_body: str | None = None
+) -> None:
+    """Send one rendered account e-mail (a password-reset link)."""
+    message = EmailMultiAlternatives(subject, body, from_email, [to_email])
+    if html_body is not None:
+        message.attach_alternative(html_body, "text/html")
+    message.send()
