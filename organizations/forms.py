@@ -321,7 +321,7 @@ class AuditFilterForm(BootstrapForm):
         label=_("What"),
         required=False,
         max_length=64,
-        widget=forms.TextInput(attrs={"placeholder": _("e.g. member.invite or folder")}),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. invitation.create or folder")}),
     )
     since = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})

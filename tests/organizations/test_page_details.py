@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from organizations import services
 from organizations.forms import AuditFilterForm, FolderNameForm
 from organizations.models import Invitation
 from tests.organizations.factories import InvitationFactory
@@ -112,3 +113,14 @@ def test_the_delete_page_says_up_front_that_a_folder_with_subfolders_stays(
     empty = client.get(_url("folder-delete", organization, folders.site_b.pk)).content.decode()
     assert "has subfolders" not in empty
     assert 'role="alert">“' not in empty
+
+
+def test_the_activity_page_names_each_action_in_words_beside_its_code(
+    client, owner, organization, folders
+):
+    services.create_folder(membership=owner, parent_id=folders.site_b.pk, name="Lobby")
+    client.force_login(owner.user)
+    html = client.get(_url("audit-event-list", organization)).content.decode()
+    assert "Folder created" in html
+    assert "<code" in html
+    assert "folder.create" in html
