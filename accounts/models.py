@@ -6,6 +6,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -68,6 +69,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Changes when second factors are added or removed; part of the session hash, so every
+    # other browser is signed out (as Django does for a password change).
+    security_stamp = models.CharField(
+        _("security stamp"), max_length=32, blank=True, editable=False
+    )
 
     objects = UserManager()
 
@@ -81,6 +87,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # AbstractBaseUser (Django 5.2) builds get_session_auth_hash and the SECRET_KEY
+        # fallbacks on this method; mixing in the stamp here covers both.
+        if not self.security_stamp:
+            # Django's own hash, so sessions from before the stamp existed stay signed in.
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.security_stamp}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def is_email_verified(self) -> bool:

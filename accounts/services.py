@@ -153,6 +153,17 @@ def verify_email(*, token: str, request: HttpRequest | None = None) -> User:
     return user
 
 
+def _renew_security_stamp(user: User) -> None:
+    """Sign out every other browser of the account (call inside a transaction).
+
+    The stamp is part of the session hash (User._get_session_auth_hash); the caller keeps its
+    own session with update_session_auth_hash. A browser signed in before the person added a
+    factor, perhaps with a stolen password, must not stay signed in without it.
+    """
+    user.security_stamp = secrets.token_hex(16)
+    User.objects.filter(pk=user.pk).update(security_stamp=user.security_stamp)
+
+
 def confirmed_devices(user: User) -> list:
     """Return the account's confirmed second factors (authenticator app, e-mail, backup codes)."""
     devices: list = []
@@ -202,6 +213,7 @@ def confirm_totp(
         )
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    _renew_security_stamp(user)
     record_security_event(
         action=SecurityEvent.Action.MFA_ADDED,
         user=user,
@@ -248,6 +260,7 @@ def confirm_email_device(
         raise Invalid("wrong_code", _("That code is not correct or has expired."))
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    _renew_security_stamp(user)
     record_security_event(
         action=SecurityEvent.Action.MFA_ADDED,
         user=user,
@@ -295,6 +308,7 @@ def remove_mfa_device(
     device.delete()
     if not has_mfa(user):
         StaticDevice.objects.filter(user=user).delete()
+    _renew_security_stamp(user)
     record_security_event(
         action=SecurityEvent.Action.MFA_REMOVED,
         user=user,

@@ -10,7 +10,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
@@ -372,6 +372,7 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
             form.add_error("token", str(error.message))
         else:
             request.session.pop(TOTP_ENROLMENT_KEY, None)
+            update_session_auth_hash(request, request.user)  # other browsers are signed out
             otp_login(request, device)
             messages.success(
                 request, _("Authenticator app added. Keep these backup codes somewhere safe.")
@@ -409,6 +410,7 @@ def enrol_email(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error("token", str(error.message))
         else:
+            update_session_auth_hash(request, request.user)  # other browsers are signed out
             otp_login(request, device)
             messages.success(request, _("E-mail codes added."))
             return redirect("accounts:security")
@@ -449,6 +451,7 @@ def remove_device(request: HttpRequest, kind: str, device_id: int) -> HttpRespon
                 return redirect("accounts:security")
             form.add_error("password", str(error.message))
         else:
+            update_session_auth_hash(request, request.user)  # other browsers are signed out
             messages.success(request, _("The second factor was removed."))
             return redirect("accounts:security")
     return render(request, "accounts/remove_device.html", {"form": form, "kind": kind})

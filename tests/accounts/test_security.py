@@ -262,6 +262,37 @@ def test_a_session_without_the_second_factor_cannot_change_the_password(client, 
     assert user.check_password(PASSWORD)
 
 
+def test_adding_a_second_factor_signs_out_every_other_browser(user):
+    from django.test import Client
+
+    earlier, enrolling = Client(), Client()
+    earlier.force_login(user)  # e.g. someone who signed in with a stolen password
+    enrolling.force_login(user)
+    enrolling.get(reverse("accounts:enrol-totp"))
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    enrolling.post(reverse("accounts:enrol-totp"), {"token": _code(device)})
+    assert earlier.get(reverse("dashboard")).status_code == 302
+    assert enrolling.get(reverse("accounts:security")).status_code == 200
+    # The enrolling browser passed the new factor and may go on changing settings.
+    assert enrolling.get(reverse("accounts:backup-codes")).status_code == 200
+
+
+def test_removing_a_second_factor_signs_out_every_other_browser(client, user):
+    from django.test import Client
+
+    device = _totp_device(user)
+    other = Client()
+    for browser in (client, other):
+        _sign_in(browser, user.email)
+        with time_machine.travel(timezone.now() + timedelta(seconds=30 * (browser is other))):
+            browser.post(reverse("accounts:sign-in-mfa"), {"token": _code(device)})
+    assert other.get(reverse("dashboard")).status_code == 200
+    client.post(reverse("accounts:remove-device", args=["totp", device.pk]), {"password": PASSWORD})
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert other.get(reverse("dashboard")).status_code == 302
+    assert client.get(reverse("accounts:security")).status_code == 200
+
+
 def test_an_authenticator_app_started_in_another_browser_does_not_share_its_secret(user):
     from django.test import Client
 
