@@ -4,6 +4,7 @@ dialog gives focus back when it closes."""
 import pytest
 from playwright.sync_api import Browser, expect
 
+from organizations import services
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.organizations.factories import InvitationFactory, MembershipFactory, OrganizationFactory
 
@@ -110,4 +111,26 @@ def test_copy_button_copies_the_organization_id_and_says_so(browser: Browser, li
     copy.click()
     expect(copy).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == str(owner.organization.pk)
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wide_activity_table_stays_beside_the_side_navigation(browser: Browser, live_server):
+    organization = OrganizationFactory(name="Fleet with a rather long organization name Ltd")
+    owner = MembershipFactory(organization=organization, role="owner")
+    for number in range(3):
+        services.invite_members(
+            membership=owner,
+            emails=[f"someone.with.a.long.address.{number}@subsidiary.example.com"],
+            role="viewer",
+            folder_ids=[organization.top_folder.pk],
+        )
+    context, page = _signed_in_page(browser, live_server, owner.user, 1280, locale="ja-JP")
+    page.goto(f"{live_server.url}/o/{organization.pk}/activity/")
+    main = page.locator("main").bounding_box()
+    side = page.get_by_role("navigation", name="サイドナビゲーション").bounding_box()
+    assert main is not None
+    assert side is not None
+    assert main["x"] >= side["x"] + side["width"] - 1, "the page fell below the side navigation"
+    assert main["y"] == side["y"]
     context.close()
