@@ -134,3 +134,24 @@ def test_a_wide_activity_table_stays_beside_the_side_navigation(browser: Browser
     assert main["x"] >= side["x"] + side["width"] - 1, "the page fell below the side navigation"
     assert main["y"] == side["y"]
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_members_menu_is_not_cut_off_by_a_short_table(browser: Browser, live_server, width):
+    owner = MembershipFactory(role="owner")
+    context, page = _signed_in_page(browser, live_server, owner.user, width)
+    page.goto(f"{live_server.url}/o/{owner.organization.pk}/users/")
+    page.get_by_role("button", name=f"Actions for {owner.user.email}").click()
+    item = page.get_by_role("link", name="Remove user")
+    expect(item).to_be_visible()
+    # The element at the item's centre is the item itself, not the page behind a clipped menu.
+    on_top = item.evaluate(
+        """item => {
+            const box = item.getBoundingClientRect();
+            const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+            return item.contains(hit);
+        }"""
+    )
+    assert on_top
+    context.close()
