@@ -6,7 +6,7 @@ from django.urls import reverse
 from organizations import services
 from organizations.forms import AuditFilterForm, FolderNameForm
 from organizations.models import Invitation
-from tests.organizations.factories import InvitationFactory
+from tests.organizations.factories import InvitationFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +124,10 @@ def test_the_activity_page_names_each_action_in_words_beside_its_code(
     assert "Folder created" in html
     assert "<code" in html
     assert "folder.create" in html
+
+
+def test_a_new_organizations_folder_page_says_how_to_add_folders(client):
+    owner = MembershipFactory(role="owner")
+    client.force_login(owner.user)
+    html = client.get(_url("folder-list", owner.organization)).content.decode()
+    assert "Only the top folder so far." in html
