@@ -1,11 +1,10 @@
 """Forms of the account pages."""
 
-import zoneinfo
-
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.cache import cache
 from django.core.validators import validate_email
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import tasks
 from accounts.models import User, canonical_email
+from common.time_zones import place_time_zones
 
 
 class SignInForm(AuthenticationForm):
@@ -133,6 +133,13 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [
-            (zone, zone) for zone in sorted(zoneinfo.available_timezones())
-        ]
+        self.fields["time_zone"].choices = [(zone, zone) for zone in place_time_zones()]
+        self.fields["language"].choices = [("", _("Browser default")), *User.Language.choices]
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """Django's form, with the current password called what people call it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = _("Current password")

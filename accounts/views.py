@@ -29,6 +29,7 @@ from django_otp import match_token
 from accounts import selectors, services
 from accounts.forms import (
     CodeForm,
+    PasswordChangeForm,
     PasswordConfirmForm,
     ProfileForm,
     SecondFactorForm,
@@ -349,8 +350,8 @@ def security(request: HttpRequest) -> HttpResponse:
 
 
 def _qr_data_uri(text: str) -> str:
-    svg = segno.make(text, error="m").svg_inline(scale=5)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    # svg_data_uri keeps the SVG namespace that an <img> needs (svg_inline leaves it out).
+    return segno.make(text, error="m").svg_data_uri(scale=5)
 
 
 @_second_factor_passed
@@ -482,6 +483,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @method_decorator(_second_factor_passed, name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:profile")
 

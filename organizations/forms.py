@@ -2,7 +2,6 @@
 
 import re
 from datetime import date, timedelta
-from zoneinfo import available_timezones
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,6 +9,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.time_zones import place_time_zones
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
 from organizations.roles import ROLE_RANK, Action, Role
@@ -20,13 +20,9 @@ MAX_FIRST_FOLDERS = 100  # as the API allows
 EMAIL_MAX_LENGTH = 254  # Invitation.email; the e-mail validator alone lets 320 through
 
 
-# tzdata entries that are not places: the server's own zone and a placeholder.
-_NOT_TIME_ZONES = frozenset({"localtime", "Factory"})
-
-
 def _time_zone_choices() -> list[tuple[str, str]]:
     return [("", _("Inherit from the parent folder"))] + [
-        (name, name) for name in sorted(available_timezones() - _NOT_TIME_ZONES)
+        (name, name) for name in place_time_zones()
     ]
 
 

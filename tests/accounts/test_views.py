@@ -1,4 +1,5 @@
 import re
+from urllib.parse import unquote
 
 import pytest
 from django.core import mail
@@ -235,3 +236,27 @@ def test_open_redirect_after_sign_in_is_refused(client, user):
         {"username": user.email, "password": PASSWORD, "next": "https://evil.example/"},
     )
     assert response.url == reverse("dashboard")
+
+
+def test_totp_enrolment_shows_a_qr_code_an_img_can_display(client, user):
+    client.force_login(user)
+    page = client.get(reverse("accounts:enrol-totp")).content.decode()
+    source = re.search(r'<img src="(data:image/svg\+xml[^"]+)"', page).group(1)
+    svg = unquote(source.split(",", 1)[1])
+    # Without the namespace an <img> shows nothing.
+    assert re.search(r"<svg xmlns=[\"']http://www.w3.org/2000/svg[\"']", svg)
+
+
+def test_profile_offers_the_browser_default_language_and_only_real_places(client, user):
+    client.force_login(user)
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert "Browser default" in page
+    assert "---------" not in page
+    assert ">Asia/Tokyo<" in page
+    assert ">Factory<" not in page
+    assert ">localtime<" not in page
+
+
+def test_password_change_asks_for_the_current_password(client, user):
+    client.force_login(user)
+    assert "Current password" in client.get(reverse("accounts:password-change")).content.decode()
