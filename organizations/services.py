@@ -12,7 +12,6 @@ takes it again (a no-op by then), so the writes of one organization run one afte
 
 import secrets
 import uuid
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -33,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from common.errors import Conflict, Forbidden, Invalid, NotFound
+from common.time_zones import place_time_zones
 from organizations import access, audit, selectors
 from organizations.models import ApiToken, Folder, Invitation, Membership, Organization
 from organizations.roles import ROLE_RANK, Action, Role
@@ -106,7 +106,7 @@ def _clean_notes(notes: str) -> str:
 
 def _clean_time_zone(time_zone: str) -> str:
     time_zone = (time_zone or "").strip()
-    if time_zone and time_zone not in zoneinfo.available_timezones():
+    if time_zone and time_zone not in place_time_zones():
         message = _("“%(zone)s” is not a known time zone.") % {"zone": time_zone}
         raise Invalid("time_zone_unknown", message, {"time_zone": [message]})
     return time_zone

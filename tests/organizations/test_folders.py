@@ -304,3 +304,13 @@ def test_two_admins_moving_folders_into_each_other_at_once_keep_the_tree_consist
     assert [error.code for error in refused] == ["move_into_subtree"], outcomes
     assert isinstance(outcomes[2], Folder), outcomes
     _assert_paths_consistent(tenant.organization)
+
+
+@pytest.mark.parametrize("not_a_place", ["localtime", "Factory", "Mars/Olympus"])
+def test_a_folder_time_zone_must_be_a_place(admin, folders, not_a_place):
+    with pytest.raises(Invalid):
+        services.rename_folder(
+            membership=admin, folder_id=folders.site_a.pk, name="Site A", time_zone=not_a_place
+        )
+    folders.site_a.refresh_from_db()
+    assert folders.site_a.time_zone == ""
