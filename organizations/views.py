@@ -128,7 +128,7 @@ def organization_settings(request: HttpRequest, organization_id: UUID) -> HttpRe
     if request.method == "POST" and form.is_valid():
         try:
             services.update_organization(
-                membership=membership,
+                actor=membership,
                 name=form.cleaned_data["name"],
                 notes=form.cleaned_data["notes"],
             )
@@ -166,7 +166,7 @@ def organization_security(request: HttpRequest, organization_id: UUID) -> HttpRe
     if request.method == "POST" and form.is_valid():
         try:
             services.update_security_settings(
-                membership=membership,
+                actor=membership,
                 allow_elevated_invitations=form.cleaned_data["allow_elevated_invitations"],
                 requires_mfa=form.cleaned_data["requires_mfa"],
             )
@@ -194,7 +194,7 @@ def organization_archive(request: HttpRequest, organization_id: UUID) -> HttpRes
     if request.method == "POST" and form.is_valid():
         try:
             services.archive_organization(
-                membership=membership,
+                actor=membership,
                 confirmation_id=form.cleaned_data["confirmation_id"],
                 understood=form.cleaned_data["understood"],
             )
@@ -227,7 +227,7 @@ def token_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             token, raw_token = services.create_api_token(
-                membership=membership,
+                actor=membership,
                 name=form.cleaned_data["name"],
                 expires_on=form.cleaned_data["expires_on"],
             )
@@ -256,7 +256,7 @@ def token_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
 def token_revoke(request: HttpRequest, organization_id: UUID, token_id: UUID) -> HttpResponse:
     """Revoke one API token; htmx swaps its row, other requests go back to the list."""
     membership = request.membership
-    token = services.revoke_api_token(membership=membership, token_id=token_id)
+    token = services.revoke_api_token(actor=membership, token_id=token_id)
     if request.htmx:
         return render(
             request,
@@ -302,7 +302,7 @@ def invitation_create(request: HttpRequest, organization_id: UUID) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         try:
             invitations = services.invite_members(
-                membership=membership,
+                actor=membership,
                 emails=form.cleaned_data["emails"],
                 role=form.cleaned_data["role"],
                 folder_ids=[UUID(value) for value in form.cleaned_data["folders"]],
@@ -331,9 +331,7 @@ def invitation_revoke(
     request: HttpRequest, organization_id: UUID, invitation_id: UUID
 ) -> HttpResponse:
     """Revoke a pending invitation; its link then explains itself and grants nothing."""
-    invitation = services.revoke_invitation(
-        membership=request.membership, invitation_id=invitation_id
-    )
+    invitation = services.revoke_invitation(actor=request.membership, invitation_id=invitation_id)
     if request.htmx:
         # The row stays, marked revoked: the person sees what happened where they clicked.
         return render(
@@ -363,7 +361,7 @@ def member_change(request: HttpRequest, organization_id: UUID, member_id: UUID) 
     if request.method == "POST" and form.is_valid():
         try:
             services.change_member(
-                membership=membership,
+                actor=membership,
                 member_id=member.pk,
                 role=form.cleaned_data["role"],
                 folder_ids=[UUID(value) for value in form.cleaned_data["folders"]],
@@ -404,7 +402,7 @@ def member_remove(request: HttpRequest, organization_id: UUID, member_id: UUID) 
     member = selectors.get_member(membership, member_id)
     access.require(membership, Action.MEMBER_REMOVE, member)
     if request.method == "POST":
-        result = services.remove_members(membership=membership, member_ids=[member.pk])
+        result = services.remove_members(actor=membership, member_ids=[member.pk])
         _report_removal(request, result)
         if member.pk == membership.pk and result.removed:
             return redirect("dashboard")
@@ -428,7 +426,7 @@ def member_bulk_remove(request: HttpRequest, organization_id: UUID) -> HttpRespo
     selected = [member for member in members if str(member.pk) in chosen]
     if request.method == "POST" and request.POST.get("confirmed") == "1":
         result = services.remove_members(
-            membership=membership, member_ids=[member.pk for member in selected]
+            actor=membership, member_ids=[member.pk for member in selected]
         )
         _report_removal(request, result)
         if any(member.pk == membership.pk for member in result.removed):
@@ -548,7 +546,7 @@ def folder_create(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
     if request.method == "POST" and form.is_valid():
         try:
             folder = services.create_folder(
-                membership=membership,
+                actor=membership,
                 parent_id=parent.pk,
                 name=form.cleaned_data["name"],
                 time_zone=form.cleaned_data["time_zone"],
@@ -579,7 +577,7 @@ def folder_rename(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
     if request.method == "POST" and form.is_valid():
         try:
             folder = services.rename_folder(
-                membership=membership,
+                actor=membership,
                 folder_id=folder.pk,
                 name=form.cleaned_data["name"],
                 time_zone=form.cleaned_data["time_zone"],
@@ -609,7 +607,7 @@ def folder_move(request: HttpRequest, organization_id: UUID, folder_id: UUID) ->
     if request.method == "POST" and form.is_valid():
         try:
             folder = services.move_folder(
-                membership=membership,
+                actor=membership,
                 folder_id=folder.pk,
                 new_parent_id=UUID(form.cleaned_data["new_parent"]),
             )
@@ -637,7 +635,7 @@ def folder_delete(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
     if request.method == "POST" and form.is_valid():
         try:
             services.delete_folder(
-                membership=membership,
+                actor=membership,
                 folder_id=folder.pk,
                 understood=form.cleaned_data["understood"],
             )

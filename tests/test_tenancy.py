@@ -140,7 +140,7 @@ def tenants(db):
         blind_viewer = MembershipFactory(organization=organization, role=Role.VIEWER)
         invitation = InvitationFactory(organization=organization)
         token, raw = services.create_api_token(
-            membership=owner, name=f"{name} token", expires_on=timezone.localdate() + timedelta(7)
+            actor=owner, name=f"{name} token", expires_on=timezone.localdate() + timedelta(7)
         )
         return {
             "organization": organization,
@@ -320,7 +320,7 @@ def test_every_route_of_an_archived_organization_is_404_and_its_tokens_stop(clie
     mine = tenants["mine"]
     organization = mine["organization"]
     services.archive_organization(
-        membership=mine["owner"], confirmation_id=str(organization.pk), understood=True
+        actor=mine["owner"], confirmation_id=str(organization.pk), understood=True
     )
     own_ids = _ids(mine, mine["site"])
     client.force_login(mine["owner"].user)

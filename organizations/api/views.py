@@ -139,13 +139,13 @@ class OrganizationDetailView(OrganizationAPIView):
             )
         if "name" in data or "notes" in data:
             organization = services.update_organization(
-                membership=membership,
+                actor=membership,
                 name=data.get("name", organization.name),
                 notes=data.get("notes", organization.notes),
             )
         if "allow_elevated_invitations" in data or "requires_mfa" in data:
             organization = services.update_security_settings(
-                membership=membership,
+                actor=membership,
                 allow_elevated_invitations=data.get(
                     "allow_elevated_invitations", organization.allow_elevated_invitations
                 ),
@@ -166,7 +166,7 @@ class OrganizationArchiveView(OrganizationAPIView):
     def post(self, request: Request, organization_id: UUID) -> Response:
         data = _input(serializers.OrganizationArchiveSerializer, request.data)
         services.archive_organization(
-            membership=request.membership,
+            actor=request.membership,
             confirmation_id=data["confirmation_id"],
             understood=data["understood"],
         )
@@ -212,7 +212,7 @@ class MemberDetailView(OrganizationAPIView):
         member = selectors.get_member(membership, member_id)
         data = _input(serializers.MemberChangeSerializer, request.data)
         services.change_member(
-            membership=membership,
+            actor=membership,
             member_id=member.pk,
             role=data["role"],
             folder_ids=data.get("folder_ids"),
@@ -226,7 +226,7 @@ class MemberDetailView(OrganizationAPIView):
         member = selectors.get_member(membership, member_id)
         # An admin removing an owner is "visible but not allowed" (403), not a conflict.
         access.require(membership, Action.MEMBER_REMOVE, member)
-        result = services.remove_members(membership=membership, member_ids=[member.pk])
+        result = services.remove_members(actor=membership, member_ids=[member.pk])
         if not result.removed:
             _member, reason = result.refused[0]
             raise Conflict("not_removed", reason)
@@ -260,7 +260,7 @@ class InvitationListView(OrganizationAPIView):
     def post(self, request: Request, organization_id: UUID) -> Response:
         data = _input(serializers.InvitationCreateSerializer, request.data)
         invitations = services.invite_members(
-            membership=request.membership,
+            actor=request.membership,
             emails=data["emails"],
             role=data["role"],
             folder_ids=data["folder_ids"],
@@ -277,7 +277,7 @@ class InvitationDetailView(OrganizationAPIView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, organization_id: UUID, invitation_id: UUID) -> Response:
-        services.revoke_invitation(membership=request.membership, invitation_id=invitation_id)
+        services.revoke_invitation(actor=request.membership, invitation_id=invitation_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -324,7 +324,7 @@ class FolderListView(FolderViewMixin, OrganizationAPIView):
     def post(self, request: Request, organization_id: UUID) -> Response:
         data = _input(serializers.FolderCreateSerializer, request.data)
         folder = services.create_folder(
-            membership=request.membership,
+            actor=request.membership,
             parent_id=data["parent_id"],
             name=data["name"],
             time_zone=data["time_zone"],
@@ -351,7 +351,7 @@ class FolderDetailView(FolderViewMixin, OrganizationAPIView):
         folder = selectors.get_visible_folder(membership, folder_id)
         data = _input(serializers.FolderUpdateSerializer, request.data)
         folder = services.rename_folder(
-            membership=membership,
+            actor=membership,
             folder_id=folder.pk,
             name=data.get("name", folder.name),
             time_zone=data.get("time_zone", folder.time_zone),
@@ -373,9 +373,7 @@ class FolderDetailView(FolderViewMixin, OrganizationAPIView):
         membership = request.membership
         folder = selectors.get_visible_folder(membership, folder_id)
         data = _input(serializers.FolderDeleteSerializer, request.query_params)
-        services.delete_folder(
-            membership=membership, folder_id=folder.pk, understood=data["understood"]
-        )
+        services.delete_folder(actor=membership, folder_id=folder.pk, understood=data["understood"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -393,7 +391,7 @@ class FolderMoveView(FolderViewMixin, OrganizationAPIView):
         folder = selectors.get_visible_folder(membership, folder_id)
         data = _input(serializers.FolderMoveSerializer, request.data)
         folder = services.move_folder(
-            membership=membership, folder_id=folder.pk, new_parent_id=data["new_parent_id"]
+            actor=membership, folder_id=folder.pk, new_parent_id=data["new_parent_id"]
         )
         return Response(self.get_serializer(folder).data)
 
@@ -453,7 +451,7 @@ class ApiTokenListView(OrganizationAPIView):
             )
         data = _input(serializers.ApiTokenCreateSerializer, request.data)
         token, raw = services.create_api_token(
-            membership=request.membership, name=data["name"], expires_on=data["expires_on"]
+            actor=request.membership, name=data["name"], expires_on=data["expires_on"]
         )
         body = serializers.ApiTokenCreatedSerializer(token, context={"raw_token": raw}).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -466,5 +464,5 @@ class ApiTokenDetailView(OrganizationAPIView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, organization_id: UUID, token_id: UUID) -> Response:
-        services.revoke_api_token(membership=request.membership, token_id=token_id)
+        services.revoke_api_token(actor=request.membership, token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

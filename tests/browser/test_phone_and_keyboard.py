@@ -120,7 +120,7 @@ def test_a_wide_activity_table_stays_beside_the_side_navigation(browser: Browser
     owner = MembershipFactory(organization=organization, role="owner")
     for number in range(3):
         services.invite_members(
-            membership=owner,
+            actor=owner,
             emails=[f"someone.with.a.long.address.{number}@subsidiary.example.com"],
             role="viewer",
             folder_ids=[organization.top_folder.pk],

@@ -69,7 +69,7 @@ def api(client):
 
 def _token(membership, name="script"):
     _token_row, raw = services.create_api_token(
-        membership=membership, name=name, expires_on=timezone.localdate() + timedelta(days=30)
+        actor=membership, name=name, expires_on=timezone.localdate() + timedelta(days=30)
     )
     return raw
 
@@ -111,7 +111,7 @@ def test_a_token_acts_with_the_members_current_role(api, organization, viewer, f
     )
     assert response.status_code == 403
     admin = MembershipFactory(organization=organization, role=Role.OWNER)
-    services.change_member(membership=admin, member_id=viewer.pk, role=Role.ADMIN, folder_ids=[])
+    services.change_member(actor=admin, member_id=viewer.pk, role=Role.ADMIN, folder_ids=[])
     response = api.post(
         _url("folder-list", organization), {"parent_id": str(folders.building_a1.pk), "name": "X"}
     )
@@ -150,7 +150,7 @@ def test_a_session_without_a_second_factor_is_403_when_the_organization_requires
 def test_a_token_stops_working_when_the_organization_is_archived(api, organization, owner):
     raw = _token(owner)
     services.archive_organization(
-        membership=owner, confirmation_id=str(organization.pk), understood=True
+        actor=owner, confirmation_id=str(organization.pk), understood=True
     )
     response = api.use_token(raw).get(_url("organization-detail", organization))
     assert response.status_code == 401
@@ -510,8 +510,8 @@ def test_viewer_gets_403_renaming_a_visible_folder(api, viewer, organization, fo
 def test_admin_reads_and_filters_audit_events(
     api, admin, organization, folders, django_assert_max_num_queries
 ):
-    services.create_folder(membership=admin, parent_id=folders.top.pk, name="Yard")
-    services.rename_folder(membership=admin, folder_id=folders.site_b.pk, name="Depot")
+    services.create_folder(actor=admin, parent_id=folders.top.pk, name="Yard")
+    services.rename_folder(actor=admin, folder_id=folders.site_b.pk, name="Depot")
     api.login(admin)
     with django_assert_max_num_queries(6):
         response = api.get(_url("audit-event-list", organization), {"action": "folder."})

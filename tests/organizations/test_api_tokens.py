@@ -19,7 +19,7 @@ from organizations.roles import Role
 
 def _token(membership, *, days=30, name="ci"):
     expires_on = timezone.localdate() + timedelta(days=days)
-    return services.create_api_token(membership=membership, name=name, expires_on=expires_on)
+    return services.create_api_token(actor=membership, name=name, expires_on=expires_on)
 
 
 def test_a_new_token_is_shown_once_and_stored_hashed(viewer):
@@ -56,27 +56,27 @@ def test_an_expired_token_stops_working(viewer):
 
 def test_a_revoked_token_stops_working(viewer):
     token, raw = _token(viewer)
-    services.revoke_api_token(membership=viewer, token_id=token.pk)
+    services.revoke_api_token(actor=viewer, token_id=token.pk)
     assert selectors.authenticate_api_token(raw) is None
 
 
 def test_tokens_of_an_archived_organization_stop_working(owner, viewer, organization):
     _row, raw = _token(viewer)
     services.archive_organization(
-        membership=owner, confirmation_id=str(organization.pk), understood=True
+        actor=owner, confirmation_id=str(organization.pk), understood=True
     )
     assert selectors.authenticate_api_token(raw) is None
 
 
 def test_a_removed_members_tokens_stop_working(admin, viewer):
     _row, raw = _token(viewer)
-    services.remove_members(membership=admin, member_ids=[viewer.pk])
+    services.remove_members(actor=admin, member_ids=[viewer.pk])
     assert selectors.authenticate_api_token(raw) is None
 
 
 def test_a_token_acts_with_the_members_current_role(admin, viewer):
     _row, raw = _token(viewer)
-    services.change_member(membership=admin, member_id=viewer.pk, role=Role.OPERATOR)
+    services.change_member(actor=admin, member_id=viewer.pk, role=Role.OPERATOR)
     assert selectors.authenticate_api_token(raw).membership.role == Role.OPERATOR
 
 
@@ -90,19 +90,19 @@ def test_members_see_their_own_tokens_and_admins_see_all(admin, viewer, operator
 def test_a_member_cannot_revoke_someone_elses_token(viewer, operator):
     theirs, _ = _token(operator)
     with pytest.raises(NotFound):
-        services.revoke_api_token(membership=viewer, token_id=theirs.pk)
+        services.revoke_api_token(actor=viewer, token_id=theirs.pk)
 
 
 def test_an_admin_revokes_any_members_token(admin, operator):
     theirs, raw = _token(operator)
-    services.revoke_api_token(membership=admin, token_id=theirs.pk)
+    services.revoke_api_token(actor=admin, token_id=theirs.pk)
     assert selectors.authenticate_api_token(raw) is None
 
 
 def test_revoking_twice_is_harmless(viewer):
     token, _ = _token(viewer)
-    first = services.revoke_api_token(membership=viewer, token_id=token.pk)
-    again = services.revoke_api_token(membership=viewer, token_id=token.pk)
+    first = services.revoke_api_token(actor=viewer, token_id=token.pk)
+    again = services.revoke_api_token(actor=viewer, token_id=token.pk)
     assert first.revoked_at == again.revoked_at
 
 
@@ -136,7 +136,7 @@ def test_drf_authentication_ignores_other_schemes(db):
 
 def test_database_keeps_a_token_in_its_memberships_organization(viewer, other_organization):
     token, _raw = services.create_api_token(
-        membership=viewer, name="ci", expires_on=timezone.localdate() + timedelta(days=5)
+        actor=viewer, name="ci", expires_on=timezone.localdate() + timedelta(days=5)
     )
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS api_token_membership_same_organization IMMEDIATE")

@@ -26,19 +26,19 @@ def _last_event(organization) -> AuditEvent:
 
 SERVICE_CALLS = {
     "organization.update": lambda t: services.update_organization(
-        membership=t.admin, name="Renamed", notes=""
+        actor=t.admin, name="Renamed", notes=""
     ),
     "organization.security_update": lambda t: services.update_security_settings(
-        membership=t.owner, allow_elevated_invitations=True, requires_mfa=True
+        actor=t.owner, allow_elevated_invitations=True, requires_mfa=True
     ),
     "organization.archive": lambda t: services.archive_organization(
-        membership=t.owner, confirmation_id=str(t.organization.pk), understood=True
+        actor=t.owner, confirmation_id=str(t.organization.pk), understood=True
     ),
     "invitation.create": lambda t: services.invite_members(
-        membership=t.admin, emails=["new@example.com"], role=Role.VIEWER, folder_ids=[]
+        actor=t.admin, emails=["new@example.com"], role=Role.VIEWER, folder_ids=[]
     ),
     "invitation.revoke": lambda t: services.revoke_invitation(
-        membership=t.admin, invitation_id=InvitationFactory(organization=t.organization).pk
+        actor=t.admin, invitation_id=InvitationFactory(organization=t.organization).pk
     ),
     "invitation.accept": lambda t: services.accept_invitation(
         user=UserFactory(email="joiner@example.com"),
@@ -47,31 +47,27 @@ SERVICE_CALLS = {
         ).raw_token,
     ),
     "member.change": lambda t: services.change_member(
-        membership=t.admin, member_id=t.viewer.pk, role=Role.OPERATOR, folder_ids=[t.site_b.pk]
+        actor=t.admin, member_id=t.viewer.pk, role=Role.OPERATOR, folder_ids=[t.site_b.pk]
     ),
-    "member.remove": lambda t: services.remove_members(
-        membership=t.admin, member_ids=[t.viewer.pk]
-    ),
+    "member.remove": lambda t: services.remove_members(actor=t.admin, member_ids=[t.viewer.pk]),
     "folder.create": lambda t: services.create_folder(
-        membership=t.admin, parent_id=t.top.pk, name="Depot"
+        actor=t.admin, parent_id=t.top.pk, name="Depot"
     ),
     "folder.update": lambda t: services.rename_folder(
-        membership=t.admin, folder_id=t.site_b.pk, name="South"
+        actor=t.admin, folder_id=t.site_b.pk, name="South"
     ),
     "folder.move": lambda t: services.move_folder(
-        membership=t.admin, folder_id=t.site_b.pk, new_parent_id=t.site_a.pk
+        actor=t.admin, folder_id=t.site_b.pk, new_parent_id=t.site_a.pk
     ),
     "folder.delete": lambda t: services.delete_folder(
-        membership=t.admin, folder_id=t.site_b.pk, understood=True
+        actor=t.admin, folder_id=t.site_b.pk, understood=True
     ),
     "api_token.create": lambda t: services.create_api_token(
-        membership=t.viewer, name="ci", expires_on=FAR_FUTURE
+        actor=t.viewer, name="ci", expires_on=FAR_FUTURE
     ),
     "api_token.revoke": lambda t: services.revoke_api_token(
-        membership=t.viewer,
-        token_id=services.create_api_token(membership=t.viewer, name="x", expires_on=FAR_FUTURE)[
-            0
-        ].pk,
+        actor=t.viewer,
+        token_id=services.create_api_token(actor=t.viewer, name="x", expires_on=FAR_FUTURE)[0].pk,
     ),
 }
 
@@ -105,7 +101,7 @@ def test_restore_writes_an_event_by_support(tenant):
 def test_events_carry_who_what_target_and_where(admin, folders):
     with audit.request_context(client_address="203.0.113.9"):
         services.rename_folder(
-            membership=admin, folder_id=folders.building_a1.pk, name="Renamed building"
+            actor=admin, folder_id=folders.building_a1.pk, name="Renamed building"
         )
     event = _last_event(admin.organization)
     assert event.actor_user == admin.user
@@ -117,9 +113,9 @@ def test_events_carry_who_what_target_and_where(admin, folders):
 
 
 def test_events_made_through_an_api_token_name_the_token(viewer):
-    token, _raw = services.create_api_token(membership=viewer, name="ci", expires_on=FAR_FUTURE)
+    token, _raw = services.create_api_token(actor=viewer, name="ci", expires_on=FAR_FUTURE)
     with audit.request_context(client_address="198.51.100.1", api_token=token):
-        services.create_api_token(membership=viewer, name="second", expires_on=FAR_FUTURE)
+        services.create_api_token(actor=viewer, name="second", expires_on=FAR_FUTURE)
     event = _last_event(viewer.organization)
     assert event.actor_token_id == token.pk
     assert token.prefix in event.actor_label
@@ -127,8 +123,8 @@ def test_events_made_through_an_api_token_name_the_token(viewer):
 
 def test_sequence_numbers_are_consecutive_per_organization(tenant, other_tenant):
     for name in ("One", "Two", "Three"):
-        services.create_folder(membership=tenant.admin, parent_id=tenant.top.pk, name=name)
-    services.create_folder(membership=other_tenant.admin, parent_id=other_tenant.top.pk, name="X")
+        services.create_folder(actor=tenant.admin, parent_id=tenant.top.pk, name=name)
+    services.create_folder(actor=other_tenant.admin, parent_id=other_tenant.top.pk, name="X")
     sequences = list(
         AuditEvent.objects.filter(organization=tenant.organization)
         .order_by("sequence")
@@ -139,13 +135,13 @@ def test_sequence_numbers_are_consecutive_per_organization(tenant, other_tenant)
 
 
 def test_the_database_refuses_to_update_an_event(admin, folders):
-    services.create_folder(membership=admin, parent_id=folders.top.pk, name="Depot")
+    services.create_folder(actor=admin, parent_id=folders.top.pk, name="Depot")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(organization=folders.organization).update(action="x")
 
 
 def test_the_database_refuses_to_delete_an_event(admin, folders):
-    services.create_folder(membership=admin, parent_id=folders.top.pk, name="Depot")
+    services.create_folder(actor=admin, parent_id=folders.top.pk, name="Depot")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(organization=folders.organization).delete()
 
@@ -162,7 +158,7 @@ def _tamper(sql: str, params: list) -> None:
 @pytest.fixture
 def three_events(admin, folders):
     for name in ("One", "Two", "Three"):
-        services.create_folder(membership=admin, parent_id=folders.top.pk, name=name)
+        services.create_folder(actor=admin, parent_id=folders.top.pk, name=name)
     return list(AuditEvent.objects.filter(organization=folders.organization).order_by("sequence"))
 
 
@@ -253,7 +249,7 @@ def test_concurrent_writers_get_consecutive_sequence_numbers(race):
     top = organization.top_folder
     outcomes = race(
         *(
-            (lambda n=n: services.create_folder(membership=admin, parent_id=top.pk, name=f"F{n}"))
+            (lambda n=n: services.create_folder(actor=admin, parent_id=top.pk, name=f"F{n}"))
             for n in range(4)
         )
     )

@@ -12,7 +12,7 @@ from tests.organizations.factories import FolderFactory
 
 def test_folder_is_created_under_a_visible_parent(admin, folders):
     folder = services.create_folder(
-        membership=admin, parent_id=folders.site_b.pk, name="Gate house", time_zone="Asia/Tokyo"
+        actor=admin, parent_id=folders.site_b.pk, name="Gate house", time_zone="Asia/Tokyo"
     )
     assert folder.parent == folders.site_b
     assert folder.path == f"{folders.site_b.path}{folder.pk}/"
@@ -21,46 +21,46 @@ def test_folder_is_created_under_a_visible_parent(admin, folders):
 
 def test_folder_names_are_unique_among_siblings(admin, folders):
     with pytest.raises(Conflict) as refused:
-        services.create_folder(membership=admin, parent_id=folders.top.pk, name="Site A")
+        services.create_folder(actor=admin, parent_id=folders.top.pk, name="Site A")
     assert refused.value.code == "folder_name_taken"
 
 
 def test_the_same_name_is_fine_under_another_parent(admin, folders):
-    assert services.create_folder(membership=admin, parent_id=folders.site_b.pk, name="Site A")
+    assert services.create_folder(actor=admin, parent_id=folders.site_b.pk, name="Site A")
 
 
 def test_unknown_time_zone_is_refused(admin, folders):
     with pytest.raises(Invalid) as refused:
         services.create_folder(
-            membership=admin, parent_id=folders.top.pk, name="X", time_zone="Mars/Olympus"
+            actor=admin, parent_id=folders.top.pk, name="X", time_zone="Mars/Olympus"
         )
     assert refused.value.code == "time_zone_unknown"
 
 
 def test_operator_cannot_create_folders(operator, folders):
     with pytest.raises(Forbidden):
-        services.create_folder(membership=operator, parent_id=folders.site_a.pk, name="Mine")
+        services.create_folder(actor=operator, parent_id=folders.site_a.pk, name="Mine")
 
 
 def test_parent_in_another_organization_is_not_found(admin, other_tenant):
     with pytest.raises(NotFound):
-        services.create_folder(membership=admin, parent_id=other_tenant.top.pk, name="Sneaky")
+        services.create_folder(actor=admin, parent_id=other_tenant.top.pk, name="Sneaky")
 
 
 def test_renaming_keeps_the_path(admin, folders):
-    folder = services.rename_folder(membership=admin, folder_id=folders.site_a.pk, name="North")
+    folder = services.rename_folder(actor=admin, folder_id=folders.site_a.pk, name="North")
     assert folder.name == "North"
     assert folder.path == folders.site_a.path
 
 
 def test_renaming_to_a_sibling_name_is_refused(admin, folders):
     with pytest.raises(Conflict):
-        services.rename_folder(membership=admin, folder_id=folders.site_a.pk, name="Site B")
+        services.rename_folder(actor=admin, folder_id=folders.site_a.pk, name="Site B")
 
 
 def test_moving_a_folder_rewrites_its_whole_subtree(admin, folders):
     services.move_folder(
-        membership=admin, folder_id=folders.building_a1.pk, new_parent_id=folders.site_b.pk
+        actor=admin, folder_id=folders.building_a1.pk, new_parent_id=folders.site_b.pk
     )
     building = Folder.objects.get(pk=folders.building_a1.pk)
     room = Folder.objects.get(pk=folders.room_a1x.pk)
@@ -72,7 +72,7 @@ def test_moving_a_folder_rewrites_its_whole_subtree(admin, folders):
 
 def test_moving_changes_what_grant_holders_see(admin, folders):
     services.move_folder(
-        membership=admin, folder_id=folders.room_a1x.pk, new_parent_id=folders.site_b.pk
+        actor=admin, folder_id=folders.room_a1x.pk, new_parent_id=folders.site_b.pk
     )
     assert set(selectors.visible_folders(folders.viewer)) == {folders.building_a1}
 
@@ -80,7 +80,7 @@ def test_moving_changes_what_grant_holders_see(admin, folders):
 def test_moving_into_its_own_subtree_is_refused(admin, folders):
     with pytest.raises(Invalid) as refused:
         services.move_folder(
-            membership=admin, folder_id=folders.site_a.pk, new_parent_id=folders.room_a1x.pk
+            actor=admin, folder_id=folders.site_a.pk, new_parent_id=folders.room_a1x.pk
         )
     assert refused.value.code == "move_into_subtree"
     assert Folder.objects.get(pk=folders.site_a.pk).parent_id == folders.top.pk
@@ -89,15 +89,13 @@ def test_moving_into_its_own_subtree_is_refused(admin, folders):
 def test_moving_into_itself_is_refused(admin, folders):
     with pytest.raises(Invalid):
         services.move_folder(
-            membership=admin, folder_id=folders.site_a.pk, new_parent_id=folders.site_a.pk
+            actor=admin, folder_id=folders.site_a.pk, new_parent_id=folders.site_a.pk
         )
 
 
 def test_the_top_folder_cannot_be_moved(admin, folders):
     with pytest.raises(Invalid) as refused:
-        services.move_folder(
-            membership=admin, folder_id=folders.top.pk, new_parent_id=folders.site_b.pk
-        )
+        services.move_folder(actor=admin, folder_id=folders.top.pk, new_parent_id=folders.site_b.pk)
     assert refused.value.code == "top_folder"
 
 
@@ -105,35 +103,35 @@ def test_moving_next_to_a_folder_of_the_same_name_is_refused(admin, folders):
     FolderFactory(parent=folders.site_b, name="Building A1")
     with pytest.raises(Conflict):
         services.move_folder(
-            membership=admin, folder_id=folders.building_a1.pk, new_parent_id=folders.site_b.pk
+            actor=admin, folder_id=folders.building_a1.pk, new_parent_id=folders.site_b.pk
         )
 
 
 def test_an_empty_folder_is_deleted_after_the_risk_box(admin, folders):
-    services.delete_folder(membership=admin, folder_id=folders.site_b.pk, understood=True)
+    services.delete_folder(actor=admin, folder_id=folders.site_b.pk, understood=True)
     assert not Folder.objects.filter(pk=folders.site_b.pk).exists()
 
 
 def test_deleting_needs_the_risk_box(admin, folders):
     with pytest.raises(Invalid) as refused:
-        services.delete_folder(membership=admin, folder_id=folders.site_b.pk, understood=False)
+        services.delete_folder(actor=admin, folder_id=folders.site_b.pk, understood=False)
     assert refused.value.code == "risk_not_acknowledged"
 
 
 def test_a_folder_with_subfolders_is_not_deleted(admin, folders):
     with pytest.raises(Conflict) as refused:
-        services.delete_folder(membership=admin, folder_id=folders.site_a.pk, understood=True)
+        services.delete_folder(actor=admin, folder_id=folders.site_a.pk, understood=True)
     assert refused.value.code == "folder_has_subfolders"
 
 
 def test_the_top_folder_is_never_deleted(owner, folders):
     with pytest.raises(Invalid) as refused:
-        services.delete_folder(membership=owner, folder_id=folders.top.pk, understood=True)
+        services.delete_folder(actor=owner, folder_id=folders.top.pk, understood=True)
     assert refused.value.code == "top_folder"
 
 
 def test_deleting_a_granted_folder_removes_the_grant(admin, folders):
-    services.delete_folder(membership=admin, folder_id=folders.room_a1x.pk, understood=True)
+    services.delete_folder(actor=admin, folder_id=folders.room_a1x.pk, understood=True)
     assert set(selectors.visible_folders(folders.viewer)) == {folders.building_a1}
 
 
@@ -186,7 +184,7 @@ def test_folder_tree_is_two_queries_in_display_order(
 
 def test_folder_tree_inherits_time_zones(admin, folders):
     services.rename_folder(
-        membership=admin, folder_id=folders.site_a.pk, name="Site A", time_zone="Asia/Tokyo"
+        actor=admin, folder_id=folders.site_a.pk, name="Site A", time_zone="Asia/Tokyo"
     )
     tree = {f.name: f for f in selectors.folder_tree(admin)}
     assert tree["Room A1x"].effective_time_zone == "Asia/Tokyo"
@@ -198,7 +196,7 @@ def test_folder_tree_rows_match_the_folder_tree(
 ):
     FolderFactory(parent=folders.site_a, name="annex", time_zone="Asia/Tokyo")
     services.rename_folder(
-        membership=admin, folder_id=folders.site_a.pk, name="Site A", time_zone="Europe/Paris"
+        actor=admin, folder_id=folders.site_a.pk, name="Site A", time_zone="Europe/Paris"
     )
     for membership in (admin, operator):
         with django_assert_num_queries(2 if membership is operator else 1):
@@ -240,7 +238,7 @@ def test_a_folder_holding_devices_is_not_deleted(admin, folders, folder_things):
     folder_things.objects.create(folder=folders.site_b)
     assert selectors.count_folder_contents(folders.site_b) == {"organizations.folderthing": 1}
     with pytest.raises(Conflict) as refused:
-        services.delete_folder(membership=admin, folder_id=folders.site_b.pk, understood=True)
+        services.delete_folder(actor=admin, folder_id=folders.site_b.pk, understood=True)
     assert refused.value.code == "folder_has_devices"
     assert Folder.objects.filter(pk=folders.site_b.pk).exists()
 
@@ -248,7 +246,7 @@ def test_a_folder_holding_devices_is_not_deleted(admin, folders, folder_things):
 def test_archiving_records_what_the_folders_still_hold(owner, folders, folder_things):
     folder_things.objects.create(folder=folders.room_a1x)
     services.archive_organization(
-        membership=owner, confirmation_id=str(folders.organization.pk), understood=True
+        actor=owner, confirmation_id=str(folders.organization.pk), understood=True
     )
     event = folders.organization.audit_events.order_by("-sequence").first()
     assert event.data == {"organizations.folderthing": 1}
@@ -256,20 +254,20 @@ def test_archiving_records_what_the_folders_still_hold(owner, folders, folder_th
 
 def test_a_folder_offered_in_an_invitation_is_still_empty(admin, folders):
     services.invite_members(
-        membership=admin, emails=["x@example.com"], role="viewer", folder_ids=[folders.site_b.pk]
+        actor=admin, emails=["x@example.com"], role="viewer", folder_ids=[folders.site_b.pk]
     )
     assert selectors.count_folder_contents(folders.site_b) == {}
-    services.delete_folder(membership=admin, folder_id=folders.site_b.pk, understood=True)
+    services.delete_folder(actor=admin, folder_id=folders.site_b.pk, understood=True)
 
 
 def test_folder_names_among_siblings_ignore_case(admin, folders):
     with pytest.raises(Conflict) as refused:
-        services.create_folder(membership=admin, parent_id=folders.top.pk, name="site a")
+        services.create_folder(actor=admin, parent_id=folders.top.pk, name="site a")
     assert refused.value.code == "folder_name_taken"
     with pytest.raises(Conflict):
-        services.rename_folder(membership=admin, folder_id=folders.site_b.pk, name="SITE A")
+        services.rename_folder(actor=admin, folder_id=folders.site_b.pk, name="SITE A")
     # A folder may change the case of its own name.
-    assert services.rename_folder(membership=admin, folder_id=folders.site_a.pk, name="SITE A")
+    assert services.rename_folder(actor=admin, folder_id=folders.site_a.pk, name="SITE A")
     assert Folder.objects.filter(organization=folders.organization).count() == 5
 
 
@@ -289,13 +287,13 @@ def test_two_admins_moving_folders_into_each_other_at_once_keep_the_tree_consist
     tenant = _build_tenant("Race Corp")
     outcomes = race(
         lambda: services.move_folder(
-            membership=tenant.owner, folder_id=tenant.site_a.pk, new_parent_id=tenant.site_b.pk
+            actor=tenant.owner, folder_id=tenant.site_a.pk, new_parent_id=tenant.site_b.pk
         ),
         lambda: services.move_folder(
-            membership=tenant.admin, folder_id=tenant.site_b.pk, new_parent_id=tenant.room_a1x.pk
+            actor=tenant.admin, folder_id=tenant.site_b.pk, new_parent_id=tenant.room_a1x.pk
         ),
         lambda: services.create_folder(
-            membership=tenant.admin, parent_id=tenant.building_a1.pk, name="Added meanwhile"
+            actor=tenant.admin, parent_id=tenant.building_a1.pk, name="Added meanwhile"
         ),
     )
     moved = [o for o in outcomes[:2] if isinstance(o, Folder)]
@@ -310,7 +308,7 @@ def test_two_admins_moving_folders_into_each_other_at_once_keep_the_tree_consist
 def test_a_folder_time_zone_must_be_a_place(admin, folders, not_a_place):
     with pytest.raises(Invalid):
         services.rename_folder(
-            membership=admin, folder_id=folders.site_a.pk, name="Site A", time_zone=not_a_place
+            actor=admin, folder_id=folders.site_a.pk, name="Site A", time_zone=not_a_place
         )
     folders.site_a.refresh_from_db()
     assert folders.site_a.time_zone == ""

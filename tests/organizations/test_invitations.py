@@ -17,7 +17,7 @@ from tests.organizations.factories import InvitationFactory, OrganizationFactory
 
 def _invite(membership, emails, role=Role.VIEWER, folder_ids=()):
     return services.invite_members(
-        membership=membership, emails=emails, role=role, folder_ids=folder_ids
+        actor=membership, emails=emails, role=role, folder_ids=folder_ids
     )
 
 
@@ -55,7 +55,7 @@ def test_invitations_are_limited_to_viewers_by_default(admin):
 
 def test_owner_can_allow_operator_and_admin_invitations(owner, admin):
     services.update_security_settings(
-        membership=owner, allow_elevated_invitations=True, requires_mfa=False
+        actor=owner, allow_elevated_invitations=True, requires_mfa=False
     )
     admin.organization.refresh_from_db()
     [invitation] = _invite(admin, ["second-admin@example.com"], role=Role.ADMIN)
@@ -64,7 +64,7 @@ def test_owner_can_allow_operator_and_admin_invitations(owner, admin):
 
 def test_nobody_is_invited_as_owner(owner):
     services.update_security_settings(
-        membership=owner, allow_elevated_invitations=True, requires_mfa=False
+        actor=owner, allow_elevated_invitations=True, requires_mfa=False
     )
     owner.organization.refresh_from_db()
     with pytest.raises(Invalid) as refused:
@@ -148,7 +148,7 @@ def test_an_expired_invitation_explains_itself(organization):
 def test_a_revoked_invitation_explains_itself_and_grants_nothing(admin):
     person = UserFactory(email="revoked@example.com")
     invitation = InvitationFactory(organization=admin.organization, email="revoked@example.com")
-    services.revoke_invitation(membership=admin, invitation_id=invitation.pk)
+    services.revoke_invitation(actor=admin, invitation_id=invitation.pk)
     with pytest.raises(Invalid) as refused:
         services.accept_invitation(user=person, raw_token=invitation.raw_token)
     assert refused.value.code == "invitation_revoked"
@@ -190,7 +190,7 @@ def test_an_unknown_link_is_not_found(db):
 def test_an_invitation_to_an_archived_organization_is_not_found(owner, organization):
     invitation = InvitationFactory(organization=organization)
     services.archive_organization(
-        membership=owner, confirmation_id=str(organization.pk), understood=True
+        actor=owner, confirmation_id=str(organization.pk), understood=True
     )
     with pytest.raises(NotFound):
         selectors.get_pending_invitation_by_token(invitation.raw_token)
@@ -208,7 +208,7 @@ def test_pending_invitations_leave_out_expired_accepted_and_revoked_ones(admin, 
 def test_revoking_another_organizations_invitation_is_not_found(admin, other_organization):
     invitation = InvitationFactory(organization=other_organization)
     with pytest.raises(NotFound):
-        services.revoke_invitation(membership=admin, invitation_id=invitation.pk)
+        services.revoke_invitation(actor=admin, invitation_id=invitation.pk)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -231,7 +231,7 @@ def test_an_overlong_address_is_refused_not_a_database_error(admin, folders):
     address = f"{'a' * 64}@{'b' * 60}.{'c' * 60}.{'d' * 60}.{'e' * 60}.com"  # 312 characters
     with pytest.raises(Invalid) as refused:
         services.invite_members(
-            membership=admin,
+            actor=admin,
             emails=[address, "fine@example.com"],
             role=Role.VIEWER,
             folder_ids=[folders.site_a.pk],

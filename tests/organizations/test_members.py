@@ -11,7 +11,7 @@ from tests.organizations.factories import MembershipFactory, OrganizationFactory
 
 def test_changing_a_role_and_folders_takes_effect_at_once(admin, viewer, folders):
     services.change_member(
-        membership=admin, member_id=viewer.pk, role=Role.OPERATOR, folder_ids=[folders.site_b.pk]
+        actor=admin, member_id=viewer.pk, role=Role.OPERATOR, folder_ids=[folders.site_b.pk]
     )
     member = Membership.objects.get(pk=viewer.pk)
     assert member.role == Role.OPERATOR
@@ -20,59 +20,59 @@ def test_changing_a_role_and_folders_takes_effect_at_once(admin, viewer, folders
 
 
 def test_promoting_to_admin_drops_folder_grants(admin, viewer, organization):
-    member = services.change_member(membership=admin, member_id=viewer.pk, role=Role.ADMIN)
+    member = services.change_member(actor=admin, member_id=viewer.pk, role=Role.ADMIN)
     assert member.granted_folders == []
     assert access.visible_folders(member).count() == 5
 
 
 def test_admin_cannot_change_an_owner(admin, owner):
     with pytest.raises(Forbidden) as refused:
-        services.change_member(membership=admin, member_id=owner.pk, role=Role.ADMIN)
+        services.change_member(actor=admin, member_id=owner.pk, role=Role.ADMIN)
     assert refused.value.code == "owner_protected"
 
 
 def test_nobody_gives_a_role_above_their_own(admin, viewer):
     with pytest.raises(Forbidden) as refused:
-        services.change_member(membership=admin, member_id=viewer.pk, role=Role.OWNER)
+        services.change_member(actor=admin, member_id=viewer.pk, role=Role.OWNER)
     assert refused.value.code == "role_above_own"
 
 
 def test_owner_makes_another_owner(owner, admin):
-    member = services.change_member(membership=owner, member_id=admin.pk, role=Role.OWNER)
+    member = services.change_member(actor=owner, member_id=admin.pk, role=Role.OWNER)
     assert member.role == Role.OWNER
 
 
 def test_demoting_the_last_owner_is_refused(owner):
     with pytest.raises(Conflict) as refused:
-        services.change_member(membership=owner, member_id=owner.pk, role=Role.ADMIN)
+        services.change_member(actor=owner, member_id=owner.pk, role=Role.ADMIN)
     assert refused.value.code == "last_owner"
     owner.refresh_from_db()
     assert owner.role == Role.OWNER
 
 
 def test_an_owner_can_step_down_when_another_owner_remains(owner, admin):
-    services.change_member(membership=owner, member_id=admin.pk, role=Role.OWNER)
-    services.change_member(membership=owner, member_id=owner.pk, role=Role.ADMIN)
+    services.change_member(actor=owner, member_id=admin.pk, role=Role.OWNER)
+    services.change_member(actor=owner, member_id=owner.pk, role=Role.ADMIN)
     owner.refresh_from_db()
     assert owner.role == Role.ADMIN
 
 
 def test_member_of_another_organization_is_not_found(admin, other_tenant):
     with pytest.raises(DomainError) as refused:
-        services.change_member(membership=admin, member_id=other_tenant.viewer.pk, role="viewer")
+        services.change_member(actor=admin, member_id=other_tenant.viewer.pk, role="viewer")
     assert refused.value.code == "member_not_found"
 
 
 def test_operator_cannot_change_members(operator, viewer):
     with pytest.raises(Forbidden):
-        services.change_member(membership=operator, member_id=viewer.pk, role=Role.VIEWER)
+        services.change_member(actor=operator, member_id=viewer.pk, role=Role.VIEWER)
 
 
 def test_removing_members_also_removes_their_grants_and_api_tokens(admin, viewer, operator):
     services.create_api_token(
-        membership=viewer, name="script", expires_on=viewer.created_at.date().replace(year=2100)
+        actor=viewer, name="script", expires_on=viewer.created_at.date().replace(year=2100)
     )
-    result = services.remove_members(membership=admin, member_ids=[viewer.pk, operator.pk])
+    result = services.remove_members(actor=admin, member_ids=[viewer.pk, operator.pk])
     assert {m.pk for m in result.removed} == {viewer.pk, operator.pk}
     assert result.refused == []
     assert not Membership.objects.filter(pk__in=[viewer.pk, operator.pk]).exists()
@@ -81,7 +81,7 @@ def test_removing_members_also_removes_their_grants_and_api_tokens(admin, viewer
 
 
 def test_bulk_removal_never_removes_the_last_owner_and_says_so(owner, viewer):
-    result = services.remove_members(membership=owner, member_ids=[owner.pk, viewer.pk])
+    result = services.remove_members(actor=owner, member_ids=[owner.pk, viewer.pk])
     assert [m.pk for m in result.removed] == [viewer.pk]
     [(refused, reason)] = result.refused
     assert refused.pk == owner.pk
@@ -90,13 +90,13 @@ def test_bulk_removal_never_removes_the_last_owner_and_says_so(owner, viewer):
 
 
 def test_admin_removing_an_owner_is_refused_in_the_result(admin, owner):
-    result = services.remove_members(membership=admin, member_ids=[owner.pk])
+    result = services.remove_members(actor=admin, member_ids=[owner.pk])
     assert result.removed == []
     assert "Only an owner" in result.refused[0][1]
 
 
 def test_removing_an_unknown_member_is_reported(admin, other_tenant):
-    result = services.remove_members(membership=admin, member_ids=[other_tenant.viewer.pk])
+    result = services.remove_members(actor=admin, member_ids=[other_tenant.viewer.pk])
     assert result.removed == []
     assert result.refused == [(other_tenant.viewer.pk, "Member not found.")]
     assert Membership.objects.filter(pk=other_tenant.viewer.pk).exists()
@@ -119,8 +119,8 @@ def test_two_owners_stepping_down_at_once_leave_one_owner(race):
     first = MembershipFactory(organization=organization, role=Role.OWNER)
     second = MembershipFactory(organization=organization, role=Role.OWNER)
     outcomes = race(
-        lambda: services.change_member(membership=first, member_id=first.pk, role=Role.ADMIN),
-        lambda: services.change_member(membership=second, member_id=second.pk, role=Role.ADMIN),
+        lambda: services.change_member(actor=first, member_id=first.pk, role=Role.ADMIN),
+        lambda: services.change_member(actor=second, member_id=second.pk, role=Role.ADMIN),
     )
     succeeded = [o for o in outcomes if isinstance(o, Membership)]
     refused = [o for o in outcomes if isinstance(o, Conflict)]
@@ -135,8 +135,8 @@ def test_two_owners_removing_each_other_at_once_leave_one_owner(race):
     first = MembershipFactory(organization=organization, role=Role.OWNER)
     second = MembershipFactory(organization=organization, role=Role.OWNER)
     outcomes = race(
-        lambda: services.remove_members(membership=first, member_ids=[second.pk]),
-        lambda: services.remove_members(membership=second, member_ids=[first.pk]),
+        lambda: services.remove_members(actor=first, member_ids=[second.pk]),
+        lambda: services.remove_members(actor=second, member_ids=[first.pk]),
     )
     assert Membership.objects.filter(organization=organization, role=Role.OWNER).count() == 1
     removed = [o for o in outcomes if not isinstance(o, Exception) and o.removed]
@@ -144,10 +144,10 @@ def test_two_owners_removing_each_other_at_once_leave_one_owner(race):
 
 
 def test_a_role_only_change_keeps_the_folders_and_an_empty_list_clears_them(admin, viewer, folders):
-    member = services.change_member(membership=admin, member_id=viewer.pk, role=Role.OPERATOR)
+    member = services.change_member(actor=admin, member_id=viewer.pk, role=Role.OPERATOR)
     assert member.granted_folders == [folders.building_a1]
     assert set(access.operable_folders(member)) == {folders.building_a1, folders.room_a1x}
     member = services.change_member(
-        membership=admin, member_id=viewer.pk, role=Role.VIEWER, folder_ids=[]
+        actor=admin, member_id=viewer.pk, role=Role.VIEWER, folder_ids=[]
     )
     assert member.granted_folders == []

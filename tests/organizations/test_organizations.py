@@ -45,24 +45,24 @@ def test_organization_without_a_name_is_refused(user):
 
 
 def test_admin_renames_the_organization(admin):
-    organization = services.update_organization(membership=admin, name="Acme 2", notes="New")
+    organization = services.update_organization(actor=admin, name="Acme 2", notes="New")
     organization.refresh_from_db()
     assert (organization.name, organization.notes) == ("Acme 2", "New")
 
 
 def test_viewer_cannot_rename_the_organization(viewer):
     with pytest.raises(Forbidden):
-        services.update_organization(membership=viewer, name="Mine now", notes="")
+        services.update_organization(actor=viewer, name="Mine now", notes="")
 
 
 def test_only_an_owner_allows_elevated_invitations(admin, owner, organization):
     with pytest.raises(Forbidden) as refused:
         services.update_security_settings(
-            membership=admin, allow_elevated_invitations=True, requires_mfa=False
+            actor=admin, allow_elevated_invitations=True, requires_mfa=False
         )
     assert refused.value.code == "owner_only_policy"
     services.update_security_settings(
-        membership=owner, allow_elevated_invitations=True, requires_mfa=False
+        actor=owner, allow_elevated_invitations=True, requires_mfa=False
     )
     organization.refresh_from_db()
     assert organization.allow_elevated_invitations
@@ -70,7 +70,7 @@ def test_only_an_owner_allows_elevated_invitations(admin, owner, organization):
 
 def test_admin_may_require_mfa(admin, organization):
     services.update_security_settings(
-        membership=admin, allow_elevated_invitations=False, requires_mfa=True
+        actor=admin, allow_elevated_invitations=False, requires_mfa=True
     )
     organization.refresh_from_db()
     assert organization.requires_mfa
@@ -79,7 +79,7 @@ def test_admin_may_require_mfa(admin, organization):
 def test_archiving_needs_the_exact_organization_id(owner):
     with pytest.raises(Invalid) as refused:
         services.archive_organization(
-            membership=owner, confirmation_id=str(uuid.uuid4()), understood=True
+            actor=owner, confirmation_id=str(uuid.uuid4()), understood=True
         )
     assert refused.value.code == "confirmation_mismatch"
     assert "confirmation_id" in refused.value.fields
@@ -88,7 +88,7 @@ def test_archiving_needs_the_exact_organization_id(owner):
 def test_archiving_needs_the_risk_box(owner, organization):
     with pytest.raises(Invalid) as refused:
         services.archive_organization(
-            membership=owner, confirmation_id=str(organization.pk), understood=False
+            actor=owner, confirmation_id=str(organization.pk), understood=False
         )
     assert refused.value.code == "risk_not_acknowledged"
 
@@ -96,13 +96,13 @@ def test_archiving_needs_the_risk_box(owner, organization):
 def test_admin_cannot_archive(admin, organization):
     with pytest.raises(Forbidden):
         services.archive_organization(
-            membership=admin, confirmation_id=str(organization.pk), understood=True
+            actor=admin, confirmation_id=str(organization.pk), understood=True
         )
 
 
 def test_archived_organization_disappears_for_its_members(owner, viewer, organization):
     services.archive_organization(
-        membership=owner, confirmation_id=f" {organization.pk} ", understood=True
+        actor=owner, confirmation_id=f" {organization.pk} ", understood=True
     )
     assert organization not in selectors.member_organizations(viewer.user)
     with pytest.raises(NotFound):
@@ -113,7 +113,7 @@ def test_archived_organization_disappears_for_its_members(owner, viewer, organiz
 @pytest.fixture
 def archived(owner, organization):
     services.archive_organization(
-        membership=owner, confirmation_id=str(organization.pk), understood=True
+        actor=owner, confirmation_id=str(organization.pk), understood=True
     )
     return organization
 

@@ -118,7 +118,7 @@ def test_the_delete_page_says_up_front_that_a_folder_with_subfolders_stays(
 def test_the_activity_page_names_each_action_in_words_beside_its_code(
     client, owner, organization, folders
 ):
-    services.create_folder(membership=owner, parent_id=folders.site_b.pk, name="Lobby")
+    services.create_folder(actor=owner, parent_id=folders.site_b.pk, name="Lobby")
     client.force_login(owner.user)
     html = client.get(_url("audit-event-list", organization)).content.decode()
     assert "Folder created" in html

@@ -35,7 +35,7 @@ def test_get_membership_is_not_found_for_non_members(who, outsider, organization
 
 def test_get_membership_is_not_found_for_an_archived_organization(owner, organization):
     services.archive_organization(
-        membership=owner, confirmation_id=str(organization.pk), understood=True
+        actor=owner, confirmation_id=str(organization.pk), understood=True
     )
     with pytest.raises(NotFound):
         selectors.get_membership(owner.user, organization.pk)
@@ -66,9 +66,9 @@ def test_member_of_another_organization_is_not_found(admin, other_tenant):
 
 @pytest.fixture
 def history(admin, folders, other_tenant):
-    services.create_folder(membership=admin, parent_id=folders.top.pk, name="Depot")
-    services.rename_folder(membership=admin, folder_id=folders.site_b.pk, name="South")
-    services.create_folder(membership=other_tenant.admin, parent_id=other_tenant.top.pk, name="X")
+    services.create_folder(actor=admin, parent_id=folders.top.pk, name="Depot")
+    services.rename_folder(actor=admin, folder_id=folders.site_b.pk, name="South")
+    services.create_folder(actor=other_tenant.admin, parent_id=other_tenant.top.pk, name="X")
     return admin
 
 
@@ -99,14 +99,14 @@ def test_audit_actor_filter_by_e_mail_is_exact_and_includes_their_tokens(
     lookalike = MembershipFactory(organization=organization, role="admin")
     lookalike.user.email = f"x{history.user.email}"  # contains the admin's address
     lookalike.user.save(update_fields=["email"])
-    services.create_folder(membership=lookalike, parent_id=folders.top.pk, name="Lookalike's")
+    services.create_folder(actor=lookalike, parent_id=folders.top.pk, name="Lookalike's")
     assert selectors.audit_events(history, actor=history.user.email).count() == 2
     assert selectors.audit_events(history, actor=lookalike.user.email).count() == 1
     token, _raw = services.create_api_token(
-        membership=history, name="ci", expires_on=timezone.localdate() + timedelta(days=5)
+        actor=history, name="ci", expires_on=timezone.localdate() + timedelta(days=5)
     )
     with audit.request_context(api_token=token):
-        services.create_folder(membership=history, parent_id=folders.top.pk, name="By token")
+        services.create_folder(actor=history, parent_id=folders.top.pk, name="By token")
     # folder.create twice, folder.update, api_token.create, and the token's folder.create
     assert selectors.audit_events(history, actor=history.user.email).count() == 4
 
@@ -121,7 +121,7 @@ def test_member_list_leaves_out_grants_on_folders_the_asker_cannot_see(
 ):
     # The operator holds Site A; the viewer sees only Building A1 (below Site A) and its room.
     services.change_member(
-        membership=admin,
+        actor=admin,
         member_id=operator.pk,
         role="operator",
         folder_ids=[folders.site_a.pk, folders.room_a1x.pk, folders.site_b.pk],

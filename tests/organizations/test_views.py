@@ -239,7 +239,7 @@ def test_api_token_list_is_a_fixed_number_of_queries(
     for index in range(5):
         for member in (admin, viewer):
             services.create_api_token(
-                membership=member,
+                actor=member,
                 name=f"t{index}",
                 expires_on=timezone.localdate() + timedelta(days=5),
             )
@@ -259,7 +259,7 @@ def test_api_token_with_a_past_expiry_is_refused(as_viewer, organization):
 
 def test_revoking_a_token_with_htmx_swaps_its_row(as_viewer, viewer, organization):
     token, _raw = services.create_api_token(
-        membership=viewer, name="ci", expires_on=timezone.localdate() + timedelta(days=5)
+        actor=viewer, name="ci", expires_on=timezone.localdate() + timedelta(days=5)
     )
     response = as_viewer.post(
         _url("token-revoke", organization, token.pk), headers={"HX-Request": "true"}
@@ -272,7 +272,7 @@ def test_revoking_a_token_with_htmx_swaps_its_row(as_viewer, viewer, organizatio
 
 def test_a_refused_htmx_action_answers_with_a_message_for_the_page(as_viewer, owner, organization):
     token, _raw = services.create_api_token(
-        membership=owner, name="owner's", expires_on=timezone.localdate() + timedelta(days=5)
+        actor=owner, name="owner's", expires_on=timezone.localdate() + timedelta(days=5)
     )
     response = as_viewer.post(
         _url("token-revoke", organization, token.pk), headers={"HX-Request": "true"}
@@ -742,8 +742,8 @@ def test_a_folder_with_subfolders_is_not_deleted(as_admin, organization, folders
 def test_activity_lists_and_filters_events_for_admins(
     as_admin, organization, folders, admin, django_assert_max_num_queries
 ):
-    services.rename_folder(membership=admin, folder_id=folders.site_b.pk, name="Depot")
-    services.create_folder(membership=admin, parent_id=folders.top.pk, name="Yard")
+    services.rename_folder(actor=admin, folder_id=folders.site_b.pk, name="Depot")
+    services.create_folder(actor=admin, parent_id=folders.top.pk, name="Yard")
     with django_assert_max_num_queries(12):
         response = as_admin.get(_url("audit-event-list", organization))
     html = response.content.decode()
@@ -771,8 +771,8 @@ def test_activity_until_the_last_possible_date_is_refused_not_a_crash(as_admin, 
 def test_activity_who_filter_shows_only_that_persons_events(
     as_admin, organization, folders, admin, owner
 ):
-    services.rename_folder(membership=admin, folder_id=folders.site_b.pk, name="Depot")
-    services.create_folder(membership=owner, parent_id=folders.top.pk, name="Yard")
+    services.rename_folder(actor=admin, folder_id=folders.site_b.pk, name="Depot")
+    services.create_folder(actor=owner, parent_id=folders.top.pk, name="Yard")
     response = as_admin.get(_url("audit-event-list", organization), {"actor": owner.user.email})
     events = list(response.context["page"])
     assert [event.action for event in events] == ["folder.create"]
@@ -780,7 +780,7 @@ def test_activity_who_filter_shows_only_that_persons_events(
 
 def test_activity_who_filter_offers_support(as_admin, organization, owner):
     services.archive_organization(
-        membership=owner, confirmation_id=str(organization.pk), understood=True
+        actor=owner, confirmation_id=str(organization.pk), understood=True
     )
     services.restore_organization(organization_id=organization.pk, reason="Asked by owner")
     response = as_admin.get(_url("audit-event-list", organization), {"actor": "support"})

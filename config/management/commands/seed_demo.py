@@ -118,7 +118,7 @@ class Command(BaseCommand):
             ).exists()
             if not pending:
                 services.invite_members(
-                    membership=owner,
+                    actor=owner,
                     emails=[email],
                     role=Role.VIEWER,
                     folder_ids=[folders[p].pk for p in paths],
@@ -132,7 +132,7 @@ class Command(BaseCommand):
         def ensure(parent: Folder, name: str, path: str) -> Folder:
             folder = Folder.objects.filter(parent=parent, name=name).first()
             if folder is None:
-                folder = services.create_folder(membership=owner, parent_id=parent.pk, name=name)
+                folder = services.create_folder(actor=owner, parent_id=parent.pk, name=name)
             folders[path] = folder
             return folder
 

@@ -1,0 +1,58 @@
+"""Every change to organizations, members, invitations, folders and API tokens.
+
+Entry points are `@transaction.atomic(durable=True)`, take keyword-only arguments with the acting
+member (`actor`; or `user` for a person without a membership yet, or support) first, check
+`organizations.access`, write one audit event per change in the same transaction, and send e-mail
+only after commit. The lock order every service follows is in `organizations.services.locks`.
+
+One module per sub-domain, named like the test files; callers import from this package.
+"""
+
+from organizations.services.api_tokens import create_api_token, revoke_api_token
+from organizations.services.folders import (
+    create_folder,
+    delete_folder,
+    move_folder,
+    rename_folder,
+)
+from organizations.services.invitations import (
+    INVITATION_VALIDITY,
+    accept_invitation,
+    invite_members,
+    revoke_invitation,
+    send_invitation_email,
+)
+from organizations.services.members import RemovalResult, change_member, remove_members
+from organizations.services.organizations import (
+    RestoreSummary,
+    archive_organization,
+    create_organization,
+    preview_restore,
+    restore_organization,
+    update_organization,
+    update_security_settings,
+)
+
+__all__ = [
+    "INVITATION_VALIDITY",
+    "RemovalResult",
+    "RestoreSummary",
+    "accept_invitation",
+    "archive_organization",
+    "change_member",
+    "create_api_token",
+    "create_folder",
+    "create_organization",
+    "delete_folder",
+    "invite_members",
+    "move_folder",
+    "preview_restore",
+    "remove_members",
+    "rename_folder",
+    "restore_organization",
+    "revoke_api_token",
+    "revoke_invitation",
+    "send_invitation_email",
+    "update_organization",
+    "update_security_settings",
+]

@@ -1,0 +1,284 @@
+"""Invite people, revoke invitations, and accept them."""
+
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from common.errors import Conflict, Forbidden, Invalid, NotFound
+from organizations import access, audit, selectors
+from organizations.models import Invitation, Membership
+from organizations.roles import ROLE_RANK, Action, Role
+from organizations.services.locks import lock_organization
+from organizations.services.validation import (
+    clean_role,
+    folders_for_grants,
+)
+
+INVITATION_VALIDITY = timedelta(days=7)
+EMAIL_MAX_LENGTH = Invitation._meta.get_field("email").max_length
+
+
+def _invitation_link(raw_token: str, request: HttpRequest | None) -> str:
+    path = reverse("organizations:invitation-accept", args=[raw_token])
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def send_invitation_email(*, invitation: Invitation, link: str) -> None:
+    """E-mail one invitation link; called after commit, never inside a transaction."""
+    inviter = invitation.invited_by
+    with translation.override(translation.get_language()):
+        subject = str(
+            _("You are invited to %(organization)s on camfleet")
+            % {"organization": invitation.organization.name}
+        )
+        body = render_to_string(
+            "organizations/emails/invitation.txt",
+            {
+                "invitation": invitation,
+                "organization": invitation.organization,
+                "inviter": inviter.get_full_name() if inviter else "",
+                "role": Role(invitation.role).label,
+                "link": link,
+                "expires_at": invitation.expires_at,
+            },
+        )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+
+
+def _clean_emails(emails: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    bad: list[str] = []
+    for raw in emails or ():
+        for part in str(raw).replace(";", ",").replace("\n", ",").split(","):
+            email = part.strip().lower()
+            if not email:
+                continue
+            try:
+                # The column holds 254 characters; the validator alone lets up to 320 through.
+                if len(email) > EMAIL_MAX_LENGTH:
+                    raise ValidationError("too long")
+                validate_email(email)
+            except ValidationError:
+                bad.append(part.strip())
+                continue
+            if email not in cleaned:
+                cleaned.append(email)
+    if bad:
+        message = _("These are not valid e-mail addresses: %(emails)s.") % {
+            "emails": ", ".join(bad)
+        }
+        raise Invalid("email_invalid", message, {"emails": [message]})
+    if not cleaned:
+        message = _("Enter at least one e-mail address.")
+        raise Invalid("email_required", message, {"emails": [message]})
+    return cleaned
+
+
+@transaction.atomic(durable=True)
+def invite_members(
+    *,
+    actor: Membership,
+    emails: Sequence[str],
+    role: str,
+    folder_ids: Sequence[UUID] = (),
+    request: HttpRequest | None = None,
+) -> list[Invitation]:
+    """Invite people by e-mail with a role and, for operators and viewers, folders.
+
+    All or nothing. Refused: roles above the inviter's own, owners (ownership is given by
+    elevating a member), operator/admin unless the organization allows them, addresses that
+    are already members or already have a pending invitation. Each address gets a single-use
+    link valid 7 days, e-mailed after commit; only the token's hash is stored.
+    """
+    access.require(actor, Action.MEMBER_INVITE)
+    # Locked and re-read: the policy as it is now, not as the request loaded it.
+    organization = lock_organization(actor.organization_id)
+    role = clean_role(role)
+    if role == Role.OWNER:
+        message = _("Invite as admin or below; make someone an owner after they join.")
+        raise Invalid("owner_by_elevation_only", message, {"role": [message]})
+    if ROLE_RANK[role] > ROLE_RANK[Role(actor.role)]:
+        raise Forbidden(
+            "role_above_own", _("You cannot invite someone with a role above your own.")
+        )
+    if role != Role.VIEWER and not organization.allow_elevated_invitations:
+        raise Forbidden(
+            "viewer_only",
+            _(
+                "For security, invitations are limited to the viewer role. An owner can allow "
+                "operator and admin invitations in Settings → Security."
+            ),
+        )
+    addresses = _clean_emails(emails)
+    folders = folders_for_grants(actor, folder_ids) if role in (Role.OPERATOR, Role.VIEWER) else []
+    members = sorted(
+        Membership.objects.for_organization(organization)
+        .filter(user__email__in=addresses)
+        .values_list("user__email", flat=True)
+    )
+    if members:
+        message = _("Already members: %(emails)s.") % {"emails": ", ".join(members)}
+        raise Conflict("already_member", message, {"emails": [message]})
+    now = timezone.now()
+    # A pending invitation past its date is expired; mark it so the address can be invited again.
+    Invitation.objects.for_organization(organization).filter(
+        email__in=addresses, state=Invitation.State.PENDING, expires_at__lte=now
+    ).update(state=Invitation.State.EXPIRED)
+    invited = sorted(
+        Invitation.objects.for_organization(organization)
+        .filter(email__in=addresses, state=Invitation.State.PENDING)
+        .values_list("email", flat=True)
+    )
+    if invited:
+        message = _(
+            "Already invited: %(emails)s. Revoke the pending invitation to send a new one."
+        ) % {"emails": ", ".join(invited)}
+        raise Conflict("already_invited", message, {"emails": [message]})
+    invitations: list[tuple[Invitation, str]] = []
+    for email in addresses:
+        raw_token = secrets.token_urlsafe(32)
+        try:
+            # The partial unique index is the real guard against two concurrent invitations.
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    organization=organization,
+                    email=email,
+                    role=role,
+                    token_hash=selectors.hash_secret(raw_token),
+                    invited_by=actor.user,
+                    created_at=now,
+                    expires_at=now + INVITATION_VALIDITY,
+                )
+        except IntegrityError:
+            message = _(
+                "Already invited: %(emails)s. Revoke the pending invitation to send a new one."
+            ) % {"emails": email}
+            raise Conflict("already_invited", message, {"emails": [message]}) from None
+        invitation.folders.set(folders)
+        invitations.append((invitation, raw_token))
+        audit.record(
+            actor,
+            organization,
+            "invitation.create",
+            invitation,
+            {"email": email, "role": role, "folders": sorted(str(f.pk) for f in folders)},
+        )
+    for invitation, raw_token in invitations:
+        link = _invitation_link(raw_token, request)
+        transaction.on_commit(
+            lambda invitation=invitation, link=link: send_invitation_email(
+                invitation=invitation, link=link
+            )
+        )
+    return [invitation for invitation, _raw in invitations]
+
+
+@transaction.atomic(durable=True)
+def revoke_invitation(*, actor: Membership, invitation_id: UUID) -> Invitation:
+    """Withdraw a pending invitation; its link then explains itself and grants nothing."""
+    access.require(actor, Action.MEMBER_INVITE)
+    lock_organization(actor.organization_id)
+    invitation_uuid = selectors._as_uuid(invitation_id)
+    invitation = (
+        Invitation.objects.for_organization(actor.organization_id)
+        .select_for_update(of=("self",))
+        .filter(pk=invitation_uuid)
+        .first()
+        if invitation_uuid
+        else None
+    )
+    if invitation is None:
+        raise NotFound("invitation_not_found", _("Invitation not found."))
+    if invitation.state == Invitation.State.REVOKED:
+        return invitation
+    if invitation.state != Invitation.State.PENDING:
+        raise Conflict(
+            "invitation_not_pending",
+            _("This invitation was already %(state)s.")
+            % {"state": Invitation.State(invitation.state).label.lower()},
+        )
+    invitation.state = Invitation.State.REVOKED
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["state", "revoked_at"])
+    audit.record(
+        actor,
+        actor.organization,
+        "invitation.revoke",
+        invitation,
+        {"email": invitation.email},
+    )
+    return invitation
+
+
+@transaction.atomic(durable=True)
+def accept_invitation(*, user: User, raw_token: str) -> Membership:
+    """Join the organization of an invitation with its role and folders; single use.
+
+    The invitation row is locked, so two concurrent accepts cannot both pass. Refused with an
+    explanation: revoked, expired or used links, another account's invitation, and people who
+    are already members.
+    """
+    token_hash = selectors.hash_secret(raw_token or "")
+    organization_id = (
+        Invitation.objects.filter(token_hash=token_hash)
+        .values_list("organization_id", flat=True)
+        .first()
+    )
+    if organization_id is not None:
+        lock_organization(organization_id)
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .filter(token_hash=token_hash)
+        .first()
+    )
+    selectors.explain_unusable_invitation(invitation)
+    if invitation.email.lower() != user.email.lower():
+        raise Forbidden(
+            "invitation_wrong_email",
+            _(
+                "This invitation was sent to a different e-mail address than %(email)s. Sign in "
+                "with the invited address, or ask for an invitation to this one."
+            )
+            % {"email": user.email},
+        )
+    organization = invitation.organization
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise Conflict(
+            "already_member", _("You are already a member of %(name)s.") % {"name": organization}
+        )
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                organization=organization, user=user, role=invitation.role
+            )
+    except IntegrityError:
+        raise Conflict(
+            "already_member", _("You are already a member of %(name)s.") % {"name": organization}
+        ) from None
+    access.set_folder_grants(membership, invitation.folders.filter(organization=organization))
+    invitation.state = Invitation.State.ACCEPTED
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["state", "accepted_at", "accepted_by"])
+    audit.record(
+        membership,
+        organization,
+        "invitation.accept",
+        membership,
+        {"invitation": str(invitation.pk), "role": invitation.role},
+    )
+    return membership
