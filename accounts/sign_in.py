@@ -21,6 +21,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
+from django_otp.models import Device
 
 from accounts import selectors, services
 from accounts.middleware import LANGUAGE_SESSION_KEY
@@ -91,7 +92,7 @@ def pending_user(request: HttpRequest) -> User | None:
 
 
 def complete_sign_in(
-    request: HttpRequest, *, user: User, device=None, next_url: str | None = None
+    request: HttpRequest, *, user: User, device: Device | None = None, next_url: str | None = None
 ) -> HttpResponseRedirect:
     """Sign `user` in (verified by `device`, if given) and redirect to where they were headed.
 

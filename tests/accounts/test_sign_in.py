@@ -35,8 +35,8 @@ def request_for(rf):
     session.create()
 
     def build(path: str = "/", *, address: str = ADDRESS, user=None, **data):
-        request = rf.post(path, data, REMOTE_ADDR=address) if data else rf.get(path)
-        request.META["REMOTE_ADDR"] = address
+        method = rf.post if data else rf.get
+        request = method(path, data, REMOTE_ADDR=address)
         request.session = session
         request.user = user or AnonymousUser()
         return request
