@@ -125,7 +125,7 @@ def test_the_chain_verifies_whatever_the_form_of_the_client_address(
     admin, folders, address, stored
 ):
     with audit.request_context(client_address=address):
-        services.rename_folder(membership=admin, folder_id=folders.building_a1.pk, name="Moved")
+        services.rename_folder(actor=admin, folder_id=folders.building_a1.pk, name="Moved")
     event = AuditEvent.objects.get(pk=_last_event(admin.organization).pk)  # as read back
     assert event.client_address == stored
     assert audit.verify_chain(admin.organization) is None
