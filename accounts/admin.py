@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import selectors
 from accounts.models import SecurityEvent, User
 
 
@@ -23,7 +23,7 @@ def admin_sign_in(request: HttpRequest, extra_context: dict | None = None) -> Ht
     if request.user.is_authenticated:
         if not (request.user.is_active and request.user.is_staff):
             raise PermissionDenied
-        if services.has_mfa(request.user):
+        if selectors.has_mfa(request.user):
             message = _("The admin needs your second factor: sign out and sign in again with it.")
         else:
             message = _("Add a second factor to open the admin.")

@@ -1,4 +1,4 @@
-"""Reads about accounts for the sign-in steps, which know a person only by a session value."""
+"""Reads about accounts, for the pages and for the sign-in steps (which know only a session)."""
 
 import math
 
@@ -8,7 +8,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import SecurityEvent, User
+from accounts.models import SecurityEvent, User, canonical_email
 
 RECENT_SECURITY_EVENT_COUNT = 20
 
@@ -21,6 +21,30 @@ def get_account(user_id: object, *, active_only: bool = False) -> User | None:
     if active_only:
         accounts = accounts.filter(is_active=True)
     return accounts.first()
+
+
+def get_account_by_email(email: str) -> User | None:
+    """Return the account registered under `email` in any spelling, or None."""
+    return User.objects.filter(email=canonical_email(email).replace("\x00", "")).first()
+
+
+def has_mfa(user: User) -> bool:
+    """Tell whether the account has a second factor (an authenticator app or e-mail codes).
+
+    Backup codes alone are none: they only stand in for one of these.
+    """
+    return any(
+        model.objects.filter(user=user, confirmed=True).exists()
+        for model in (TOTPDevice, EmailDevice)
+    )
+
+
+def confirmed_devices(user: User) -> list:
+    """Return the account's confirmed second factors (authenticator app, e-mail, backup codes)."""
+    devices: list = []
+    for model in (TOTPDevice, EmailDevice, StaticDevice):
+        devices.extend(model.objects.filter(user=user, confirmed=True))
+    return devices
 
 
 def confirmed_email_device(user: User) -> EmailDevice | None:

@@ -16,33 +16,15 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import selectors
 from accounts.models import SecurityEvent, User, canonical_email
 from common.errors import Conflict, Invalid, NotFound
+from common.http import client_address
 
 _VERIFY_SALT = "accounts.verify-email"
 BACKUP_CODE_COUNT = 10
 # One verification e-mail a minute per account: the button must not become a mail cannon.
 VERIFICATION_RESEND_SECONDS = 60
-
-
-def client_address(request: HttpRequest | None) -> str | None:
-    """Return the caller's address as django-axes sees it (honours PROXY_COUNT)."""
-    if request is None:
-        return None
-    from axes.helpers import get_client_ip_address
-
-    return get_client_ip_address(request)
-
-
-def axes_username(request: HttpRequest, credentials: dict | None) -> str:
-    """Return the account django-axes counts a failure against (AXES_USERNAME_CALLABLE).
-
-    Without this, "Ann@Example.com" and "ann@example.com " would be two throttles for one account.
-    """
-    username = (credentials or {}).get("username")
-    if username is None and request is not None:
-        username = request.POST.get("username", "")
-    return canonical_email(str(username or "")).replace("\x00", "")[:255]
 
 
 def record_security_event(
@@ -164,21 +146,6 @@ def _renew_security_stamp(user: User) -> None:
     User.objects.filter(pk=user.pk).update(security_stamp=user.security_stamp)
 
 
-def confirmed_devices(user: User) -> list:
-    """Return the account's confirmed second factors (authenticator app, e-mail, backup codes)."""
-    devices: list = []
-    for model in (TOTPDevice, EmailDevice, StaticDevice):
-        devices.extend(model.objects.filter(user=user, confirmed=True))
-    return devices
-
-
-def has_mfa(user: User) -> bool:
-    return any(
-        model.objects.filter(user=user, confirmed=True).exists()
-        for model in (TOTPDevice, EmailDevice)
-    )
-
-
 @transaction.atomic
 def start_totp_enrolment(*, user: User, device_id: int | None = None) -> TOTPDevice:
     """Return the pending authenticator app `device_id`, or a new one with a fresh secret.
@@ -273,7 +240,7 @@ def confirm_email_device(
 @transaction.atomic
 def create_backup_codes(*, user: User, request: HttpRequest | None = None) -> list[str]:
     """Replace the account's backup codes with new one-time codes and return them (shown once)."""
-    if not has_mfa(user):
+    if not selectors.has_mfa(user):
         raise Conflict("mfa_required", _("Add an authenticator app or e-mail codes first."))
     device, _created = StaticDevice.objects.get_or_create(
         user=user, defaults={"name": str(_("Backup codes")), "confirmed": True}
@@ -306,7 +273,7 @@ def remove_mfa_device(
     if not user.check_password(password):
         raise Invalid("wrong_password", _("The password is not correct."), {"password": ["wrong"]})
     device.delete()
-    if not has_mfa(user):
+    if not selectors.has_mfa(user):
         StaticDevice.objects.filter(user=user).delete()
     _renew_security_stamp(user)
     record_security_event(

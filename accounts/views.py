@@ -1,9 +1,7 @@
 """Account pages: sign-up, two-step sign-in, e-mail verification, MFA, profile."""
 
 import base64
-import time
-from collections.abc import Callable
-from functools import wraps
+import math
 
 import segno
 from axes.handlers.proxy import AxesProxyHandler
@@ -14,19 +12,17 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
-from django.utils.crypto import constant_time_compare
+from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from accounts import selectors, services
+from accounts import selectors, services, throttling
 from accounts.forms import (
     CodeForm,
     PasswordChangeForm,
@@ -37,127 +33,42 @@ from accounts.forms import (
     SignUpForm,
 )
 from accounts.middleware import LANGUAGE_SESSION_KEY
-from accounts.models import SecurityEvent, User
+from accounts.models import SecurityEvent
+from accounts.sign_in import (
+    complete_sign_in,
+    end_pending_sign_in,
+    pending_user,
+    record_failed_sign_in,
+    safe_next_url,
+    second_factor_passed,
+    start_pending_sign_in,
+)
 from common.errors import DomainError
+from common.http import client_address
 
-PENDING_USER_KEY = "camfleet_pending_user"
-PENDING_NEXT_KEY = "camfleet_pending_next"
 SIGNUP_USER_KEY = "camfleet_signup_user"
 TOTP_ENROLMENT_KEY = "camfleet_totp_enrolment"
-# Between the password and the code: long enough to open an app or a mailbox, short enough
-# that a browser left on the code page is not half signed in for the rest of the day.
-PENDING_MAX_AGE_SECONDS = 5 * 60
-
-
-def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse(settings.LOGIN_REDIRECT_URL)
-
-
-def _start_pending_sign_in(request: HttpRequest, user: User, next_url: str | None) -> None:
-    """Remember that `user` gave the right password and owes a second factor."""
-    # A fresh key: a session id planted before the password step learns nothing (fixation).
-    request.session.cycle_key()
-    request.session[PENDING_USER_KEY] = {
-        "user": user.pk,
-        # A password changed meanwhile (reset by the owner) ends the pending sign-in.
-        "hash": user.get_session_auth_hash(),
-        "started_at": time.time(),
-    }
-    request.session[PENDING_NEXT_KEY] = next_url
-
-
-def _end_pending_sign_in(request: HttpRequest) -> None:
-    request.session.pop(PENDING_USER_KEY, None)
-    request.session.pop(PENDING_NEXT_KEY, None)
-
-
-def _pending_user(request: HttpRequest) -> User | None:
-    """Return the account waiting for its second factor, or None (ended, expired, changed)."""
-    pending = request.session.get(PENDING_USER_KEY)
-    if not isinstance(pending, dict):
-        _end_pending_sign_in(request)
-        return None
-    user = None
-    if time.time() - float(pending.get("started_at", 0)) <= PENDING_MAX_AGE_SECONDS:
-        user = selectors.get_account(pending.get("user"), active_only=True)
-    if user is None or not constant_time_compare(
-        str(pending.get("hash", "")), user.get_session_auth_hash()
-    ):
-        _end_pending_sign_in(request)
-        return None
-    return user
-
-
-def _second_factor_passed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Require a signed-in session that passed a second factor, if the account has one.
-
-    A browser signed in before the person enrolled (or with a stolen password before that)
-    must not add its own authenticator, replace backup codes, remove factors or change the
-    password: that would undo the protection the person just added.
-    """
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if services.has_mfa(request.user) and not request.user.is_verified():
-            messages.warning(
-                request,
-                _(
-                    "To change your security settings, sign out and sign in again with "
-                    "your second factor."
-                ),
-            )
-            return redirect("accounts:security")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _complete_sign_in(request: HttpRequest, user: User, device=None) -> HttpResponseRedirect:
-    next_url = request.session.get(PENDING_NEXT_KEY)
-    _end_pending_sign_in(request)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    if device is not None:
-        otp_login(request, device)
-    if user.language:
-        request.session[LANGUAGE_SESSION_KEY] = user.language
-    services.record_security_event(
-        action=SecurityEvent.Action.SIGNED_IN,
-        user=user,
-        request=request,
-        data={"mfa": device.persistent_id if device is not None else None},
-    )
-    return redirect(_safe_next(request, next_url))
 
 
 def sign_in(request: HttpRequest) -> HttpResponse:
     """Step one: e-mail and password; a second step follows when the account has MFA."""
     if request.user.is_authenticated:
-        return redirect(_safe_next(request, request.GET.get("next")))
+        return redirect(safe_next_url(request, request.GET.get("next")))
     form = SignInForm(request, data=request.POST or None)
     if request.method == "POST":
         # A new attempt ends any earlier half-finished one, whoever it was for.
-        _end_pending_sign_in(request)
+        end_pending_sign_in(request)
         if form.is_valid():
             user = form.get_user()
             if not user.is_email_verified:
                 request.session[SIGNUP_USER_KEY] = user.pk
                 return redirect("accounts:verify-pending")
             next_url = request.POST.get("next") or request.GET.get("next")
-            if services.has_mfa(user):
-                _start_pending_sign_in(request, user, next_url)
+            if selectors.has_mfa(user):
+                start_pending_sign_in(request, user=user, next_url=next_url)
                 return redirect("accounts:sign-in-mfa")
-            request.session[PENDING_NEXT_KEY] = next_url
-            return _complete_sign_in(request, user)
-        services.record_security_event(
-            action=SecurityEvent.Action.SIGN_IN_FAILED,
-            email=request.POST.get("username", ""),
-            request=request,
-        )
+            return complete_sign_in(request, user=user, next_url=next_url)
+        record_failed_sign_in(request, email=request.POST.get("username", ""))
     return render(
         request, "accounts/sign_in.html", {"form": form, "next": request.GET.get("next", "")}
     )
@@ -170,12 +81,12 @@ def sign_in_mfa(request: HttpRequest) -> HttpResponse:
     one lockout with a retry time covers both steps. django-otp's throttle alone is per
     device, says nothing to the person, and does not stop the password step.
     """
-    user = _pending_user(request)
+    user = pending_user(request)
     if user is None:
         return redirect("accounts:login")
     credentials = {"username": user.email}
     if AxesProxyHandler.is_locked(request, credentials):
-        _end_pending_sign_in(request)
+        end_pending_sign_in(request)
         return lockout(request, credentials)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -186,14 +97,14 @@ def sign_in_mfa(request: HttpRequest) -> HttpResponse:
         # that was used before.
         device = None if wait_seconds else match_token(user, form.cleaned_data["token"].strip())
         if device is not None:
-            return _complete_sign_in(request, user, device)
+            return complete_sign_in(request, user=user, device=device)
         services.record_security_event(
             action=SecurityEvent.Action.MFA_FAILED, user=user, request=request
         )
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
         if getattr(request, "axes_locked_out", False):
             # AxesMiddleware answers with the lockout page; the password is needed again.
-            _end_pending_sign_in(request)
+            end_pending_sign_in(request)
             return redirect("accounts:login")
         if wait_seconds:
             message = ngettext(
@@ -211,7 +122,7 @@ def sign_in_mfa(request: HttpRequest) -> HttpResponse:
 @require_POST
 def send_email_code(request: HttpRequest) -> HttpResponse:
     """Send a sign-in code to the pending account's confirmed e-mail device (once a minute)."""
-    user = _pending_user(request)
+    user = pending_user(request)
     if user is None:
         return redirect("accounts:login")
     device = selectors.confirmed_email_device(user)
@@ -248,6 +159,21 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
+    if request.method == "POST":
+        wait_seconds = throttling.count_sign_up_attempt(
+            email=request.POST.get("email", ""), address=client_address(request)
+        )
+        if wait_seconds:
+            # Not even validated: a refusal would tell whether the address has an account.
+            minutes = math.ceil(wait_seconds / 60)
+            message = ngettext(
+                "Too many sign-up attempts. Try again in %(minutes)d minute.",
+                "Too many sign-up attempts. Try again in %(minutes)d minutes.",
+                minutes,
+            ) % {"minutes": minutes}
+            initial = {"email": request.POST.get("email", ""), "name": request.POST.get("name", "")}
+            context = {"form": SignUpForm(initial=initial), "throttle_message": message}
+            return render(request, "accounts/sign_up.html", context, status=429)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -316,11 +242,7 @@ def lockout(request: HttpRequest, credentials: dict | None = None, *args, **kwar
     cool_off = get_cool_off(request)
     minutes = max(1, int(cool_off.total_seconds() // 60)) if cool_off else None
     email = (credentials or {}).get("username", "") if isinstance(credentials, dict) else ""
-    services.record_security_event(
-        action=SecurityEvent.Action.LOCKED_OUT,
-        email=services.axes_username(request, {"username": email}),
-        request=request,
-    )
+    record_failed_sign_in(request, email=email, action=SecurityEvent.Action.LOCKED_OUT)
     message = (
         _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
         if minutes
@@ -333,7 +255,7 @@ def lockout(request: HttpRequest, credentials: dict | None = None, *args, **kwar
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
     """List the account's second factors with enrol and remove actions."""
-    devices = services.confirmed_devices(request.user)
+    devices = selectors.confirmed_devices(request.user)
     rows = []
     for device in devices:
         kind = {"TOTPDevice": "totp", "EmailDevice": "email", "StaticDevice": "static"}[
@@ -343,7 +265,7 @@ def security(request: HttpRequest) -> HttpResponse:
         rows.append({"device": device, "kind": kind, "remaining": remaining})
     context = {
         "rows": rows,
-        "has_mfa": services.has_mfa(request.user),
+        "has_mfa": selectors.has_mfa(request.user),
         "events": selectors.recent_security_events(request.user),
     }
     return render(request, "accounts/security.html", context)
@@ -354,7 +276,7 @@ def _qr_data_uri(text: str) -> str:
     return segno.make(text, error="m").svg_data_uri(scale=5)
 
 
-@_second_factor_passed
+@second_factor_passed
 def enrol_totp(request: HttpRequest) -> HttpResponse:
     device = services.start_totp_enrolment(
         user=request.user, device_id=request.session.get(TOTP_ENROLMENT_KEY)
@@ -391,7 +313,7 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_second_factor_passed
+@second_factor_passed
 def enrol_email(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and "send" in request.POST:
@@ -418,12 +340,12 @@ def enrol_email(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/enrol_email.html", {"form": form})
 
 
-@_second_factor_passed
+@second_factor_passed
 def backup_codes(request: HttpRequest) -> HttpResponse:
     """Create a fresh set of backup codes and show them once."""
     if request.method == "POST" or not any(
         type(device).__name__ == "StaticDevice"
-        for device in services.confirmed_devices(request.user)
+        for device in selectors.confirmed_devices(request.user)
     ):
         try:
             codes = services.create_backup_codes(user=request.user, request=request)
@@ -434,7 +356,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/backup_codes.html", {"codes": None})
 
 
-@_second_factor_passed
+@second_factor_passed
 def remove_device(request: HttpRequest, kind: str, device_id: int) -> HttpResponse:
     form = PasswordConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -478,10 +400,10 @@ def set_language(request: HttpRequest) -> HttpResponse:
         request.session[LANGUAGE_SESSION_KEY] = language
         if request.user.is_authenticated:
             services.set_language(user=request.user, language=language)
-    return redirect(_safe_next(request, request.POST.get("next")))
+    return redirect(safe_next_url(request, request.POST.get("next")))
 
 
-@method_decorator(_second_factor_passed, name="dispatch")
+@method_decorator(second_factor_passed, name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
     form_class = PasswordChangeForm
     template_name = "accounts/password_change.html"

@@ -23,6 +23,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import User
+from common.http import normalize_address
 from organizations.models import ApiToken, AuditEvent, Membership, Organization
 
 SUPPORT = "support"
@@ -62,13 +63,19 @@ def current_request_context() -> RequestContext:
     return _request_context.get()
 
 
-def _normalize_address(address: str | None) -> str | None:
+def _address_value(address: str | None) -> str | None:
+    """Return the address as a value, whatever its spelling, for the hash.
+
+    PostgreSQL's inet keeps the address, not the text it was given, and spells some addresses
+    unlike Python ("::1.2.3.4", not "::102:304"); hashing its text would report tampering that
+    never happened. Events from before addresses were normalised hashed this very spelling.
+    """
     if not address:
         return None
     try:
         return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None
+    except ValueError:  # not from record(), which stores addresses only; hash it as it is
+        return address
 
 
 def _resolve_actor(actor: Actor, context: RequestContext) -> tuple[Any, ApiToken | None, str]:
@@ -128,7 +135,7 @@ def compute_hash(
         "action": action,
         "target": {"type": target_type, "id": target_id, "label": target_label},
         "data": data,
-        "client_address": client_address,
+        "client_address": _address_value(client_address),
         "created_at": created_at.astimezone(UTC).isoformat(),
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -184,7 +191,7 @@ def record(
         target_id=target_id,
         target_label=target_label,
         data=_canonical_data(data),
-        client_address=_normalize_address(context.client_address),
+        client_address=normalize_address(context.client_address),
         created_at=timezone.now(),
         previous_hash=head_hash,
     )

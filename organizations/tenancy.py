@@ -21,8 +21,9 @@ from rest_framework import authentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 
-from accounts.services import client_address, has_mfa
+from accounts.selectors import has_mfa
 from common.errors import DomainError, Forbidden, NotFound
+from common.http import client_address
 from organizations import audit, selectors
 from organizations.api.authentication import ApiTokenAuthentication
 from organizations.models import ApiToken, Membership

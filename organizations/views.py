@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services as account_services
 from common.errors import DomainError
+from common.http import client_address
 from organizations import access, audit, selectors, services
 from organizations.forms import (
     ApiTokenCreateForm,
@@ -83,7 +84,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             # Outside /o/<id>/, so no organization_view to attribute the event to an address.
-            with audit.request_context(client_address=account_services.client_address(request)):
+            with audit.request_context(client_address=client_address(request)):
                 organization = services.create_organization(
                     user=request.user,
                     name=form.cleaned_data["name"],
@@ -458,7 +459,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "organizations/invitation_accept.html", context, status=403)
         if request.method == "POST":
             try:
-                with audit.request_context(client_address=account_services.client_address(request)):
+                with audit.request_context(client_address=client_address(request)):
                     membership = services.accept_invitation(user=request.user, raw_token=token)
             except DomainError as error:
                 messages.error(request, str(error.message))

@@ -141,18 +141,31 @@ OTP_TOTP_ISSUER = "camfleet"
 OTP_EMAIL_SUBJECT = "camfleet sign-in code"
 OTP_EMAIL_TOKEN_VALIDITY = 600
 
+# Reverse proxies in front of the app; each appends to X-Forwarded-For, and the client is the
+# PROXY_COUNT-th address from its right (common.http.client_address). 0: the header is ignored.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+
 # Sign-in throttling (django-axes): per account and, separately, per client address.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# axes' reset deletes every attempt matching *any* lockout parameter, so one's own sign-in
+# would clear the failures against everyone else from the same address (issue 9, item 1).
+# accounts.sign_in.complete_sign_in clears only the signed-in account's, from its address.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
 # One throttle per account whatever the case, spacing or width of the typed address.
-AXES_USERNAME_CALLABLE = "accounts.services.axes_username"
+AXES_USERNAME_CALLABLE = "accounts.sign_in.axes_username"
+AXES_CLIENT_IP_CALLABLE = "common.http.client_address"
 # Never store what was typed into the password or code fields of a failed attempt.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "token", "otp_token"]
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_VERBOSE = False
+
+# Sign-up throttling: attempts per e-mail address and per client address, in a window as long
+# as a sign-in lockout.
+SIGN_UP_ATTEMPTS_PER_EMAIL = env.int("SIGN_UP_ATTEMPTS_PER_EMAIL", default=5)
+SIGN_UP_ATTEMPTS_PER_ADDRESS = env.int("SIGN_UP_ATTEMPTS_PER_ADDRESS", default=10)
+SIGN_UP_WINDOW = AXES_COOLOFF_TIME
 
 # django-guardian
 ANONYMOUS_USER_NAME = None
@@ -171,7 +184,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "common.api.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["common.throttling.UserRateThrottle"],
+    # For DRF throttles that read the address themselves: the same hop as common.http.
+    "NUM_PROXIES": PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {"user": env("API_THROTTLE_RATE", default="1200/minute")},
 }
 SPECTACULAR_SETTINGS = {

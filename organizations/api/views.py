@@ -15,8 +15,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.services import client_address
 from common.errors import Conflict, Forbidden
+from common.http import client_address
 from organizations import access, audit, selectors, services
 from organizations.api import serializers
 from organizations.models import ApiToken

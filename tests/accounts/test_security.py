@@ -339,6 +339,100 @@ def test_a_disabled_account_reads_like_a_wrong_password(client, user):
     assert client.get(reverse("dashboard")).status_code == 302
 
 
+def test_signing_in_to_ones_own_account_keeps_the_failures_against_another(client, user, settings):
+    # Four guesses at someone else's password, then a sign-in of one's own account, repeated.
+    attacker = UserFactory()
+    for _ in range(10):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            _sign_in(client, user.email, password="a-guess")
+        _sign_in(client, attacker.email)
+        client.post(reverse("accounts:logout"))
+    response = _sign_in(client, user.email)
+    assert response.status_code == 429
+    assert "Too many failed sign-ins. Try again in 15 minutes." in response.content.decode()
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_signing_in_to_ones_own_account_keeps_the_wrong_codes_against_another(
+    client, user, settings
+):
+    device = _totp_device(user)  # the password is known, the second factor is guessed
+    attacker = UserFactory()
+    for _ in range(3):
+        _sign_in(client, user.email)
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            client.post(reverse("accounts:sign-in-mfa"), {"token": _wrong_code(device)})
+        _sign_in(client, attacker.email)
+        client.post(reverse("accounts:logout"))
+    assert _sign_in(client, user.email).status_code == 429
+
+
+def test_a_sign_in_clears_the_earlier_failures_of_that_account(client, user, settings):
+    for _ in range(2):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            _sign_in(client, user.email, password="a-typo")
+        assert _sign_in(client, user.email).url == reverse("dashboard")
+        client.post(reverse("accounts:logout"))
+
+
+def test_a_sign_in_with_a_second_factor_clears_the_earlier_wrong_codes(client, user, settings):
+    device = _totp_device(user)
+    _sign_in(client, user.email)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            client.post(reverse("accounts:sign-in-mfa"), {"token": _wrong_code(device)})
+        clock.shift(timedelta(seconds=30))  # past django-otp's own wait after wrong codes
+        response = client.post(reverse("accounts:sign-in-mfa"), {"token": _code(device)})
+    assert response.url == reverse("dashboard")
+    assert not AccessAttempt.objects.filter(username=user.email).exists()
+
+
+# --- Throttling of sign-up -------------------------------------------------------------------
+
+
+NEW_PASSWORD = "a-long-new-password-7"
+
+
+def _sign_up(client, email, password=NEW_PASSWORD, **extra):
+    return client.post(reverse("accounts:sign-up"), {"email": email, "password": password}, **extra)
+
+
+def test_sign_up_attempts_for_one_address_are_throttled_with_a_retry_time(client, user, settings):
+    # Also from ever new client addresses: the address being signed up is its own throttle.
+    for index in range(settings.SIGN_UP_ATTEMPTS_PER_EMAIL):
+        response = _sign_up(client, user.email.upper(), REMOTE_ADDR=f"10.0.0.{index + 1}")
+        assert response.status_code == 200
+    response = _sign_up(client, "new@example.com", REMOTE_ADDR="10.0.1.1")
+    assert response.status_code == 302
+    response = _sign_up(client, f" {user.email} ", REMOTE_ADDR="10.0.1.2")
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many sign-up attempts. Try again in 15 minutes." in page
+    # Throttled attempts learn nothing: not even whether the address has an account.
+    assert "already exists" not in page
+
+
+def test_sign_up_attempts_from_one_client_address_are_throttled(client, settings):
+    for index in range(settings.SIGN_UP_ATTEMPTS_PER_ADDRESS):
+        _sign_up(client, f"new{index}@example.com", password="short", REMOTE_ADDR="10.0.0.1")
+    response = _sign_up(client, "another@example.com", REMOTE_ADDR="10.0.0.1")
+    assert response.status_code == 429
+    assert "Too many sign-up attempts. Try again in 15 minutes." in response.content.decode()
+    assert not User.objects.filter(email="another@example.com").exists()
+    assert not mail.outbox
+    assert _sign_up(client, "another@example.com", REMOTE_ADDR="10.0.0.2").status_code == 302
+
+
+def test_sign_up_may_be_tried_again_once_the_wait_is_over(client, settings):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(settings.SIGN_UP_ATTEMPTS_PER_EMAIL):
+            _sign_up(client, "new@example.com", password="short")
+        clock.shift(timedelta(minutes=14))
+        assert "Try again in 1 minute." in _sign_up(client, "new@example.com").content.decode()
+        clock.shift(timedelta(minutes=1, seconds=1))
+        assert _sign_up(client, "new@example.com").status_code == 302
+
+
 # --- Passwords -------------------------------------------------------------------------------
 
 
@@ -492,6 +586,38 @@ def test_security_page_shows_the_last_twenty_events_of_the_account_only(client, 
     assert "Sign-in failed" in page
     assert "192.0.2.7" in page
     assert "Removed a second factor" not in page
+
+
+def test_a_wrong_password_shows_on_the_security_page_of_the_account(client, user):
+    _sign_in(client, user.email.upper(), password="a-guess", REMOTE_ADDR="192.0.2.44")
+    client.force_login(user)
+    response = client.get(reverse("accounts:security"))
+    event = response.context["events"][0]
+    assert (event.action, event.client_address) == (
+        SecurityEvent.Action.SIGN_IN_FAILED,
+        "192.0.2.44",
+    )
+    page = response.content.decode()
+    assert "Sign-in failed" in page
+    assert "192.0.2.44" in page
+    assert f'<time datetime="{timezone.localtime(event.created_at).isoformat()}' in page
+
+
+def test_a_lockout_shows_on_the_security_page_of_the_account(client, user, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(client, user.email, password="a-guess")
+    client.force_login(user)
+    actions = [event.action for event in client.get(reverse("accounts:security")).context["events"]]
+    assert SecurityEvent.Action.LOCKED_OUT in actions
+
+
+def test_a_wrong_password_reads_the_same_for_an_unknown_address(client, user):
+    def answer(email: str) -> str:
+        response = _sign_in(client, email, password="a-guess")
+        page = response.content.decode().replace(email, "EMAIL")
+        return re.sub(r"[A-Za-z0-9]{64}", "CSRF", page)
+
+    assert answer(user.email) == answer("nobody@example.com")
 
 
 # --- The admin -------------------------------------------------------------------------------

@@ -112,6 +112,47 @@ def test_events_carry_who_what_target_and_where(admin, folders):
     assert event.client_address == "203.0.113.9"
 
 
+@pytest.mark.parametrize(
+    ("address", "stored"),
+    [
+        ("::ffff:203.0.113.9", "203.0.113.9"),  # an IPv4 client on a dual-stack socket
+        ("2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),
+        ("203.0.113.9", "203.0.113.9"),
+        ("::1.2.3.4", "::1.2.3.4"),  # PostgreSQL spells it unlike Python ("::102:304")
+    ],
+)
+def test_the_chain_verifies_whatever_the_form_of_the_client_address(
+    admin, folders, address, stored
+):
+    with audit.request_context(client_address=address):
+        services.rename_folder(actor=admin, folder_id=folders.building_a1.pk, name="Moved")
+    event = AuditEvent.objects.get(pk=_last_event(admin.organization).pk)  # as read back
+    assert event.client_address == stored
+    assert audit.verify_chain(admin.organization) is None
+
+
+def test_an_address_hashes_the_same_in_every_spelling_of_it(three_events):
+    event = three_events[0]
+    content = {
+        "previous_hash": event.previous_hash,
+        "sequence": event.sequence,
+        "actor_user_id": event.actor_user_id,
+        "actor_token_id": None,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "target_label": event.target_label,
+        "data": event.data,
+        "created_at": event.created_at,
+    }
+    # Events written before addresses were normalised hashed Python's spelling of a mapped
+    # address; PostgreSQL hands back its own. Both must verify.
+    spellings = ["::ffff:cb00:7109", "::ffff:203.0.113.9", "::FFFF:CB00:7109"]
+    hashes = {audit.compute_hash(**content, client_address=spelling) for spelling in spellings}
+    assert len(hashes) == 1
+
+
 def test_events_made_through_an_api_token_name_the_token(viewer):
     token, _raw = services.create_api_token(actor=viewer, name="ci", expires_on=FAR_FUTURE)
     with audit.request_context(client_address="198.51.100.1", api_token=token):
