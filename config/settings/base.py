@@ -14,7 +14,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
+# The "django-insecure-" prefix marks the public development key: wsgi, asgi and Celery refuse it
+# outside development (config/entry_points.py), and so does `check --deploy`.
+SECRET_KEY = env(
+    "SECRET_KEY", default="django-insecure-camfleet-development-only-change-me-0123456789abcdef"
+)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
