@@ -29,3 +29,12 @@ document.addEventListener("show.bs.modal", function (event) {
 document.addEventListener("hidden.bs.modal", function (event) {
   if (event.target.camfleetOpener) { event.target.camfleetOpener.focus(); }
 });
+
+// "Go back" links (data-history-back): back in history when there is a page to go back to;
+// otherwise the link's own address.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest("[data-history-back]");
+  if (!link || window.history.length < 2) { return; }
+  event.preventDefault();
+  window.history.back();
+});
