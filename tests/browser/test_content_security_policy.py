@@ -105,6 +105,8 @@ def _pages(organization, folder) -> dict[str, str]:
         "archive": reverse("organizations:organization-archive", args=[org]),
         "new organization": reverse("organizations:organization-create"),
         "security": reverse("accounts:security"),
+        "add authenticator app": reverse("accounts:enrol-totp"),
+        "add e-mail codes": reverse("accounts:enrol-email"),
         "profile": reverse("accounts:profile"),
         "password": reverse("accounts:password-change"),
     }
@@ -239,5 +241,16 @@ def test_menus_copy_buttons_and_htmx_work_under_the_policy(browser: Browser, liv
     expect(dialog).to_be_focused()  # once it has finished opening
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+
+    # The error page's "Go back" link (organizations/error.html, no javascript: address) goes
+    # back in history; here one like it is added to a page reached from the folders.
+    page.goto(f"{base}/folders/")
+    page.goto(f"{base}/activity/")
+    page.evaluate(
+        "document.querySelector('main').insertAdjacentHTML('beforeend',"
+        " '<a href=\"/dashboard/\" data-history-back>Go back</a>')"
+    )
+    page.get_by_role("link", name="Go back").click()
+    expect(page).to_have_url(f"{base}/folders/")
     assert watcher.problems == []
     context.close()
