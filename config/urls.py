@@ -20,7 +20,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", views.health, name="health"),
-    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("", include("organizations.urls")),
     path("admin/", admin.site.urls),

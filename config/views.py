@@ -2,9 +2,8 @@
 
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.templatetags.static import static
 
 
 @login_required
@@ -21,12 +20,6 @@ def health(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
-
-
-def favicon(request: HttpRequest) -> HttpResponse:
-    """Send browsers that ask for /favicon.ico anyway to the SVG icon every page links to."""
-    # Temporary: the icon's static name changes with its content.
-    return HttpResponseRedirect(static("favicon.svg"))
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -129,6 +129,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Files browsers ask for at the site's root (/favicon.ico), served by whitenoise; pages link the
+# SVG icon in static/.
+WHITENOISE_ROOT = BASE_DIR / "config" / "site_root"
 
 # E-mail: the console in development; production sets EMAIL_URL (smtp://user:pass@host:587).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

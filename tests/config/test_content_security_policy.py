@@ -82,11 +82,15 @@ def test_api_docs_start_swagger_ui_from_a_script_file(client, user):
     assert "SwaggerUIBundle(" in answer.content.decode()
 
 
-def test_favicon_ico_leads_to_the_svg_icon(client):
-    response = client.get("/favicon.ico", follow=True)
-    assert response.redirect_chain[0][0] == "/static/favicon.svg"
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/favicon.ico", "image/x-icon"), ("/static/favicon.svg", "image/svg+xml")],
+)
+def test_the_icon_is_served(client, path, content_type):
+    response = client.get(path)
     assert response.status_code == 200
-    assert response["Content-Type"] == "image/svg+xml"
+    assert response["Content-Type"] == content_type
+    assert b"".join(response.streaming_content)
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: str(path.relative_to(ROOT)))
