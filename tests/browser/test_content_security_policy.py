@@ -83,7 +83,7 @@ def fleet(db):
     folder = FolderFactory(parent=organization.top_folder, name="North site")
     InvitationFactory(organization=organization, email="someone@example.com")
     services.create_api_token(
-        membership=owner, name="Backup script", expires_on=timezone.localdate() + timedelta(days=30)
+        actor=owner, name="Backup script", expires_on=timezone.localdate() + timedelta(days=30)
     )
     return organization, owner, folder
 

@@ -59,15 +59,15 @@ def test_long_unbroken_names_wrap_instead_of_widening_the_page(
     )
     membership = organization.memberships.get(user=owner)
     folder = organization.folders.get(name=folder_name)
-    services.create_folder(membership=membership, parent_id=folder.pk, name="Q" * 120)
+    services.create_folder(actor=membership, parent_id=folder.pk, name="Q" * 120)
     viewer = MembershipFactory(
         organization=organization, role="viewer", user=UserFactory(name="V" * 150)
     )
     services.change_member(
-        membership=membership, member_id=viewer.pk, role="viewer", folder_ids=[folder.pk]
+        actor=membership, member_id=viewer.pk, role="viewer", folder_ids=[folder.pk]
     )
     services.create_api_token(
-        membership=membership, name="T" * 80, expires_on=timezone.localdate() + timedelta(days=9)
+        actor=membership, name="T" * 80, expires_on=timezone.localdate() + timedelta(days=9)
     )
     context = browser.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()
