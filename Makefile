@@ -36,14 +36,22 @@ run: demo-data
 	@echo
 	$(BIN)/honcho start -f Procfile
 
-# Debian's Chromium for the browser tests; installed when we are root, else explained.
+# Debian's Chromium for the browser tests, and a Japanese font (Noto CJK) so that Japanese pages
+# and their failure screenshots render real characters: installed when we are root, else
+# explained. Quick when both are there.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing=" chromium"; \
+	fc-list :lang=ja family 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || { echo "Could not install Debian's chromium package."; exit 1; }; \
+	    echo "Installing from Debian for the browser tests:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || { echo "Could not install Debian's$$missing."; exit 1; }; \
+	  elif [ ! -x /usr/bin/chromium ]; then \
+	    echo "The browser tests need Chromium: run 'sudo apt-get install$$missing' and try again."; exit 1; \
 	  else \
-	    echo "The browser tests need Chromium: run 'sudo apt-get install chromium' and try again."; exit 1; \
+	    echo "No Japanese font: Japanese pages render as boxes (sudo apt-get install fonts-noto-cjk)."; \
 	  fi; \
 	fi
 

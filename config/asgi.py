@@ -1,6 +1,8 @@
-import os
+"""The ASGI application; refuses to start on development settings."""
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+from config.entry_points import refuse_unsafe_settings
+
+refuse_unsafe_settings()
 application = get_asgi_application()

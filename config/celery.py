@@ -1,10 +1,11 @@
 """The Celery application; configuration comes from Django settings (CELERY_*)."""
 
-import os
-
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+from config.entry_points import refuse_unsafe_settings
+
+# Worker and beat import this module first (celery -A config); so does every manage.py command.
+refuse_unsafe_settings()
 
 app = Celery("camfleet")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -8,13 +8,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
+# The "django-insecure-" prefix marks the public development key: wsgi, asgi and Celery refuse it
+# outside development (config/entry_points.py), and so does `check --deploy`.
+SECRET_KEY = env(
+    "SECRET_KEY", default="django-insecure-camfleet-development-only-change-me-0123456789abcdef"
+)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -50,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
@@ -123,6 +129,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Files browsers ask for at the site's root (/favicon.ico), served by whitenoise; pages link the
+# SVG icon in static/.
+WHITENOISE_ROOT = BASE_DIR / "config" / "site_root"
 
 # E-mail: the console in development; production sets EMAIL_URL (smtp://user:pass@host:587).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -239,4 +248,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
+}
+
+# Content-Security-Policy (django-csp) on every answer, the same in development, tests and
+# production, so the browser tests run under the production policy. Scripts come only from our
+# static files: no inline script or handler, no eval (htmx runs with allowEval off, base.html;
+# the API docs start Swagger UI from a script file). Stylesheets come only from our static files
+# too, so injected markup cannot add <style> rules that select and leak other elements; style=""
+# attributes stay allowed (they style only their own element; the folder tree indents with them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        # Bootstrap draws its checkbox, select and close icons as data: SVG images.
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }

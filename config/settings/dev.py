@@ -3,6 +3,9 @@
 from .base import *  # noqa: F403
 from .base import env
 
+# The development key and DEBUG are allowed here only (config/entry_points.py).
+DEVELOPMENT = True
+
 DEBUG = env.bool("DEBUG", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

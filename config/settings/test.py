@@ -3,6 +3,9 @@
 from .base import *  # noqa: F403
 from .base import env
 
+# The development key and DEBUG are allowed here only (config/entry_points.py).
+DEVELOPMENT = True
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/camfleet")
 }
