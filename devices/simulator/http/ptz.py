@@ -1,0 +1,81 @@
+"""``com/ptz.cgi`` on PTZ models: queries, moves and server presets."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from devices.simulator.camera import Camera, PtzPreset
+
+from .authentication import require
+from .bodies import form_args
+from .replies import not_found_unless, text_response
+
+
+async def handle_ptz(request: web.Request, camera: Camera) -> web.StreamResponse:
+    """Answer ``com/ptz.cgi`` queries and preset commands on PTZ models."""
+    not_found_unless(camera.product.has_ptz)
+    args = dict(await form_args(request, camera))
+    presets = camera.settings.presets
+    query = args.get("query")
+    if query is not None:
+        require(request, camera, "viewer")
+        pan, tilt, zoom = camera.ptz_position
+        if query == "presetposall":
+            lines = ["Preset Positions for camera 1"] + [
+                f"presetposno{number}={preset.name}" for number, preset in sorted(presets.items())
+            ]
+            return text_response("\r\n".join(lines) + "\r\n")
+        if query == "position":
+            return text_response(f"pan={pan:g}\r\ntilt={tilt:g}\r\nzoom={zoom:g}\r\n")
+        if query == "limits":
+            return text_response(
+                "MinPan=-180\r\nMaxPan=180\r\nMinTilt=-20\r\nMaxTilt=90\r\n"
+                "MinZoom=1\r\nMaxZoom=9999\r\n"
+            )
+        if query == "speed":
+            return text_response("speed=100\r\n")
+        return text_response(f"Error: unknown query '{query}'\r\n")
+    if "setserverpresetname" in args or "removeserverpresetname" in args:
+        require(request, camera, "operator", ptz=True)
+        if "setserverpresetname" in args:
+            name = args["setserverpresetname"]
+            if not name or len(name) > 31:
+                return text_response("Error: invalid preset name\r\n")
+            number = next((n for n, p in presets.items() if p.name == name), None)
+            number = number or max(presets, default=0) + 1
+            presets[number] = PtzPreset(name, *camera.ptz_position)
+            camera.record("ptz-preset-set", name=name)
+            return web.Response(status=204)
+        name = args["removeserverpresetname"]
+        number = next((n for n, p in presets.items() if p.name == name), None)
+        if number is None:
+            return text_response(f"Error: preset '{name}' not found\r\n")
+        del presets[number]
+        return web.Response(status=204)
+    require(request, camera, "viewer", ptz=True)
+    if "gotoserverpresetname" in args or "gotoserverpresetno" in args:
+        if "gotoserverpresetno" in args:
+            wanted = presets.get(int(args["gotoserverpresetno"] or 0))
+        else:
+            wanted = next(
+                (p for p in presets.values() if p.name == args["gotoserverpresetname"]), None
+            )
+        if wanted is None:
+            return text_response("Error: preset not found\r\n")
+        camera.ptz_position = (wanted.pan, wanted.tilt, wanted.zoom)
+        return web.Response(status=204)
+    if args.get("move") == "home":
+        home = presets.get(1, PtzPreset("Home", 0.0, 0.0, 1.0))
+        camera.ptz_position = (home.pan, home.tilt, home.zoom)
+        return web.Response(status=204)
+    if {"pan", "tilt", "zoom"} & set(args):
+        pan, tilt, zoom = camera.ptz_position
+        try:
+            pan = max(-180.0, min(180.0, float(args.get("pan", pan))))
+            tilt = max(-20.0, min(90.0, float(args.get("tilt", tilt))))
+            zoom = max(1.0, min(9999.0, float(args.get("zoom", zoom))))
+        except ValueError:
+            return text_response("Error: invalid position\r\n")
+        camera.ptz_position = (pan, tilt, zoom)
+        return web.Response(status=204)
+    return text_response("Error: no valid PTZ command\r\n")
