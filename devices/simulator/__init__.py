@@ -75,7 +75,12 @@ JSON APIs (§1, §3-§5):
   method, 4000 JSON, 4002 parameter); its getSupportedVersions answer carries apiVersion like
   fwmgr's. basicdeviceinfo and apidiscovery answer getSupportedVersions with ``method`` and
   ``data`` only (recorded M1065-LW shape) and refuse an ``apiVersion`` there with 4002 and the
-  recorded message. A missing or non-JSON Content-Type is treated as invalid JSON.
+  recorded message.
+- The body is read as JSON whatever its Content-Type (``application/json``, ``text/plain``,
+  curl's form type, none): only the document is judged (4000/400 for bad JSON). VAPIX.md §1.1
+  says AXIS OS 11 rejects a missing Content-Type, citing rs4acap; that note (error 11 "Bad
+  content type") is about the ``/config/rest`` device-configuration APIs, not these CGIs.
+  POST stays required (2002/405), as recorded.
 - systemready adds ``uptime``/``bootid`` from AXIS OS 11 (answering 1.4; 10.12 answers 1.2
   without them), ``passphrasepolicy`` from 12 (1.5), ``previewmode`` (7200 minus uptime) while
   no admin exists on 11+. apidiscovery needs authentication on 9.80-10.12.
@@ -117,6 +122,12 @@ Identity (§12): the MAC is the serial (upper case, colons), the realm ``AXIS_<S
 host name ``axis-<serial>``; serials start with a real Axis OUI.
 
 Other CGIs (§8-§10):
+- Form arguments come from the query string followed by the body, whatever the body's
+  Content-Type says (``application/x-www-form-urlencoded``, ``text/plain`` as widely used
+  clients send it, or none); a multipart body is not read as a form. A line break ending the
+  body is dropped. Argument order never matters; names and values are case-sensitive (no
+  source shows a device folding case). GET and POST answer alike on every form CGI, the media
+  and recording CGIs included.
 - param.cgi security by top-level group: viewers read everything but Network, HTTPS, System,
   Storage, SNMP, WebService, RemoteService and PTZ.BoaProtPTZOperator (admin); Brand and
   Properties are read-only; Image, ImageSource, PTZ, Audio(Source) are writable by operators,

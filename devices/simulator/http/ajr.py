@@ -74,11 +74,14 @@ def _json(payload: dict[str, Any]) -> web.Response:
     return web.Response(text=json.dumps(payload), content_type=JSON_TYPE)
 
 
-def parse_envelope(api: AjrApi, camera: Camera, raw: bytes, *, content_type: str) -> AjrCall:
-    """Parse an AJR request body; raise Reply with the CGI's error envelope when invalid."""
+def parse_envelope(api: AjrApi, camera: Camera, raw: bytes) -> AjrCall:
+    """Parse an AJR request body; raise Reply with the CGI's error envelope when invalid.
+
+    The body is read as JSON whatever its Content-Type says (``application/json``,
+    ``text/plain``, curl's form type or none), as the CGI reads its input; the document itself
+    is checked as strictly as the device does.
+    """
     call = AjrCall(api, camera, None, {}, None)
-    if content_type != JSON_TYPE:
-        raise Reply(call.error(*api.invalid_json))
     try:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -113,9 +116,9 @@ def parse_envelope(api: AjrApi, camera: Camera, raw: bytes, *, content_type: str
 
 
 async def read_ajr(request: web.Request, camera: Camera, api: AjrApi) -> AjrCall:
-    """Enforce POST + JSON, read the body and parse the envelope (VAPIX.md §14 item 8)."""
+    """Enforce POST, read the body and parse the envelope (VAPIX.md §14 item 8)."""
     request["json_cgi"] = True
     if request.method != "POST":
         raise Reply(AjrCall(api, camera, None, {}, None).error(*api.http_method))
     body = await read_small_body(request, camera)
-    return parse_envelope(api, camera, body, content_type=request.content_type)
+    return parse_envelope(api, camera, body)

@@ -31,9 +31,16 @@ async def read_small_body(request: web.Request, camera: Camera) -> bytes:
 
 
 async def form_args(request: web.Request, camera: Camera) -> list[tuple[str, str]]:
-    """Return query arguments followed by url-encoded form arguments, in order."""
+    """Return query arguments followed by the body's form arguments, in order.
+
+    A camera's CGI reads the form from the body whatever the client calls it: widely used
+    clients label it ``text/plain`` or send no Content-Type at all. A line break ending the
+    body (a form written with echo or kept in a file) is not part of the last value. Only a
+    multipart body is not a form here (no CGI of ours takes one but the uploads).
+    """
     pairs = list(request.query.items())
-    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+    if request.body_exists and request.content_type != "multipart/form-data":
         body = await read_small_body(request, camera)
-        pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        text = body.decode("utf-8", "replace").rstrip("\r\n")
+        pairs += parse_qsl(text, keep_blank_values=True)
     return pairs

@@ -21,7 +21,7 @@ from .ajr import AjrApi, AjrCall, parse_envelope, read_ajr
 from .authentication import require
 from .bodies import MAX_SMALL_BODY, throttle
 from .host import FLEET_KEY
-from .replies import JSON_TYPE, Dropped, Reply, error_page, html_body_page, not_found_unless
+from .replies import Dropped, Reply, error_page, html_body_page, not_found_unless
 
 UPLOAD_CHUNK = 256 * 1024
 
@@ -250,7 +250,7 @@ async def fwmgr_upgrade(request: web.Request, camera: Camera) -> web.StreamRespo
             await _drain(reader)
             return fw_error(call, 400)
     try:
-        parsed = parse_envelope(FWMGR, camera, bytes(raw), content_type=JSON_TYPE)
+        parsed = parse_envelope(FWMGR, camera, bytes(raw))
     except Reply as reply:
         await _drain(reader)
         return reply.response

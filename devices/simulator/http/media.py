@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import quoteattr
@@ -17,16 +17,15 @@ from devices.simulator.camera import RUNNING, Camera
 from devices.simulator.imaging import quality_from_compression, render_jpeg
 
 from .authentication import require
-from .bodies import throttle
+from .bodies import form_args, throttle
 from .host import FLEET_KEY
 from .replies import error_page, text_response
 
 BOUNDARY = "myboundary"
 
 
-def _image_args(request: web.Request, camera: Camera) -> tuple[int, int, int] | str:
+def _image_args(query: Mapping[str, str], camera: Camera) -> tuple[int, int, int] | str:
     """Return (width, height, quality) from snapshot arguments, or an error text."""
-    query = request.query
     resolution = (
         query.get("resolution") or params.build_tree(camera)["Image.I0.Appearance.Resolution"]
     )
@@ -50,7 +49,7 @@ def _frame(camera: Camera, width: int, height: int, quality: int, moment: dateti
 async def handle_snapshot(request: web.Request, camera: Camera) -> web.StreamResponse:
     """Answer ``jpg/image.cgi`` with a generated JPEG (VAPIX.md §10.1)."""
     require(request, camera, "viewer")
-    parsed = _image_args(request, camera)
+    parsed = _image_args(dict(await form_args(request, camera)), camera)
     if isinstance(parsed, str):
         return text_response(parsed)
     jpeg = _frame(camera, *parsed, datetime.now(UTC))
@@ -93,10 +92,10 @@ async def _stream_frames(
 async def handle_mjpeg(request: web.Request, camera: Camera) -> web.StreamResponse:
     """Answer ``mjpg/video.cgi``: frames with fps/nbrofframes/duration (VAPIX.md §10.2)."""
     require(request, camera, "viewer")
-    parsed = _image_args(request, camera)
+    query = dict(await form_args(request, camera))
+    parsed = _image_args(query, camera)
     if isinstance(parsed, str):
         return text_response(parsed)
-    query = request.query
     try:
         fps = int(query.get("fps", "0"))
         count = int(query.get("nbrofframes", "0"))
@@ -148,10 +147,11 @@ def _iso(moment: datetime) -> str:
 async def handle_record_list(request: web.Request, camera: Camera) -> web.StreamResponse:
     """Answer ``record/list.cgi`` with the recordings XML (list1.xsd shape)."""
     require(request, camera, "viewer")
+    query = dict(await form_args(request, camera))
     all_recordings = recordings(camera, request.app[FLEET_KEY].epoch)
-    wanted = request.query.get("recordingid", "all")
+    wanted = query.get("recordingid", "all")
     selected = [r for r in all_recordings if wanted in ("all", r.recording_id)]
-    limit = request.query.get("maxnumberofresults")
+    limit = query.get("maxnumberofresults")
     if limit and limit.isdigit():
         selected = selected[: int(limit)]
     width, height = camera.product.resolutions.split(",")[0].split("x")
@@ -177,7 +177,8 @@ async def handle_record_list(request: web.Request, camera: Camera) -> web.Stream
 async def handle_record_export(request: web.Request, camera: Camera) -> web.StreamResponse:
     """Play back one recording as MJPEG frames stamped with the recording's own times."""
     require(request, camera, "viewer")
-    wanted = request.query.get("recordingid")
+    query = dict(await form_args(request, camera))
+    wanted = query.get("recordingid")
     recording = next(
         (r for r in recordings(camera, request.app[FLEET_KEY].epoch) if r.recording_id == wanted),
         None,
@@ -185,7 +186,7 @@ async def handle_record_export(request: web.Request, camera: Camera) -> web.Stre
     if recording is None:
         return error_page(404)
     seconds = int((recording.stop - recording.start).total_seconds())
-    limit = request.query.get("nbrofframes", "10")
+    limit = query.get("nbrofframes", "10")
     count = min(seconds, int(limit) if limit.isdigit() and int(limit) > 0 else 10)
 
     def frames(index: int) -> bytes | None:
