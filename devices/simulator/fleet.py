@@ -33,6 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .applications import parse_applications
 from .auth import NonceFactory
 from .camera import Camera, Timing, make_identities
 from .faults import assign, parse_spec
@@ -466,6 +467,11 @@ class CameraInfo:
         """Return whether the model has PTZ presets."""
         return self._camera.product.has_ptz
 
+    @property
+    def applications(self) -> list[dict[str, object]]:
+        """Return the installed applications (control API form)."""
+        return [app.as_dict() for app in self._camera.applications]
+
     def state(self) -> dict[str, object]:
         """Return the camera's state as the control API shows it."""
         return {**self._camera.state(), "log": list(self._camera.log)}
@@ -537,6 +543,11 @@ class FleetThread:
     def set_knobs(self, serial: str, **knobs: object) -> None:
         """Change behaviour knobs of one camera (see camera.Knobs)."""
         self._in_loop(lambda: self.fleet.camera(serial).knobs.update(knobs))
+
+    def set_applications(self, serial: str, applications: list[dict[str, object]]) -> None:
+        """Replace the installed applications of one camera (see applications.Application)."""
+        installed = parse_applications(applications)
+        self._in_loop(lambda: self.fleet.camera(serial).set_applications(installed))
 
     def power_cycle(self, serial: str) -> None:
         """Cut and restore one camera's power."""

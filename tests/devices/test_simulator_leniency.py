@@ -95,6 +95,9 @@ FORM_CALLS: list[tuple[str, str, str, str]] = [
     ("Q6135-LE", "/axis-cgi/com/ptz.cgi", "query=position", "viewer"),
     ("Q6135-LE", "/axis-cgi/com/ptz.cgi", "query=presetposall", "viewer"),
     ("Q6135-LE", "/axis-cgi/com/ptz.cgi", "query=limits", "viewer"),
+    ("Q6135-LE", "/axis-cgi/com/ptz.cgi", "info=1", "viewer"),
+    ("Q6135-LE", "/axis-cgi/com/ptz.cgi", "camera=1&query=mode", "viewer"),
+    ("M1075-L", "/axis-cgi/applications/list.cgi", "", "root"),
     ("M1075-L", "/axis-cgi/record/list.cgi", "recordingid=all&maxnumberofresults=2", "viewer"),
     ("P3265-V", "/axis-cgi/jpg/image.cgi", "resolution=123x45", "viewer"),
 ]

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from devices.simulator.camera import BOOTING, DOWN, Camera
 
+from .applications import handle_list
 from .bodies import throttle
 from .firmware import (
     fwmgr_expect,
@@ -45,6 +46,7 @@ ROUTES: dict[str, Handler] = {
     "/axis-cgi/mjpg/video.cgi": handle_mjpeg,
     "/axis-cgi/com/ptz.cgi": handle_ptz,
     "/axis-cgi/record/list.cgi": handle_record_list,
+    "/axis-cgi/applications/list.cgi": handle_list,
     "/axis-cgi/record/export/exportrecording.cgi": handle_record_export,
     "/axis-cgi/restart.cgi": handle_restart,
     "/axis-cgi/factorydefault.cgi": handle_factorydefault,

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from devices.simulator.applications import parse_applications
 from devices.simulator.camera import Camera
 from devices.simulator.faults import FaultSpecError
 
@@ -24,6 +25,8 @@ def build_control_app(fleet: ControlledFleet) -> web.Application:
     POST /cameras/{serial}/faults      {"slow-link": 20000, "offline": true, "hang": null}
     DELETE /cameras/{serial}/faults    clear that camera's faults
     POST /cameras/{serial}/knobs       {"auth_policy": "basic", "privilege_status": 403, ...}
+    POST /cameras/{serial}/applications {"applications": [{"name": "vmd", "nice_name": ...}]}
+                                       replaces the installed applications (list.cgi)
     POST /cameras/{serial}/power-cycle uncommitted image rolls back, else plain reboot
     POST /cameras/{serial}/reset       back to the initial state
     POST /cameras/{serial}/certificate new self-signed certificate (HTTPS fleets)
@@ -88,6 +91,16 @@ def build_control_app(fleet: ControlledFleet) -> web.Application:
         except ValueError as exc:
             return bad(str(exc))
         return web.json_response({"knobs": dict(vars(camera.knobs))})
+
+    @routes.post("/cameras/{serial}/applications")
+    async def set_applications(request: web.Request) -> web.Response:
+        camera = find(request)
+        try:
+            applications = parse_applications((await body(request)).get("applications"))
+        except ValueError as exc:
+            return bad(str(exc))
+        camera.set_applications(applications)
+        return web.json_response({"applications": [app.as_dict() for app in applications]})
 
     @routes.post("/cameras/{serial}/power-cycle")
     async def power_cycle(request: web.Request) -> web.Response:
