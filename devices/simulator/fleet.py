@@ -1,4 +1,4 @@
-"""Run a fleet of simulated cameras: listeners, timers, the control API, and a thread helper.
+"""Run a fleet of simulated cameras: listeners, timers and a thread helper (HTTP: ``http``).
 
 Public API::
 
