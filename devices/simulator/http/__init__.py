@@ -8,7 +8,7 @@
 - ``ajr``: the JSON envelope; ``json_apis``: apidiscovery, basicdeviceinfo, systemready.
 - ``firmware``: firmwaremanagement.cgi and the legacy firmware/restart/factory-default CGIs.
 - ``parameters`` (param.cgi), ``users`` (pwdgrp.cgi, usergroup.cgi), ``media`` (snapshot,
-  MJPEG, recordings), ``ptz`` (com/ptz.cgi).
+  MJPEG, recordings), ``ptz`` (com/ptz.cgi), ``applications`` (applications/list.cgi).
 - ``app``: routing, faults and the boot window; ``control``: the control API.
 """
 
