@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -100,6 +101,8 @@ FORM_CALLS: list[tuple[str, str, str, str]] = [
     ("M1075-L", "/axis-cgi/applications/list.cgi", "", "root"),
     ("M1075-L", "/axis-cgi/record/list.cgi", "recordingid=all&maxnumberofresults=2", "viewer"),
     ("P3265-V", "/axis-cgi/jpg/image.cgi", "resolution=123x45", "viewer"),
+    ("P3265-V", "/axis-cgi/mjpg/video.cgi", "resolution=123x45&nbrofframes=1", "viewer"),
+    ("M1075-L", "/axis-cgi/record/export/exportrecording.cgi", "recordingid={first}", "viewer"),
 ]
 
 
@@ -108,6 +111,11 @@ def test_every_form_cgi_answers_the_same_for_every_content_type(
     camera_fleet: FleetThread, product: str, path: str, body: str, user: str
 ) -> None:
     camera = camera_fleet.by_product(product)
+    if "{first}" in body:
+        # The first edge recording: playback frames carry its own times, so they compare equal.
+        listing = post(camera, "/axis-cgi/record/list.cgi", "", None, user=user).text
+        body = body.format(first=re.findall(r'recordingid="([^"]+)"', listing)[0])
+        body += "&nbrofframes=2"
     answers = {kind: answer(post(camera, path, body, kind, user=user)) for kind in FORM_TYPES}
     assert answers[FORM][0] == 200
     assert answers["text/plain"] == answers[FORM]
