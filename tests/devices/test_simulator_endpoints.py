@@ -219,8 +219,8 @@ def test_reset_and_factory_default_and_privilege(clean_camera_fleet: FleetThread
     assert camera.applications == initial
 
 
-def test_the_parameters_announce_the_application_api(camera_fleet: FleetThread) -> None:
-    for camera in camera_fleet.cameras:
+def test_the_parameters_announce_the_application_api(clean_camera_fleet: FleetThread) -> None:
+    for camera in clean_camera_fleet.cameras:
         text = get(camera, "/axis-cgi/param.cgi?action=list&group=Properties.EmbeddedDevelopment")
         values = dict(key_values(text.text))
         assert values["root.Properties.EmbeddedDevelopment.EmbeddedDevelopment"] == "yes"
@@ -231,8 +231,8 @@ def test_the_parameters_announce_the_application_api(camera_fleet: FleetThread) 
 # ----- com/ptz.cgi queries ----------------------------------------------------------------------
 
 
-def test_ptz_limits_in_the_recorded_format(camera_fleet: FleetThread) -> None:
-    camera = camera_fleet.by_product("Q6135-LE")
+def test_ptz_limits_in_the_recorded_format(clean_camera_fleet: FleetThread) -> None:
+    camera = clean_camera_fleet.by_product("Q6135-LE")
     response = get(camera, PTZ + "?query=limits", user="viewer")
     assert response.headers["Content-Type"].startswith("text/plain")
     pairs = key_values(response.text)
@@ -266,8 +266,8 @@ def test_ptz_position_mode_speed_presets_in_the_recorded_format(
     assert (moved["pan"], moved["tilt"], moved["zoom"]) == ("10", "-5", "101")
 
 
-def test_ptz_info_lists_commands_the_simulator_carries_out(camera_fleet: FleetThread) -> None:
-    camera = camera_fleet.by_product("Q6135-LE")
+def test_ptz_info_lists_commands_the_simulator_carries_out(clean_camera_fleet: FleetThread) -> None:
+    camera = clean_camera_fleet.by_product("Q6135-LE")
     lines = get(camera, PTZ + "?info=1", user="viewer").text.splitlines()
     assert lines[:3] == ["Available commands", ":", "{camera=[n]}"]
     commands = {line.split("=", 1)[0] for line in lines[3:]}
@@ -279,8 +279,8 @@ def test_ptz_info_lists_commands_the_simulator_carries_out(camera_fleet: FleetTh
         assert not answer.text.startswith("Error"), query
 
 
-def test_ptz_answers_match_the_recordings(camera_fleet: FleetThread) -> None:
-    camera = camera_fleet.by_product("Q6135-LE")
+def test_ptz_answers_match_the_recordings(clean_camera_fleet: FleetThread) -> None:
+    camera = clean_camera_fleet.by_product("Q6135-LE")
     for name, query in [
         ("limits", "query=limits"),
         ("position", "query=position"),
@@ -299,9 +299,9 @@ def test_ptz_answers_match_the_recordings(camera_fleet: FleetThread) -> None:
 
 
 @pytest.mark.parametrize("query", ["query=limits", "query=position", "query=mode", "info=1"])
-def test_a_camera_without_ptz_has_no_ptz_cgi(camera_fleet: FleetThread, query: str) -> None:
+def test_a_camera_without_ptz_has_no_ptz_cgi(clean_camera_fleet: FleetThread, query: str) -> None:
     # Non-PTZ models report Properties.PTZ.PTZ=no and have no ptz.cgi (Apache's 404).
-    camera = camera_fleet.by_product("P3265-V")
+    camera = clean_camera_fleet.by_product("P3265-V")
     response = get(camera, f"{PTZ}?{query}")
     assert response.status_code == 404
     assert "<title>404 Not Found</title>" in response.text
@@ -309,9 +309,9 @@ def test_a_camera_without_ptz_has_no_ptz_cgi(camera_fleet: FleetThread, query: s
     assert params == "Properties.PTZ.PTZ=no\n"
 
 
-def test_list_cgi_answers_a_bodiless_xml_post_as_a_get(camera_fleet: FleetThread) -> None:
+def test_list_cgi_answers_a_bodiless_xml_post_as_a_get(clean_camera_fleet: FleetThread) -> None:
     # A widely used client POSTs to list.cgi with Content-Type text/xml and no body.
-    camera = camera_fleet.by_product("Q6135-LE")
+    camera = clean_camera_fleet.by_product("Q6135-LE")
     posted = requests.post(
         camera.base_url + APPLICATIONS,
         headers={"Content-Type": "text/xml"},

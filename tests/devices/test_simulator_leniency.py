@@ -108,9 +108,9 @@ FORM_CALLS: list[tuple[str, str, str, str]] = [
 
 @pytest.mark.parametrize(("product", "path", "body", "user"), FORM_CALLS)
 def test_every_form_cgi_answers_the_same_for_every_content_type(
-    camera_fleet: FleetThread, product: str, path: str, body: str, user: str
+    clean_camera_fleet: FleetThread, product: str, path: str, body: str, user: str
 ) -> None:
-    camera = camera_fleet.by_product(product)
+    camera = clean_camera_fleet.by_product(product)
     if "{first}" in body:
         # The first edge recording: playback frames carry its own times, so they compare equal.
         listing = post(camera, "/axis-cgi/record/list.cgi", "", None, user=user).text
@@ -188,9 +188,9 @@ def test_ptz_commands_read_the_form_whatever_its_content_type(
     ],
 )
 def test_pwdgrp_get_ignores_argument_order_and_a_trailing_line_break(
-    camera_fleet: FleetThread, body: str
+    clean_camera_fleet: FleetThread, body: str
 ) -> None:
-    camera = camera_fleet.by_product("P3265-V")
+    camera = clean_camera_fleet.by_product("P3265-V")
     response = post(camera, "/axis-cgi/pwdgrp.cgi", body, "text/plain")
     assert response.text.startswith('root="root"\r\n')
 
@@ -210,17 +210,17 @@ def test_param_update_applies_every_pair_whatever_their_order(
 
 @pytest.mark.parametrize("content_type", FORM_TYPES)
 def test_an_empty_body_leaves_the_query_arguments(
-    camera_fleet: FleetThread, content_type: str | None
+    clean_camera_fleet: FleetThread, content_type: str | None
 ) -> None:
-    camera = camera_fleet.by_product("P3265-V")
+    camera = clean_camera_fleet.by_product("P3265-V")
     response = post(camera, "/axis-cgi/pwdgrp.cgi?action=get", b"", content_type)
     assert response.text.startswith('root="root"\r\n')
     nothing = post(camera, "/axis-cgi/pwdgrp.cgi", b"", content_type)
     assert "Error: action operation type." in nothing.text
 
 
-def test_get_and_post_answer_alike_where_both_work(camera_fleet: FleetThread) -> None:
-    camera = camera_fleet.by_product("P3265-V")
+def test_get_and_post_answer_alike_where_both_work(clean_camera_fleet: FleetThread) -> None:
+    camera = clean_camera_fleet.by_product("P3265-V")
     auth = HTTPDigestAuth(camera.username, camera.password)
     for path, args in [
         ("/axis-cgi/param.cgi", "action=list&group=Brand"),
@@ -234,8 +234,8 @@ def test_get_and_post_answer_alike_where_both_work(camera_fleet: FleetThread) ->
         assert answer(got) == answer(posted) == answer(posted_query), path
 
 
-def test_a_snapshot_takes_its_arguments_from_a_posted_form(camera_fleet: FleetThread) -> None:
-    camera = camera_fleet.by_product("P3265-V")
+def test_a_snapshot_takes_its_arguments_from_a_posted_form(clean_camera_fleet: FleetThread) -> None:
+    camera = clean_camera_fleet.by_product("P3265-V")
     for kind in FORM_TYPES:
         response = post(camera, "/axis-cgi/jpg/image.cgi", "resolution=320x240", kind)
         assert response.headers["Content-Type"] == "image/jpeg"
@@ -307,13 +307,13 @@ JSON_CALLS: list[tuple[str, str, dict[str, Any], bool]] = [
 
 @pytest.mark.parametrize(("product", "path", "envelope", "authenticated"), JSON_CALLS)
 def test_every_json_api_answers_the_same_for_every_content_type(
-    camera_fleet: FleetThread,
+    clean_camera_fleet: FleetThread,
     product: str,
     path: str,
     envelope: dict[str, Any],
     authenticated: bool,
 ) -> None:
-    camera = camera_fleet.by_product(product)
+    camera = clean_camera_fleet.by_product(product)
     body = json.dumps(envelope)
     answers: dict[str | None, tuple[int, str, dict[str, Any]]] = {}
     for kind in [*JSON_TYPES, FORM]:
@@ -343,9 +343,9 @@ def test_every_json_api_answers_the_same_for_every_content_type(
     ],
 )
 def test_json_apis_stay_strict_about_the_document(
-    camera_fleet: FleetThread, content_type: str | None, path: str, code: int
+    clean_camera_fleet: FleetThread, content_type: str | None, path: str, code: int
 ) -> None:
-    camera = camera_fleet.by_product("P3265-V")
+    camera = clean_camera_fleet.by_product("P3265-V")
     headers = {"Content-Type": content_type} if content_type else {}
     auth = HTTPDigestAuth(camera.username, camera.password)
 
@@ -361,8 +361,8 @@ def test_json_apis_stay_strict_about_the_document(
         assert call(junk)["error"]["code"] == code, junk
 
 
-def test_json_apis_stay_post_only(camera_fleet: FleetThread) -> None:
-    camera = camera_fleet.by_product("P3265-V")
+def test_json_apis_stay_post_only(clean_camera_fleet: FleetThread) -> None:
+    camera = clean_camera_fleet.by_product("P3265-V")
     envelope = json.dumps({"apiVersion": "1.0", "method": "systemready"})
     response = requests.get(
         camera.base_url + "/axis-cgi/systemready.cgi",
@@ -373,10 +373,12 @@ def test_json_apis_stay_post_only(camera_fleet: FleetThread) -> None:
     assert response.json()["error"]["code"] == 2002
 
 
-def test_a_multipart_upgrade_still_needs_its_multipart_body(camera_fleet: FleetThread) -> None:
+def test_a_multipart_upgrade_still_needs_its_multipart_body(
+    clean_camera_fleet: FleetThread,
+) -> None:
     # An upgrade envelope sent as a plain JSON document (any label) is the vendor's
     # documentation slip, answered 400 as before (VAPIX.md §6.3).
-    camera = camera_fleet.by_product("P3265-V")
+    camera = clean_camera_fleet.by_product("P3265-V")
     envelope = json.dumps({"apiVersion": "1.0", "method": "upgrade", "params": {}})
     for kind in JSON_TYPES:
         response = post(camera, "/axis-cgi/firmwaremanagement.cgi", envelope, kind)
