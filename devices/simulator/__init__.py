@@ -2,9 +2,10 @@
 
 One asyncio process serves N cameras, each on its own loopback port (plus an HTTPS port when
 asked) or, with ``host="127.1.0.0/22"``, each on its own loopback address with the same port,
-from one aiohttp application: a request is mapped to its camera by the local address it
-arrived on. Everything is deterministic for a seed (serials, MACs, models, versions, passwords,
-which cameras get a fault share, boot IDs, which requests a flaky-errors share hits); only
+from one aiohttp application (the ``http`` package, one module per API family): a request is
+mapped to its camera by the local address it arrived on. Everything is deterministic for a seed
+(serials, MACs, models, versions, passwords, installed applications, which cameras get a fault
+share, boot IDs, which requests a flaky-errors share hits); only
 Digest nonces (time-stamped, as on Apache) and TLS keys differ between runs. No Django imports
 here; ``manage.py simulate_cameras`` and ``python -m devices.simulator`` are thin wrappers
 around ``cli.serve``.
@@ -20,9 +21,10 @@ Public API
 - ``run_in_thread(count, **Fleet options) -> FleetThread``: the fleet in a background thread.
   ``FleetThread.cameras`` is a list of ``CameraInfo`` (host, port, base_url, username,
   password, operator_password, viewer_password, serial, product_number, model, version,
-  has_ptz, https_port, https_url, certificate_sha256); methods ``camera(serial)``,
+  has_ptz, https_port, https_url, certificate_sha256, applications); methods ``camera(serial)``,
   ``by_product(number)``, ``set_fault(serial, name, value=True)``, ``clear_faults(serial=None)``,
-  ``set_knobs(serial, **knobs)``, ``power_cycle(serial)``, ``reset(serial=None)``,
+  ``set_knobs(serial, **knobs)``, ``set_applications(serial, [dict, ...])``,
+  ``power_cycle(serial)``, ``reset(serial=None)``,
   ``state(serial)``, ``wait_for(serial, predicate)``, ``regenerate_certificate(serial)``,
   ``control_url``, ``stop()``.
 - pytest fixtures in tests/devices/conftest.py: ``camera_fleet`` (session, six cameras) and
@@ -33,6 +35,7 @@ Public API
   format (see firmware.py; VAPIX.md §14 item 17, extended to several product numbers).
 - Control API (``--control-port``): GET /cameras, GET /cameras/{serial} (with transition log),
   POST/DELETE /cameras/{serial}/faults, POST /cameras/{serial}/knobs,
+  POST /cameras/{serial}/applications (``{"applications": [...]}`` replaces the list),
   POST /cameras/{serial}/power-cycle, POST /cameras/{serial}/reset,
   POST /cameras/{serial}/certificate, POST/DELETE /faults, POST /reset.
 - Faults (``faults.FAULTS``): offline, slow-link[=bytes/s], wrong-credentials,
@@ -75,7 +78,12 @@ JSON APIs (§1, §3-§5):
   method, 4000 JSON, 4002 parameter); its getSupportedVersions answer carries apiVersion like
   fwmgr's. basicdeviceinfo and apidiscovery answer getSupportedVersions with ``method`` and
   ``data`` only (recorded M1065-LW shape) and refuse an ``apiVersion`` there with 4002 and the
-  recorded message. A missing or non-JSON Content-Type is treated as invalid JSON.
+  recorded message.
+- The body is read as JSON whatever its Content-Type (``application/json``, ``text/plain``,
+  curl's form type, none): only the document is judged (4000/400 for bad JSON). VAPIX.md §1.1
+  says AXIS OS 11 rejects a missing Content-Type, citing rs4acap; that note (error 11 "Bad
+  content type") is about the ``/config/rest`` device-configuration APIs, not these CGIs.
+  POST stays required (2002/405), as recorded.
 - systemready adds ``uptime``/``bootid`` from AXIS OS 11 (answering 1.4; 10.12 answers 1.2
   without them), ``passphrasepolicy`` from 12 (1.5), ``previewmode`` (7200 minus uptime) while
   no admin exists on 11+. apidiscovery needs authentication on 9.80-10.12.
@@ -117,6 +125,12 @@ Identity (§12): the MAC is the serial (upper case, colons), the realm ``AXIS_<S
 host name ``axis-<serial>``; serials start with a real Axis OUI.
 
 Other CGIs (§8-§10):
+- Form arguments come from the query string followed by the body, whatever the body's
+  Content-Type says (``application/x-www-form-urlencoded``, ``text/plain`` as widely used
+  clients send it, or none); a multipart body is not read as a form. A line break ending the
+  body is dropped. Argument order never matters; names and values are case-sensitive (no
+  source shows a device folding case). GET and POST answer alike on every form CGI, the media
+  and recording CGIs included.
 - param.cgi security by top-level group: viewers read everything but Network, HTTPS, System,
   Storage, SNMP, WebService, RemoteService and PTZ.BoaProtPTZOperator (admin); Brand and
   Properties are read-only; Image, ImageSource, PTZ, Audio(Source) are writable by operators,
@@ -138,9 +152,22 @@ Other CGIs (§8-§10):
 - jpg/image.cgi: unsupported resolution, camera or compression answers 200 ``text/plain``
   ``Error: ...``; the default size is Image.I0.Appearance.Resolution (640x360). mjpg/video.cgi
   caps "unlimited" fps at 10 (frames change once a second); the boundary is ``myboundary``.
-- PTZ (PTZ models only; others 404): ``/axis-cgi/com/ptz.cgi`` query=presetposall|position|
-  limits|speed in the recorded text format; commands answer 204; moving needs the ptz group,
-  setting/removing server presets operator + ptz; unknown presets answer 200 ``Error: ...``.
+- PTZ (PTZ models only): ``/axis-cgi/com/ptz.cgi`` query=presetposall|presetposcam|position|
+  limits|mode|speed and info=1 in the recorded text formats (CRLF lines); limits equal the
+  PTZ.Limit.L1 parameters; position adds fixed iris/focus/brightness and autofocus/autoiris
+  values; info=1 lists only the commands the simulator carries out. Commands (absolute and
+  relative moves, presets) answer 204; moving needs the ptz group, setting/removing server
+  presets operator + ptz; unknown presets answer 200 ``Error: ...``. VAPIX.md and the
+  recordings are silent on non-PTZ models: they report Properties.PTZ.PTZ=no and ptz.cgi
+  answers Apache's 404 page, as for a CGI the firmware does not have.
+- Applications: ``/axis-cgi/applications/list.cgi`` answers ``<reply result="ok">`` with one
+  ``<application .../>`` line per installed ACAP application, attributes in the recorded order
+  and absent ones left out (Q1615 Mk II recording); it needs admin (the Application API's
+  other operations do; VAPIX.md is silent) and ignores arguments. Each camera starts with 0-3
+  applications from a small catalog, chosen by a hash of seed and serial (about a quarter have
+  none; legacy 5.51 cameras none); the control API replaces them. A factory default keeps only
+  applications marked preinstalled; a rollback leaves them alone (VAPIX.md §6.4).
+  Properties.EmbeddedDevelopment.Version is 2.16 (recorded on 9.x), 1.20 on the legacy profile.
 - Edge recordings: ``/axis-cgi/record/list.cgi`` answers list1.xsd XML with 3-5 recordings per
   camera on SD_DISK in the days before the fleet started. Playback: real devices export
   Matroska or play over RTSP; ``/axis-cgi/record/export/exportrecording.cgi?recordingid=...``

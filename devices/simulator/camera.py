@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from .applications import Application, initial_applications
 from .catalog import PRODUCTS, TRACKS, ApiProfile, Product, api_profile, parse_version
 from .faults import coerce_argument
 
@@ -177,6 +178,7 @@ class Identity:
     initial_version: str
     soc_serial: str
     https_port: int | None = None  # set by the fleet when it serves HTTPS
+    applications: tuple[Application, ...] = ()  # installed when the fleet starts
 
     @property
     def mac(self) -> str:
@@ -242,6 +244,7 @@ def make_identities(
                 viewer_password=f"View-{token[40:48]}-{token[48:52].upper()}",
                 initial_version=version,
                 soc_serial=soc_serial,
+                applications=initial_applications(seed, serial, version),
             )
         )
     return identities
@@ -275,6 +278,8 @@ class Camera:
     initial_faults: dict[str, object] = field(default_factory=dict)
     knobs: Knobs = field(default_factory=Knobs)
     ptz_position: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    # Not part of Settings: a rollback leaves applications as they are (VAPIX.md §6.4).
+    applications: tuple[Application, ...] = ()
     flap_down: bool = False
     moved: bool = False  # hard factory default with hard_reset_changes_ip: gone from here
     failed_logins: int = 0
@@ -326,6 +331,7 @@ class Camera:
         self.snapshot = None
         self.knobs = Knobs()
         self.ptz_position = (0.0, 0.0, 1.0)
+        self.applications = ident.applications
         self.flap_down = False
         self.moved = False
         self.failed_logins = 0
@@ -540,6 +546,8 @@ class Camera:
 
     def _factory_reset(self) -> None:
         self.settings = Settings({}, {}, self._default_presets())
+        # A factory default removes installed applications and keeps the preinstalled ones.
+        self.applications = tuple(app for app in self.applications if app.preinstalled)
         self.record("factory-defaulted")
 
     def _default_presets(self) -> dict[int, PtzPreset]:
@@ -622,6 +630,11 @@ class Camera:
 
         self._reboot_later("factory-default", reset_settings)
 
+    def set_applications(self, applications: tuple[Application, ...]) -> None:
+        """Replace the installed applications (control API)."""
+        self.applications = applications
+        self.record("applications", names=[app.name for app in applications])
+
     def power_cycle(self) -> None:
         """Cut the power: an uncommitted image rolls back, otherwise a plain reboot."""
         self._cancel_timers()
@@ -687,6 +700,7 @@ class Camera:
             "fwmgr_busy": self.fwmgr_busy,
             "needs_setup": self.needs_setup,
             "users": sorted(self.settings.users),
+            "applications": [app.as_dict() for app in self.applications],
             "faults": dict(self.faults),
             "knobs": dict(vars(self.knobs)),
             "track": TRACKS[self.product.track].name,

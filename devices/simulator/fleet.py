@@ -1,4 +1,4 @@
-"""Run a fleet of simulated cameras: listeners, timers, the control API, and a thread helper.
+"""Run a fleet of simulated cameras: listeners, timers and a thread helper (HTTP: ``http``).
 
 Public API::
 
@@ -33,10 +33,11 @@ from typing import Any
 
 from aiohttp import web
 
+from .applications import parse_applications
 from .auth import NonceFactory
 from .camera import Camera, Timing, make_identities
-from .faults import FaultSpecError, assign, parse_spec
-from .server import build_app
+from .faults import assign, parse_spec
+from .http import build_app, build_control_app
 from .tls import make_certificate
 
 FLEET_FILE_KEYS = (
@@ -381,130 +382,6 @@ def write_fleet_file(path: str | Path, entries: Iterable[dict[str, object]]) -> 
     return target
 
 
-# ----- control API ------------------------------------------------------------------------------
-
-
-def build_control_app(fleet: Fleet) -> web.Application:
-    """Return the JSON control API (VAPIX.md §14 item 34) bound to `fleet`.
-
-    GET  /cameras                      every camera's state
-    GET  /cameras/{serial}             one camera's state plus its transition log
-    POST /cameras/{serial}/faults      {"slow-link": 20000, "offline": true, "hang": null}
-    DELETE /cameras/{serial}/faults    clear that camera's faults
-    POST /cameras/{serial}/knobs       {"auth_policy": "basic", "privilege_status": 403, ...}
-    POST /cameras/{serial}/power-cycle uncommitted image rolls back, else plain reboot
-    POST /cameras/{serial}/reset       back to the initial state
-    POST /cameras/{serial}/certificate new self-signed certificate (HTTPS fleets)
-    POST /faults                       {"spec": "offline=5%"} adds faults fleet-wide
-    DELETE /faults                     clear every fault
-    POST /reset                        every camera back to its initial state
-    """
-    routes = web.RouteTableDef()
-
-    def find(request: web.Request) -> Camera:
-        try:
-            return fleet.camera(request.match_info["serial"])
-        except KeyError:
-            raise web.HTTPNotFound(
-                text=json.dumps({"error": "no such camera"}), content_type="application/json"
-            ) from None
-
-    async def body(request: web.Request) -> dict[str, Any]:
-        try:
-            data = await request.json() if request.can_read_body else {}
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise web.HTTPBadRequest(
-                text=json.dumps({"error": "body must be a JSON object"}),
-                content_type="application/json",
-            )
-        return data
-
-    def bad(message: str) -> web.Response:
-        return web.json_response({"error": message}, status=400)
-
-    @routes.get("/cameras")
-    async def list_cameras(request: web.Request) -> web.Response:
-        return web.json_response([camera.state() for camera in fleet.cameras])
-
-    @routes.get("/cameras/{serial}")
-    async def show_camera(request: web.Request) -> web.Response:
-        camera = find(request)
-        return web.json_response({**camera.state(), "log": list(camera.log)})
-
-    @routes.post("/cameras/{serial}/faults")
-    async def set_faults(request: web.Request) -> web.Response:
-        camera = find(request)
-        try:
-            faults = await fleet.set_faults(camera.serial, await body(request))
-        except FaultSpecError as exc:
-            return bad(str(exc))
-        return web.json_response({"faults": faults})
-
-    @routes.delete("/cameras/{serial}/faults")
-    async def clear_camera_faults(request: web.Request) -> web.Response:
-        camera = find(request)
-        await fleet.clear_faults(camera.serial)
-        return web.json_response({"faults": {}})
-
-    @routes.post("/cameras/{serial}/knobs")
-    async def set_knobs(request: web.Request) -> web.Response:
-        camera = find(request)
-        try:
-            camera.knobs.update(await body(request))
-        except ValueError as exc:
-            return bad(str(exc))
-        return web.json_response({"knobs": dict(vars(camera.knobs))})
-
-    @routes.post("/cameras/{serial}/power-cycle")
-    async def power_cycle(request: web.Request) -> web.Response:
-        camera = find(request)
-        camera.power_cycle()
-        await fleet.settle()
-        return web.json_response(camera.state())
-
-    @routes.post("/cameras/{serial}/reset")
-    async def reset_camera(request: web.Request) -> web.Response:
-        camera = find(request)
-        await fleet.reset(camera.serial)
-        return web.json_response(camera.state())
-
-    @routes.post("/cameras/{serial}/certificate")
-    async def regenerate(request: web.Request) -> web.Response:
-        camera = find(request)
-        try:
-            fingerprint = fleet.regenerate_certificate(camera.serial)
-        except ValueError as exc:
-            return bad(str(exc))
-        return web.json_response({"certificate_sha256": fingerprint})
-
-    @routes.post("/faults")
-    async def add_faults(request: web.Request) -> web.Response:
-        spec = (await body(request)).get("spec")
-        if not isinstance(spec, str):
-            return bad("give {'spec': '<faults spec>'}")
-        try:
-            await fleet.apply_spec(spec)
-        except FaultSpecError as exc:
-            return bad(str(exc))
-        return web.json_response({c.serial: c.faults for c in fleet.cameras if c.faults})
-
-    @routes.delete("/faults")
-    async def clear_all_faults(request: web.Request) -> web.Response:
-        await fleet.clear_faults()
-        return web.json_response({})
-
-    @routes.post("/reset")
-    async def reset_all(request: web.Request) -> web.Response:
-        await fleet.reset()
-        return web.json_response({"cameras": len(fleet.cameras)})
-
-    app = web.Application()
-    app.add_routes(routes)
-    return app
-
-
 # ----- thread helper ----------------------------------------------------------------------------
 
 
@@ -590,6 +467,11 @@ class CameraInfo:
         """Return whether the model has PTZ presets."""
         return self._camera.product.has_ptz
 
+    @property
+    def applications(self) -> list[dict[str, object]]:
+        """Return the installed applications (control API form)."""
+        return [app.as_dict() for app in self._camera.applications]
+
     def state(self) -> dict[str, object]:
         """Return the camera's state as the control API shows it."""
         return {**self._camera.state(), "log": list(self._camera.log)}
@@ -661,6 +543,11 @@ class FleetThread:
     def set_knobs(self, serial: str, **knobs: object) -> None:
         """Change behaviour knobs of one camera (see camera.Knobs)."""
         self._in_loop(lambda: self.fleet.camera(serial).knobs.update(knobs))
+
+    def set_applications(self, serial: str, applications: list[dict[str, object]]) -> None:
+        """Replace the installed applications of one camera (see applications.Application)."""
+        installed = parse_applications(applications)
+        self._in_loop(lambda: self.fleet.camera(serial).set_applications(installed))
 
     def power_cycle(self, serial: str) -> None:
         """Cut and restore one camera's power."""

@@ -105,6 +105,9 @@ def build_tree(camera: Camera) -> dict[str, str]:
     if profile.has_json_apis:
         tree["Properties.ApiDiscovery.ApiDiscovery"] = "yes"
         tree["Properties.BasicDeviceInfo.BasicDeviceInfo"] = "yes"
+    # The Application API (applications/list.cgi needs 1.20+); 2.16 as recorded on 9.x.
+    tree["Properties.EmbeddedDevelopment.EmbeddedDevelopment"] = "yes"
+    tree["Properties.EmbeddedDevelopment.Version"] = "2.16" if profile.has_json_apis else "1.20"
     tree.update(
         {
             "Properties.Firmware.BuildDate": build_date(version),
@@ -153,6 +156,25 @@ def build_tree(camera: Camera) -> dict[str, str]:
     return tree
 
 
+# What ptz.cgi?query=limits answers, in its order; PTZ.Limit.L1 holds the same values.
+PTZ_LIMITS: tuple[tuple[str, str], ...] = (
+    ("MinPan", "-180"),
+    ("MaxPan", "180"),
+    ("MinTilt", "-20"),
+    ("MaxTilt", "90"),
+    ("MinZoom", "1"),
+    ("MaxZoom", "9999"),
+    ("MinIris", "1"),
+    ("MaxIris", "9999"),
+    ("MinFocus", "1"),
+    ("MaxFocus", "9999"),
+    ("MinFieldAngle", "35"),
+    ("MaxFieldAngle", "650"),
+    ("MinBrightness", "1"),
+    ("MaxBrightness", "9999"),
+)
+
+
 def _ptz_params(camera: Camera) -> dict[str, str]:
     """Return the PTZ group, presets included (shape of the recorded PTZ groups)."""
     params = {
@@ -161,12 +183,7 @@ def _ptz_params(camera: Camera) -> dict[str, str]:
         "PTZ.NbrOfCameras": "1",
         "PTZ.NbrOfSerPorts": "0",
         "PTZ.ImageSource.I0.PTZEnabled": "true",
-        "PTZ.Limit.L1.MaxPan": "180",
-        "PTZ.Limit.L1.MaxTilt": "90",
-        "PTZ.Limit.L1.MaxZoom": "9999",
-        "PTZ.Limit.L1.MinPan": "-180",
-        "PTZ.Limit.L1.MinTilt": "-20",
-        "PTZ.Limit.L1.MinZoom": "1",
+        **{f"PTZ.Limit.L1.{name}": value for name, value in sorted(PTZ_LIMITS)},
         "PTZ.Preset.P0.HomePosition": "1",
         "PTZ.Preset.P0.ImageSource": "0",
         "PTZ.Preset.P0.Name": "",

@@ -393,7 +393,10 @@ def test_basic_device_info_errors(p3265: CameraInfo) -> None:
     ).json()
     assert junk["error"]["code"] == 4000
     no_type = requests.post(p3265.base_url + BDI, data=b'{"method": "x"}', timeout=5).json()
-    assert no_type["error"]["code"] == 4000
+    # The CGI reads its body as JSON whatever the Content-Type (issue 10): without one, the
+    # envelope is judged as with application/json (here: apiVersion missing).
+    assert no_type["error"]["code"] == 4002
+    assert no_type == ajr(requests, p3265, BDI, "x", version=None).json()
 
 
 def test_get_supported_versions_shapes(p3265: CameraInfo) -> None:
