@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,8 @@ def test_worker_and_beat_run_on_the_filesystem_broker_without_any_server(tmp_pat
 @pytest.mark.slow
 def test_worker_consumes_tasks_from_redis():
     broker = "redis://127.0.0.1:6379/14"
+    # A queue of this run's own: another test run on this Redis must not take the task.
+    queue = f"pytest-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     env = _environment(
         DJANGO_SETTINGS_MODULE="config.settings.test", CELERY_BROKER_URL=broker, PYTHONDEVMODE="0"
     )
@@ -110,7 +113,7 @@ def test_worker_consumes_tasks_from_redis():
             "--pool=threads",
             "--concurrency=1",
             "-Q",
-            "default",
+            queue,
             "--hostname",
             f"pytest-{os.getpid()}@%h",
         ],
@@ -122,7 +125,7 @@ def test_worker_consumes_tasks_from_redis():
     )
     client = Celery(broker=broker, backend=broker)
     try:
-        result = client.send_task("camfleet.ping", queue="default")
+        result = client.send_task("camfleet.ping", queue=queue)
         answer = result.get(timeout=60)
     finally:
         log = _stop(worker)
