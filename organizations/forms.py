@@ -12,10 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from common.time_zones import place_time_zones
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
-from organizations.roles import ROLE_RANK, Action, Role
+from organizations.roles import Role
+from organizations.services import MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
 
-MAX_INVITATION_EMAILS = 50
-MAX_TOKEN_DAYS = 366
 MAX_FIRST_FOLDERS = 100  # as the API allows
 EMAIL_MAX_LENGTH = 254  # Invitation.email; the e-mail validator alone lets 320 through
 
@@ -157,25 +156,8 @@ class ArchiveForm(BootstrapForm):
         return value
 
 
-def invitable_roles(membership: Membership) -> list[tuple[str, str]]:
-    """Return the roles this member may offer in an invitation under the organization's policy."""
-    if not membership.organization.allow_elevated_invitations:
-        return [(Role.VIEWER.value, Role.VIEWER.label)]
-    own_rank = ROLE_RANK[membership.role]
-    return [
-        (role.value, role.label)
-        for role in (Role.VIEWER, Role.OPERATOR, Role.ADMIN)
-        if ROLE_RANK[role] <= own_rank
-    ]
-
-
-def assignable_roles(membership: Membership) -> list[tuple[str, str]]:
-    """Return the roles this member may give to another member (never above their own)."""
-    own_rank = ROLE_RANK[membership.role]
-    roles = [role for role in (Role.OWNER, Role.ADMIN, Role.OPERATOR, Role.VIEWER)]
-    if not access.can(membership, Action.OWNER_GRANT):
-        roles.remove(Role.OWNER)
-    return [(role.value, role.label) for role in roles if ROLE_RANK[role] <= own_rank]
+def _choices(roles: list[Role]) -> list[tuple[str, str]]:
+    return [(role.value, role.label) for role in roles]
 
 
 class FolderAccessMixin(BootstrapForm):
@@ -212,7 +194,9 @@ class InviteForm(FolderAccessMixin):
 
     def __init__(self, *args, membership: Membership, folders: list[Folder], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = invitable_roles(membership)
+        self.fields["role"].choices = _choices(
+            access.invitable_roles(membership, membership.organization)
+        )
         self.fields["role"].initial = Role.VIEWER
         if not membership.organization.allow_elevated_invitations:
             self.fields["role"].help_text = _(
@@ -262,7 +246,7 @@ class MemberChangeForm(FolderAccessMixin):
 
     def __init__(self, *args, membership: Membership, folders: list[Folder], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = assignable_roles(membership)
+        self.fields["role"].choices = _choices(access.assignable_roles(membership))
         self.set_folder_choices(folders)
 
 

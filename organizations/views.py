@@ -646,16 +646,13 @@ def folder_delete(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
             messages.success(request, _("Folder “%(name)s” is deleted.") % {"name": folder.name})
             return redirect("organizations:folder-list", organization_id)
     # Say up front what would refuse the deletion, instead of after the risk box is ticked.
-    refusal = ""
+    refusal = None
     if not form.is_bound and folder.parent_id is not None:
-        if folder.children.exists():
-            refusal = _("“%(name)s” has subfolders. Move or delete them first.")
-        elif selectors.count_folder_contents(folder):
-            refusal = _("“%(name)s” still holds devices. Move or remove them first.")
+        refusal = selectors.folder_deletion_refusal(folder)
     return render(
         request,
         "organizations/folder_delete.html",
-        {"form": form, "folder": folder, "refusal": refusal % {"name": folder.name}},
+        {"form": form, "folder": folder, "refusal": str(refusal.message) if refusal else ""},
         status=_form_status(form),
     )
 

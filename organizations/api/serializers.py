@@ -7,17 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from organizations import access
 from organizations.models import ApiToken, AuditEvent, Folder, Invitation, Membership, Organization
 from organizations.roles import Role
+from organizations.services import MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
 
-# The roles an invitation may carry (owners are made by elevating a member).
-INVITABLE_ROLES = [
-    (Role.VIEWER.value, Role.VIEWER.label),
-    (Role.OPERATOR.value, Role.OPERATOR.label),
-    (Role.ADMIN.value, Role.ADMIN.label),
-]
-MAX_TOKEN_DAYS = 366
-MAX_INVITATION_EMAILS = 50
+# The choices of an invitation's role, presented from access (settings name this enum).
+INVITABLE_ROLES = [(role.value, role.label) for role in access.INVITATION_ROLES]
 
 
 class OrganizationSerializer(serializers.ModelSerializer):

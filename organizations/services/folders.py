@@ -9,7 +9,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import Conflict, Invalid
+from common.errors import Invalid
 from organizations import access, audit, selectors
 from organizations.models import Folder, Membership, Organization
 from organizations.roles import Action
@@ -153,18 +153,8 @@ def delete_folder(*, actor: Membership, folder_id: UUID, understood: bool) -> No
     if not understood:
         message = _("Tick “I understand the risks” to delete the folder.")
         raise Invalid("risk_not_acknowledged", message, {"understood": [message]})
-    if Folder.objects.filter(parent=folder).exists():
-        raise Conflict(
-            "folder_has_subfolders",
-            _("“%(name)s” has subfolders. Move or delete them first.") % {"name": folder.name},
-        )
-    contents = selectors.count_folder_contents(folder)
-    if contents:
-        raise Conflict(
-            "folder_has_devices",
-            _("“%(name)s” still holds devices. Move or remove them first.") % {"name": folder.name},
-            {"contents": contents},
-        )
+    if refusal := selectors.folder_deletion_refusal(folder):
+        raise refusal
     audit.record(
         actor,
         organization,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from common.errors import Forbidden
+from common.errors import Forbidden, Invalid
 from organizations import access
 from organizations.models import Folder
 from organizations.roles import Action, Role
@@ -186,3 +186,41 @@ def test_set_folder_grants_replaces_previous_grants(tenant):
 def test_revoking_a_folder_hides_its_subtree(tenant):
     access.revoke_folders(tenant.operator, [tenant.site_a])
     assert list(access.visible_folders(tenant.operator)) == []
+
+
+def _refusal(check, *args):
+    try:
+        check(*args)
+    except (Forbidden, Invalid) as error:
+        return error
+    return None
+
+
+@pytest.mark.parametrize("elevated", [False, True], ids=["viewer-only", "elevated"])
+@pytest.mark.parametrize("who", ["owner", "admin", "operator", "viewer"])
+def test_the_invitable_roles_are_exactly_those_the_check_lets_through(tenant, who, elevated):
+    organization = tenant.organization
+    organization.allow_elevated_invitations = elevated
+    membership = getattr(tenant, who)
+    offered = access.invitable_roles(membership, organization)
+    for role in Role:
+        refusal = _refusal(access.require_invitable_role, membership, organization, role)
+        assert (refusal is None) == (role in offered), (who, role, refusal)
+    expected = {
+        ("owner", True): [Role.VIEWER, Role.OPERATOR, Role.ADMIN],
+        ("admin", True): [Role.VIEWER, Role.OPERATOR, Role.ADMIN],
+        ("operator", True): [Role.VIEWER, Role.OPERATOR],
+        ("viewer", True): [Role.VIEWER],
+    }.get((who, elevated), [Role.VIEWER])
+    assert offered == expected
+
+
+@pytest.mark.parametrize("who", ["owner", "admin", "operator", "viewer"])
+def test_the_assignable_roles_are_exactly_those_the_check_lets_through(tenant, who):
+    membership = getattr(tenant, who)
+    offered = access.assignable_roles(membership)
+    for role in Role:
+        refusal = _refusal(access.require_assignable_role, membership, role)
+        assert (refusal is None) == (role in offered), (who, role, refusal)
+    assert (Role.OWNER in offered) == (who == "owner")
+    assert (Role.ADMIN in offered) == (who in ("owner", "admin"))

@@ -35,7 +35,7 @@ SERVICE_CALLS = {
         actor=t.owner, confirmation_id=str(t.organization.pk), understood=True
     ),
     "invitation.create": lambda t: services.invite_members(
-        actor=t.admin, emails=["new@example.com"], role=Role.VIEWER, folder_ids=[]
+        actor=t.admin, emails=["new@example.com"], role=Role.VIEWER, folder_ids=[t.site_a.pk]
     ),
     "invitation.revoke": lambda t: services.revoke_invitation(
         actor=t.admin, invitation_id=InvitationFactory(organization=t.organization).pk

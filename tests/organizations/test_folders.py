@@ -312,3 +312,15 @@ def test_a_folder_time_zone_must_be_a_place(admin, folders, not_a_place):
         )
     folders.site_a.refresh_from_db()
     assert folders.site_a.time_zone == ""
+
+
+def test_the_delete_refusal_is_the_services_own(admin, folders):
+    expected = selectors.folder_deletion_refusal(folders.site_a)
+    assert expected.code == "folder_has_subfolders"
+    with pytest.raises(Conflict) as refused:
+        services.delete_folder(actor=admin, folder_id=folders.site_a.pk, understood=True)
+    assert (refused.value.code, str(refused.value.message)) == (
+        expected.code,
+        str(expected.message),
+    )
+    assert selectors.folder_deletion_refusal(folders.site_b) is None
