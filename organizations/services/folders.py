@@ -67,15 +67,18 @@ def create_folder(*, actor: Membership, parent_id: UUID, name: str, time_zone: s
 
 @transaction.atomic(durable=True)
 def rename_folder(
-    *, actor: Membership, folder_id: UUID, name: str, time_zone: str | None = None
+    *, actor: Membership, folder_id: UUID, name: str | None = None, time_zone: str | None = None
 ) -> Folder:
-    """Rename a folder and, when `time_zone` is given, set it ("" inherits from the parent)."""
+    """Rename a folder and set its time zone ("" inherits); None leaves a field as it is.
+
+    The folder is read after the organization's lock, so fields not given keep the value a
+    concurrent edit left them with.
+    """
     access.require(actor, Action.FOLDER_MANAGE)
     organization = lock_organization(actor.organization_id)
     folder = selectors.get_visible_folder(actor, folder_id)
-    name = clean_folder_name(name)
     changes: dict[str, Any] = {}
-    if name != folder.name:
+    if name is not None and (name := clean_folder_name(name)) != folder.name:
         if folder.parent_id is not None:
             check_folder_name_free(folder.parent, name, exclude=folder)
         changes["name"] = {"from": folder.name, "to": name}
