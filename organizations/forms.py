@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import BootstrapForm
 from common.time_zones import place_time_zones
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
@@ -35,22 +36,6 @@ def folder_choices(folders: list[Folder]) -> list[tuple[str, str]]:
 
 def split_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-class BootstrapForm(forms.Form):
-    """A form whose widgets carry Bootstrap's classes for partials/form_fields.html."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
 class OrganizationCreateForm(BootstrapForm):
@@ -163,6 +148,7 @@ def _choices(roles: list[Role]) -> list[tuple[str, str]]:
 class FolderAccessMixin(BootstrapForm):
     """Folders picked for operators and viewers; owners and admins see every folder anyway."""
 
+    service_fields = {"folder_ids": "folders"}
     folders = forms.MultipleChoiceField(
         label=_("Folders"),
         required=False,
@@ -277,6 +263,7 @@ class FolderNameForm(BootstrapForm):
 
 
 class FolderMoveForm(BootstrapForm):
+    service_fields = {"new_parent_id": "new_parent"}
     new_parent = forms.ChoiceField(label=_("Move to"))
 
     def __init__(self, *args, folder: Folder, folders: list[Folder], **kwargs) -> None:
