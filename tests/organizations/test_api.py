@@ -34,43 +34,6 @@ def _error(response) -> dict:
     return response.json()["error"]
 
 
-@pytest.fixture
-def api(client):
-    """The test client speaking JSON for PATCH/POST/DELETE bodies."""
-
-    class Api:
-        def __init__(self):
-            self.client = client
-            self.headers: dict = {}
-
-        def login(self, membership):
-            client.force_login(membership.user)
-            return self
-
-        def use_token(self, raw):
-            client.logout()
-            self.headers = {"Authorization": f"Token {raw}"}
-            return self
-
-        def get(self, url, data=None):
-            return client.get(url, data, headers=self.headers)
-
-        def post(self, url, data=None):
-            return client.post(
-                url, data or {}, content_type="application/json", headers=self.headers
-            )
-
-        def patch(self, url, data=None):
-            return client.patch(
-                url, data or {}, content_type="application/json", headers=self.headers
-            )
-
-        def delete(self, url, query: str = ""):
-            return client.delete(f"{url}{query}", headers=self.headers)
-
-    return Api()
-
-
 def _token(membership, name="script"):
     _token_row, raw = services.create_api_token(
         actor=membership, name=name, expires_on=timezone.localdate() + timedelta(days=30)

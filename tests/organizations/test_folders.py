@@ -282,9 +282,9 @@ def _assert_paths_consistent(organization):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_moving_folders_into_each_other_at_once_keep_the_tree_consistent(race):
-    from tests.organizations.conftest import _build_tenant
+    from tests.support.cast import build_tenant
 
-    tenant = _build_tenant("Race Corp")
+    tenant = build_tenant("Race Corp")
     outcomes = race(
         lambda: services.move_folder(
             actor=tenant.owner, folder_id=tenant.site_a.pk, new_parent_id=tenant.site_b.pk
