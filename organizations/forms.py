@@ -191,12 +191,6 @@ class InviteForm(FolderAccessMixin):
             )
         self.set_folder_choices(folders)
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        if cleaned.get("role") in (Role.OPERATOR, Role.VIEWER) and not cleaned.get("folders"):
-            self.add_error("folders", _("Choose at least one folder for an operator or viewer."))
-        return cleaned
-
     def clean_emails(self) -> list[str]:
         addresses = [part for part in re.split(r"[\s,;]+", self.cleaned_data["emails"]) if part]
         if not addresses:

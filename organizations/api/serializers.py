@@ -138,16 +138,6 @@ class InvitationCreateSerializer(serializers.Serializer):
                 unique.append(email.lower())
         return unique
 
-    def validate(self, attrs: dict) -> dict:
-        # As on the Invite users page: an operator or viewer without folders would see nothing.
-        if attrs.get("role", Role.VIEWER) in (Role.OPERATOR, Role.VIEWER) and not attrs.get(
-            "folder_ids"
-        ):
-            raise serializers.ValidationError(
-                {"folder_ids": [_("Choose at least one folder for an operator or viewer.")]}
-            )
-        return attrs
-
 
 class FolderSerializer(serializers.ModelSerializer):
     parent_id = serializers.SerializerMethodField(

@@ -802,3 +802,14 @@ def test_the_delete_page_warns_with_the_services_refusal(as_admin, organization,
     page = as_admin.get(_url("folder-delete", organization, folders.site_a.pk)).content.decode()
     refusal = selectors.folder_deletion_refusal(folders.site_a)
     assert escape(str(refusal.message)) in page
+
+
+def test_inviting_a_viewer_without_folders_shows_the_services_refusal(as_admin, organization):
+    response = as_admin.post(
+        _url("invitation-create", organization), {"emails": "ann@example.com", "role": "viewer"}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["folders"] == [
+        "Choose at least one folder for an operator or viewer."
+    ]
+    assert not Invitation.objects.exists()
