@@ -14,9 +14,8 @@ from common.time_zones import place_time_zones
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
 from organizations.roles import Role
-from organizations.services import MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
+from organizations.services import MAX_FIRST_FOLDERS, MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
 
-MAX_FIRST_FOLDERS = 100  # as the API allows
 EMAIL_MAX_LENGTH = 254  # Invitation.email; the e-mail validator alone lets 320 through
 
 

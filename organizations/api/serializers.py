@@ -10,7 +10,7 @@ from rest_framework import serializers
 from organizations import access
 from organizations.models import ApiToken, AuditEvent, Folder, Invitation, Membership, Organization
 from organizations.roles import Role
-from organizations.services import MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
+from organizations.services import MAX_FIRST_FOLDERS, MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
 
 # The choices of an invitation's role, presented from access (settings name this enum).
 INVITABLE_ROLES = [(role.value, role.label) for role in access.INVITATION_ROLES]
@@ -45,7 +45,7 @@ class OrganizationCreateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=120),
         required=False,
         default=list,
-        max_length=100,
+        max_length=MAX_FIRST_FOLDERS,
         help_text="First folders, created under the top folder.",
     )
 

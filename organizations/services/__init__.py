@@ -30,6 +30,7 @@ from organizations.services.invitations import (
 )
 from organizations.services.members import RemovalResult, change_member, remove_members
 from organizations.services.organizations import (
+    MAX_FIRST_FOLDERS,
     RestoreSummary,
     archive_organization,
     create_organization,
@@ -41,6 +42,7 @@ from organizations.services.organizations import (
 
 __all__ = [
     "INVITATION_VALIDITY",
+    "MAX_FIRST_FOLDERS",
     "MAX_INVITATION_EMAILS",
     "MAX_TOKEN_DAYS",
     "RemovalResult",

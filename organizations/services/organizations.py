@@ -23,6 +23,9 @@ from organizations.services.validation import (
     clean_notes,
 )
 
+# First folders one organization may be created with; more are added in Folders.
+MAX_FIRST_FOLDERS = 100
+
 
 @transaction.atomic(durable=True)
 def create_organization(
@@ -30,13 +33,18 @@ def create_organization(
 ) -> Organization:
     """Create an organization with its top folder (named after it) and make the creator owner.
 
-    `folder_names` become the first folders under the top folder.
+    `folder_names` (at most `MAX_FIRST_FOLDERS`) become the first folders under the top folder.
     """
     name = clean_name(name)
     notes = clean_notes(notes)
     names = [
         clean_folder_name(n, field_name="folder_names") for n in folder_names if (n or "").strip()
     ]
+    if len(names) > MAX_FIRST_FOLDERS:
+        message = _("Create at most %(count)d first folders here; add more later in Folders.") % {
+            "count": MAX_FIRST_FOLDERS
+        }
+        raise Invalid("too_many_folders", message, {"folder_names": [message]})
     if len({n.casefold() for n in names}) != len(names):
         message = _("Each first folder needs a different name.")
         raise Invalid("folder_names_repeated", message, {"folder_names": [message]})
