@@ -22,12 +22,9 @@ from django.utils import timezone
 from organizations import services
 from organizations.roles import Role
 from tests.accounts.factories import UserFactory
-from tests.organizations.factories import (
-    FolderFactory,
-    MembershipFactory,
-    OrganizationFactory,
-)
+from tests.organizations.factories import MembershipFactory
 from tests.support import registry
+from tests.support.cast import build_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -158,27 +155,20 @@ def test_the_probe_sees_the_organization_routes():
 
 @pytest.fixture
 def tenants(db):
-    """Two organizations alike: `mine` (where the prober is a member) and `theirs`."""
+    """Two organizations of the shared cast: `mine` (where the prober is a member) and `theirs`.
+
+    Each adds to the cast a viewer without grants and an API token of its owner; `site` is the
+    viewer's granted folder and `sibling` a folder outside it.
+    """
 
     def build(name: str) -> SimpleNamespace:
-        organization = OrganizationFactory(name=name)
-        site = FolderFactory(parent=organization.top_folder, name=f"{name} site")
-        sibling = FolderFactory(parent=organization.top_folder, name=f"{name} sibling")
-        owner = MembershipFactory(organization=organization, role=Role.OWNER)
-        token, raw = services.create_api_token(
-            actor=owner, name=f"{name} token", expires_on=timezone.localdate() + timedelta(7)
+        tenant = build_tenant(name)
+        tenant.site, tenant.sibling = tenant.building_a1, tenant.site_b
+        tenant.blind_viewer = MembershipFactory(organization=tenant.organization, role=Role.VIEWER)
+        tenant.token, tenant.raw_token = services.create_api_token(
+            actor=tenant.owner, name=f"{name} token", expires_on=timezone.localdate() + timedelta(7)
         )
-        return SimpleNamespace(
-            organization=organization,
-            site=site,
-            sibling=sibling,
-            owner=owner,
-            viewer=MembershipFactory(organization=organization, role=Role.VIEWER, folders=[site]),
-            blind_viewer=MembershipFactory(organization=organization, role=Role.VIEWER),
-            top=organization.top_folder,
-            token=token,
-            raw_token=raw,
-        )
+        return tenant
 
     return {"mine": build("Mine Inc"), "theirs": build("Theirs Ltd")}
 

@@ -35,8 +35,8 @@ class RouteId:
 
     `make(tenant, folder)` returns the id; objects filed in folders are made in `folder`, and
     `in_folder=True` adds the routes to the "viewer outside their grants" probe.
-    `tenant` is the probe's cast (see `tests/test_tenancy.py`: organization, top, site, sibling,
-    owner, viewer, blind_viewer, token).
+    `tenant` is the shared cast (`tests/support/cast.py`) plus what the probe adds in
+    `tests/test_tenancy.py`: site, sibling, blind_viewer, token.
     """
 
     name: str
