@@ -11,8 +11,9 @@ from django.core.validators import validate_email
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
-from accounts import tasks
+from accounts import services, tasks
 from accounts.models import User, canonical_email
+from common.errors import DomainError
 from common.time_zones import place_time_zones
 
 
@@ -92,8 +93,10 @@ class SignUpForm(forms.Form):
         email = canonical_email(self.cleaned_data["email"])
         # Compatibility forms may fold into something invalid: U+FF20 becomes "@".
         validate_email(email)
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError(_("An account with this e-mail address already exists."))
+        try:
+            services.check_email_free(email=email)
+        except DomainError as error:
+            raise forms.ValidationError(str(error.message)) from None
         return email
 
     def clean(self) -> dict:

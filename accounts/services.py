@@ -46,6 +46,12 @@ def record_security_event(
     )
 
 
+def check_email_free(*, email: str) -> None:
+    """Raise Conflict when an account already uses this address (in any case or width)."""
+    if User.objects.filter(email=canonical_email(email)).exists():
+        raise Conflict("email_taken", _("An account with this e-mail address already exists."))
+
+
 @transaction.atomic
 def sign_up(
     *,
@@ -62,8 +68,7 @@ def sign_up(
     invitation link.
     """
     email = canonical_email(email)
-    if User.objects.filter(email=email).exists():
-        raise Conflict("email_taken", _("An account with this e-mail address already exists."))
+    check_email_free(email=email)
     user = User.objects.create_user(
         email=email,
         password=password,

@@ -44,6 +44,7 @@ from accounts.sign_in import (
     start_pending_sign_in,
 )
 from common.errors import DomainError
+from common.forms import apply_domain_error
 from common.http import client_address
 
 SIGNUP_USER_KEY = "camfleet_signup_user"
@@ -185,7 +186,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except DomainError as error:
-            form.add_error("email", str(error.message))
+            apply_domain_error(form, error, "email")
         else:
             request.session[SIGNUP_USER_KEY] = user.pk
             return redirect("accounts:verify-pending")
@@ -292,7 +293,7 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except DomainError as error:
-            form.add_error("token", str(error.message))
+            apply_domain_error(form, error, "token")
         else:
             request.session.pop(TOTP_ENROLMENT_KEY, None)
             update_session_auth_hash(request, request.user)  # other browsers are signed out
@@ -331,7 +332,7 @@ def enrol_email(request: HttpRequest) -> HttpResponse:
                 user=request.user, token=form.cleaned_data["token"], request=request
             )
         except DomainError as error:
-            form.add_error("token", str(error.message))
+            apply_domain_error(form, error, "token")
         else:
             update_session_auth_hash(request, request.user)  # other browsers are signed out
             otp_login(request, device)

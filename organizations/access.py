@@ -15,9 +15,9 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from common.errors import Forbidden
-from organizations.models import Folder, FolderUserObjectPermission, Membership
-from organizations.roles import FOLDER_SCOPED_ACTIONS, ROLE_ACTIONS, Action, Role
+from common.errors import DomainError, Forbidden, Invalid
+from organizations.models import Folder, FolderUserObjectPermission, Membership, Organization
+from organizations.roles import FOLDER_SCOPED_ACTIONS, ROLE_ACTIONS, ROLE_RANK, Action, Role
 
 VIEW_FOLDER = "view_folder"
 OPERATE_FOLDER = "operate_folder"
@@ -158,6 +158,68 @@ def require(membership: Membership | None, action: str, obj: Any = None) -> None
         _("Your role (%(role)s) does not allow this: %(action)s.")
         % {"role": role, "action": label},
     )
+
+
+# The roles an invitation may carry; owners are made by elevating a member who joined.
+INVITATION_ROLES = (Role.VIEWER, Role.OPERATOR, Role.ADMIN)
+
+
+def _invitation_refusal(
+    membership: Membership, organization: Organization, role: str
+) -> DomainError | None:
+    if role not in INVITATION_ROLES:
+        message = _("Invite as admin or below; make someone an owner after they join.")
+        return Invalid("owner_by_elevation_only", message, {"role": [message]})
+    if ROLE_RANK[role] > ROLE_RANK[membership.role]:
+        return Forbidden(
+            "role_above_own", _("You cannot invite someone with a role above your own.")
+        )
+    if role != Role.VIEWER and not organization.allow_elevated_invitations:
+        return Forbidden(
+            "viewer_only",
+            _(
+                "For security, invitations are limited to the viewer role. An owner can allow "
+                "operator and admin invitations in Settings → Security."
+            ),
+        )
+    return None
+
+
+def invitable_roles(membership: Membership, organization: Organization) -> list[Role]:
+    """Return the roles this member may put in an invitation under the organization's policy.
+
+    `organization` carries the policy; services pass the row they locked.
+    """
+    return [
+        role for role in INVITATION_ROLES if not _invitation_refusal(membership, organization, role)
+    ]
+
+
+def require_invitable_role(membership: Membership, organization: Organization, role: str) -> None:
+    """Raise the refusal, with a message a person can act on, unless `role` is invitable."""
+    if refusal := _invitation_refusal(membership, organization, role):
+        raise refusal
+
+
+def assignable_roles(membership: Membership) -> list[Role]:
+    """Return the roles this member may give another member: never above their own (Sentry).
+
+    Only members who may grant ownership make owners.
+    """
+    return [
+        role
+        for role in (Role.OWNER, Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+        if ROLE_RANK[role] <= ROLE_RANK[membership.role]
+        and (role != Role.OWNER or can(membership, Action.OWNER_GRANT))
+    ]
+
+
+def require_assignable_role(membership: Membership, role: str) -> None:
+    """Raise Forbidden unless this member may give `role` to another member."""
+    if ROLE_RANK[role] > ROLE_RANK[membership.role]:
+        raise Forbidden("role_above_own", _("You cannot give a role above your own."))
+    if role == Role.OWNER:
+        require(membership, Action.OWNER_GRANT)
 
 
 def _codenames_for(role: str) -> tuple[str, ...]:

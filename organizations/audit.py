@@ -4,6 +4,9 @@ Services call `record(...)` inside their own transaction. The client address and
 request acts through come from `request_context(...)`, which the HTML and API bases enter once per
 request, so services need not pass them around.
 
+Each app gives its actions words for the activity page with `register_event_types(...)` from its
+`AppConfig.ready`, so devices, upgrades and licensing label their events without editing this app.
+
 Each event's hash is SHA-256 over the canonical JSON of the previous event's hash and this event's
 content; the organization row keeps the head (last sequence and hash), so an altered, removed or
 reordered event — also the last one — is detected by `verify_chain`.
@@ -14,19 +17,66 @@ import contextvars
 import hashlib
 import ipaddress
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from common.http import normalize_address
 from organizations.models import ApiToken, AuditEvent, Membership, Organization
 
 SUPPORT = "support"
+
+# Words for each audit action, filled by every app's AppConfig.ready (see register_event_types).
+_event_types: dict[str, str | Promise] = {}
+
+
+def register_event_types(labels: Mapping[str, str | Promise]) -> None:
+    """Give audit actions their words for the activity page; call from the app's `ready()`.
+
+    An action belongs to one app: registering it again with another label is refused.
+    """
+    for action, label in labels.items():
+        known = _event_types.get(action)
+        if known is not None and known is not label:
+            raise ImproperlyConfigured(
+                f"The audit action {action!r} is registered twice; give each app's events "
+                "their own prefix (device.…, upgrade.…, license.…)."
+            )
+        _event_types[action] = label
+
+
+def event_type_label(action: str) -> str:
+    """Return an action in words, or the code itself for an action nobody registered."""
+    return str(_event_types.get(action, action))
+
+
+# This app's actions (the code stays beside the words on the page: the filter takes it).
+ORGANIZATION_EVENT_TYPES = {
+    "api_token.create": _("API token created"),
+    "api_token.revoke": _("API token revoked"),
+    "folder.create": _("Folder created"),
+    "folder.delete": _("Folder deleted"),
+    "folder.move": _("Folder moved"),
+    "folder.update": _("Folder changed"),
+    "invitation.accept": _("Invitation accepted"),
+    "invitation.create": _("User invited"),
+    "invitation.revoke": _("Invitation revoked"),
+    "member.change": _("Role or access changed"),
+    "member.remove": _("User removed"),
+    "organization.archive": _("Organization archived"),
+    "organization.create": _("Organization created"),
+    "organization.restore": _("Organization restored"),
+    "organization.security_update": _("Security settings changed"),
+    "organization.update": _("Organization changed"),
+}
 
 Actor = Membership | User | ApiToken | str | None
 

@@ -9,14 +9,13 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import BootstrapForm
 from common.time_zones import place_time_zones
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
-from organizations.roles import ROLE_RANK, Action, Role
+from organizations.roles import Role
+from organizations.services import MAX_FIRST_FOLDERS, MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
 
-MAX_INVITATION_EMAILS = 50
-MAX_TOKEN_DAYS = 366
-MAX_FIRST_FOLDERS = 100  # as the API allows
 EMAIL_MAX_LENGTH = 254  # Invitation.email; the e-mail validator alone lets 320 through
 
 
@@ -36,22 +35,6 @@ def folder_choices(folders: list[Folder]) -> list[tuple[str, str]]:
 
 def split_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-class BootstrapForm(forms.Form):
-    """A form whose widgets carry Bootstrap's classes for partials/form_fields.html."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
 class OrganizationCreateForm(BootstrapForm):
@@ -157,30 +140,14 @@ class ArchiveForm(BootstrapForm):
         return value
 
 
-def invitable_roles(membership: Membership) -> list[tuple[str, str]]:
-    """Return the roles this member may offer in an invitation under the organization's policy."""
-    if not membership.organization.allow_elevated_invitations:
-        return [(Role.VIEWER.value, Role.VIEWER.label)]
-    own_rank = ROLE_RANK[membership.role]
-    return [
-        (role.value, role.label)
-        for role in (Role.VIEWER, Role.OPERATOR, Role.ADMIN)
-        if ROLE_RANK[role] <= own_rank
-    ]
-
-
-def assignable_roles(membership: Membership) -> list[tuple[str, str]]:
-    """Return the roles this member may give to another member (never above their own)."""
-    own_rank = ROLE_RANK[membership.role]
-    roles = [role for role in (Role.OWNER, Role.ADMIN, Role.OPERATOR, Role.VIEWER)]
-    if not access.can(membership, Action.OWNER_GRANT):
-        roles.remove(Role.OWNER)
-    return [(role.value, role.label) for role in roles if ROLE_RANK[role] <= own_rank]
+def _choices(roles: list[Role]) -> list[tuple[str, str]]:
+    return [(role.value, role.label) for role in roles]
 
 
 class FolderAccessMixin(BootstrapForm):
     """Folders picked for operators and viewers; owners and admins see every folder anyway."""
 
+    service_fields = {"folder_ids": "folders"}
     folders = forms.MultipleChoiceField(
         label=_("Folders"),
         required=False,
@@ -212,7 +179,9 @@ class InviteForm(FolderAccessMixin):
 
     def __init__(self, *args, membership: Membership, folders: list[Folder], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = invitable_roles(membership)
+        self.fields["role"].choices = _choices(
+            access.invitable_roles(membership, membership.organization)
+        )
         self.fields["role"].initial = Role.VIEWER
         if not membership.organization.allow_elevated_invitations:
             self.fields["role"].help_text = _(
@@ -220,12 +189,6 @@ class InviteForm(FolderAccessMixin):
                 "this in the security settings."
             )
         self.set_folder_choices(folders)
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        if cleaned.get("role") in (Role.OPERATOR, Role.VIEWER) and not cleaned.get("folders"):
-            self.add_error("folders", _("Choose at least one folder for an operator or viewer."))
-        return cleaned
 
     def clean_emails(self) -> list[str]:
         addresses = [part for part in re.split(r"[\s,;]+", self.cleaned_data["emails"]) if part]
@@ -262,7 +225,7 @@ class MemberChangeForm(FolderAccessMixin):
 
     def __init__(self, *args, membership: Membership, folders: list[Folder], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = assignable_roles(membership)
+        self.fields["role"].choices = _choices(access.assignable_roles(membership))
         self.set_folder_choices(folders)
 
 
@@ -293,6 +256,7 @@ class FolderNameForm(BootstrapForm):
 
 
 class FolderMoveForm(BootstrapForm):
+    service_fields = {"new_parent_id": "new_parent"}
     new_parent = forms.ChoiceField(label=_("Move to"))
 
     def __init__(self, *args, folder: Folder, folders: list[Folder], **kwargs) -> None:

@@ -299,28 +299,9 @@ class AuditEvent(models.Model):
     @property
     def action_display(self) -> str:
         """The action in words for the activity page; the code itself for an unknown action."""
-        return str(AUDIT_ACTION_LABELS.get(self.action, self.action))
+        from organizations.audit import event_type_label  # audit imports these models
 
-
-# The activity page's words for each action code (the code stays beside it: the filter takes it).
-AUDIT_ACTION_LABELS = {
-    "api_token.create": _("API token created"),
-    "api_token.revoke": _("API token revoked"),
-    "folder.create": _("Folder created"),
-    "folder.delete": _("Folder deleted"),
-    "folder.move": _("Folder moved"),
-    "folder.update": _("Folder changed"),
-    "invitation.accept": _("Invitation accepted"),
-    "invitation.create": _("User invited"),
-    "invitation.revoke": _("Invitation revoked"),
-    "member.change": _("Role or access changed"),
-    "member.remove": _("User removed"),
-    "organization.archive": _("Organization archived"),
-    "organization.create": _("Organization created"),
-    "organization.restore": _("Organization restored"),
-    "organization.security_update": _("Security settings changed"),
-    "organization.update": _("Organization changed"),
-}
+        return event_type_label(self.action)
 
 
 class ApiToken(models.Model):

@@ -3,11 +3,9 @@
 Anything outside the asker's reach raises NotFound, the same as something that does not exist.
 """
 
-import hashlib
-import hmac
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -17,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from common.errors import Invalid, NotFound
+from common.errors import Conflict, Invalid, NotFound
 from organizations import access, audit
 from organizations.models import (
     ApiToken,
@@ -30,14 +28,7 @@ from organizations.models import (
     Organization,
 )
 from organizations.roles import Action
-
-# last_used_at is written at most once per this interval per token, to keep requests cheap.
-API_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-def hash_secret(raw: str) -> str:
-    """Return the SHA-256 hex digest stored in place of an invitation or API token secret."""
-    return hashlib.sha256(raw.encode()).hexdigest()
+from organizations.tokens import hash_secret
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:
@@ -358,43 +349,6 @@ def get_api_token(membership: Membership, token_id: Any) -> ApiToken:
     return token
 
 
-def authenticate_api_token(raw_token: str) -> ApiToken | None:
-    """Return the live API token for a raw secret, or None.
-
-    Refuses expired and revoked tokens, tokens of archived organizations and of inactive
-    people; a removed member's tokens are gone with the membership. The token carries its
-    membership (and so the member's current role) loaded fresh for this request.
-    """
-    # The prefix ("cf" + hex) has no underscore; the url-safe secret after it may.
-    prefix, _separator, secret = (raw_token or "").strip().partition("_")
-    if not prefix or not secret:
-        return None
-    token = (
-        ApiToken.objects.select_related("membership__user", "membership__organization")
-        .filter(prefix=prefix)
-        .first()
-    )
-    if token is None or not hmac.compare_digest(token.token_hash, hash_secret(raw_token.strip())):
-        return None
-    now = timezone.now()
-    membership = token.membership
-    if (
-        token.revoked_at is not None
-        or token.expires_on < timezone.localdate(now)
-        or token.organization_id != membership.organization_id
-        or membership.organization.is_archived
-        or not membership.user.is_active
-    ):
-        return None
-    if token.last_used_at is None or token.last_used_at < now - API_TOKEN_TOUCH_INTERVAL:
-        # One conditional UPDATE at most once a minute; no row lock, no save() of the token.
-        ApiToken.objects.filter(pk=token.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - API_TOKEN_TOUCH_INTERVAL)
-        ).update(last_used_at=now)
-        token.last_used_at = now
-    return token
-
-
 def _folder_content_relations():
     """Yield (model, field name) for every model filed into folders by a `folder` foreign key."""
     # include_hidden: a `folder` foreign key declared with related_name="+" still counts.
@@ -423,6 +377,26 @@ def count_folder_contents(folder: Folder) -> dict[str, int]:
         if count:
             counts[model._meta.label_lower] = count
     return counts
+
+
+def folder_deletion_refusal(folder: Folder) -> Conflict | None:
+    """Return why this folder cannot be deleted (subfolders, or contents), or None if it can.
+
+    The delete service raises it; the delete page shows it before the risk box is ticked.
+    """
+    if folder.children.exists():
+        return Conflict(
+            "folder_has_subfolders",
+            _("“%(name)s” has subfolders. Move or delete them first.") % {"name": folder.name},
+        )
+    contents = count_folder_contents(folder)
+    if contents:
+        return Conflict(
+            "folder_has_devices",
+            _("“%(name)s” still holds devices. Move or remove them first.") % {"name": folder.name},
+            {"contents": contents},
+        )
+    return None
 
 
 def count_organization_contents(organization: Organization) -> dict[str, int]:

@@ -1,12 +1,11 @@
-"""The one door into an organization: HTML views under /o/<id>/ and API views under
-/api/v1/organizations/<id>/ resolve the caller's membership here, or answer 404.
+"""The one door into an organization: HTML views under /o/<id>/ resolve the caller's membership
+here (API views in `organizations.api.base`, with the same MFA rule), or answer 404.
 
 Everything a tenant view needs comes from `request.membership` (and `request.organization`);
 nothing below the URL is looked up without it.
 """
 
 from collections.abc import Callable
-from contextlib import ExitStack
 from functools import wraps
 from typing import Any
 from uuid import UUID
@@ -17,16 +16,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from rest_framework import authentication
-from rest_framework.generics import GenericAPIView
-from rest_framework.request import Request
 
 from accounts.selectors import has_mfa
 from common.errors import DomainError, Forbidden, NotFound
 from common.http import client_address
 from organizations import audit, selectors
-from organizations.api.authentication import ApiTokenAuthentication
-from organizations.models import ApiToken, Membership
+from organizations.models import Membership
 
 
 def mfa_missing(request: HttpRequest, membership: Membership) -> bool:
@@ -109,53 +104,3 @@ def organization_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
                 return render_domain_error(request, error)
 
     return wrapper
-
-
-class OrganizationAPIView(GenericAPIView):
-    """Base of every API view under /api/v1/organizations/<organization_id>/.
-
-    Resolves `request.membership` from the URL before the handler runs: no membership, an
-    archived organization, or an API token of another organization → 404. Sessions of members
-    of an organization that requires MFA must have passed a second factor (403 otherwise).
-    Subclasses build querysets from selectors, never from `Model.objects`.
-    """
-
-    authentication_classes = [ApiTokenAuthentication, authentication.SessionAuthentication]
-    membership_url_kwarg = "organization_id"
-    # Lists are scoped by selectors; no generic filter backend may widen or guess a queryset.
-    filter_backends: list = []
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        self._audit_scope = ExitStack()
-        super().initial(request, *args, **kwargs)
-        token = request.auth if isinstance(request.auth, ApiToken) else None
-        organization_id = kwargs[self.membership_url_kwarg]
-        if token is not None and token.organization_id != organization_id:
-            raise NotFound("organization_not_found", _("Organization not found."))
-        if token is not None:
-            # The authentication loaded the token's membership fresh for this request.
-            membership = token.membership
-        else:
-            membership = selectors.get_membership(request.user, organization_id)
-        if token is None and mfa_missing(request._request, membership):
-            raise Forbidden(
-                "mfa_required",
-                _(
-                    "This organization requires multi-factor authentication for its members. "
-                    "Sign in with your second factor (add one under Security if you have none), "
-                    "or call the API with an API token."
-                ),
-            )
-        request.membership = membership
-        request.organization = membership.organization
-        request._request.membership = membership
-        request._request.organization = membership.organization
-        self._audit_scope.enter_context(
-            audit.request_context(client_address=client_address(request._request), api_token=token)
-        )
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        scope = getattr(self, "_audit_scope", None)
-        if scope is not None:
-            scope.close()
-        return super().finalize_response(request, response, *args, **kwargs)

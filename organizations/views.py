@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services as account_services
 from common.errors import DomainError
+from common.forms import apply_domain_error, form_status
 from common.http import client_address
 from organizations import access, audit, selectors, services
 from organizations.forms import (
@@ -43,34 +44,9 @@ from organizations.tenancy import organization_view
 AUDIT_PAGE_SIZE = 50
 
 
-# Service field names that the forms call differently.
-_SERVICE_FIELDS = {"folder_ids": "folders", "new_parent_id": "new_parent"}
-
-
-def _apply_error(form, error: DomainError, field: str | None = None) -> None:
-    """Put a service's refusal on the form: on its fields when it names them, else on top."""
-    form.error_status = error.http_status
-    placed = False
-    for name, problems in (error.fields or {}).items():
-        name = _SERVICE_FIELDS.get(name, name)
-        if name in form.fields:
-            for problem in problems if isinstance(problems, list | tuple) else [problems]:
-                form.add_error(name, str(problem))
-            placed = True
-    if not placed:
-        form.add_error(field, str(error.message))
-
-
 def _posted(request: HttpRequest):
     """Return the POST data on a POST (even when empty, so the form is bound), else None."""
     return request.POST if request.method == "POST" else None
-
-
-def _form_status(form) -> int:
-    """Return 200 for a fresh form, else the refusal's status (400 invalid, 403, 409 conflict)."""
-    if form.is_bound and form.errors:
-        return getattr(form, "error_status", 400)
-    return 200
 
 
 # --- Organizations ------------------------------------------------------------------------
@@ -92,14 +68,14 @@ def organization_create(request: HttpRequest) -> HttpResponse:
                     folder_names=form.cleaned_data["folder_names"],
                 )
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(
                 request, _("%(name)s is ready. You are its owner.") % {"name": organization.name}
             )
             return redirect("organizations:organization-detail", organization.pk)
     return render(
-        request, "organizations/organization_create.html", {"form": form}, status=_form_status(form)
+        request, "organizations/organization_create.html", {"form": form}, status=form_status(form)
     )
 
 
@@ -134,7 +110,7 @@ def organization_settings(request: HttpRequest, organization_id: UUID) -> HttpRe
                 notes=form.cleaned_data["notes"],
             )
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("The settings are saved."))
             return redirect("organizations:organization-settings", organization.pk)
@@ -142,7 +118,7 @@ def organization_settings(request: HttpRequest, organization_id: UUID) -> HttpRe
         request,
         "organizations/organization_settings.html",
         {"form": form, "tab": "general"},
-        status=_form_status(form),
+        status=form_status(form),
     )
 
 
@@ -172,7 +148,7 @@ def organization_security(request: HttpRequest, organization_id: UUID) -> HttpRe
                 requires_mfa=form.cleaned_data["requires_mfa"],
             )
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("The security settings are saved."))
             return redirect("organizations:organization-security", organization.pk)
@@ -180,7 +156,7 @@ def organization_security(request: HttpRequest, organization_id: UUID) -> HttpRe
         request,
         "organizations/organization_security.html",
         {"form": form, "tab": "security"},
-        status=_form_status(form),
+        status=form_status(form),
     )
 
 
@@ -200,7 +176,7 @@ def organization_archive(request: HttpRequest, organization_id: UUID) -> HttpRes
                 understood=form.cleaned_data["understood"],
             )
         except DomainError as error:
-            _apply_error(form, error, "confirmation_id")
+            apply_domain_error(form, error, "confirmation_id")
         else:
             messages.success(request, _("%(name)s is archived.") % {"name": organization.name})
             return redirect("dashboard")
@@ -211,7 +187,7 @@ def organization_archive(request: HttpRequest, organization_id: UUID) -> HttpRes
         "device_count": sum(selectors.count_organization_contents(organization).values()),
     }
     return render(
-        request, "organizations/organization_archive.html", context, status=_form_status(form)
+        request, "organizations/organization_archive.html", context, status=form_status(form)
     )
 
 
@@ -233,7 +209,7 @@ def token_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
                 expires_on=form.cleaned_data["expires_on"],
             )
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(
                 request,
@@ -249,7 +225,7 @@ def token_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
         "today": timezone.localdate(),
         "show_owner": access.can(membership, Action.TOKEN_MANAGE),
     }
-    return render(request, "organizations/token_list.html", context, status=_form_status(form))
+    return render(request, "organizations/token_list.html", context, status=form_status(form))
 
 
 @organization_view
@@ -310,7 +286,7 @@ def invitation_create(request: HttpRequest, organization_id: UUID) -> HttpRespon
                 request=request,
             )
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(
                 request,
@@ -322,7 +298,7 @@ def invitation_create(request: HttpRequest, organization_id: UUID) -> HttpRespon
         request,
         "organizations/invitation_create.html",
         {"form": form},
-        status=_form_status(form),
+        status=form_status(form),
     )
 
 
@@ -368,7 +344,7 @@ def member_change(request: HttpRequest, organization_id: UUID, member_id: UUID) 
                 folder_ids=[UUID(value) for value in form.cleaned_data["folders"]],
             )
         except DomainError as error:
-            _apply_error(form, error, "role")
+            apply_domain_error(form, error, "role")
         else:
             messages.success(
                 request, _("Role and access of %(name)s are saved.") % {"name": member.user}
@@ -380,7 +356,7 @@ def member_change(request: HttpRequest, organization_id: UUID, member_id: UUID) 
         if request.htmx and request.method == "GET"
         else "organizations/member_change.html"
     )
-    return render(request, template, {"form": form, "member": member}, status=_form_status(form))
+    return render(request, template, {"form": form, "member": member}, status=form_status(form))
 
 
 def _report_removal(request: HttpRequest, result) -> None:
@@ -488,13 +464,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                     None, _("You already have an account with this address. Sign in to accept.")
                 )
             else:
-                _apply_error(form, error, "password")
+                apply_domain_error(form, error, "password")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("organizations:invitation-accept", token)
     context["form"] = form
     return render(
-        request, "organizations/invitation_accept.html", context, status=_form_status(form)
+        request, "organizations/invitation_accept.html", context, status=form_status(form)
     )
 
 
@@ -553,7 +529,7 @@ def folder_create(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
                 time_zone=form.cleaned_data["time_zone"],
             )
         except DomainError as error:
-            _apply_error(form, error, "name")
+            apply_domain_error(form, error, "name")
         else:
             messages.success(request, _("Folder “%(name)s” is created.") % {"name": folder.name})
             return redirect("organizations:folder-list", organization_id)
@@ -561,7 +537,7 @@ def folder_create(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
         request,
         "organizations/folder_form.html",
         {"form": form, "folder": parent, "mode": "create"},
-        status=_form_status(form),
+        status=form_status(form),
     )
 
 
@@ -584,7 +560,7 @@ def folder_rename(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
                 time_zone=form.cleaned_data["time_zone"],
             )
         except DomainError as error:
-            _apply_error(form, error, "name")
+            apply_domain_error(form, error, "name")
         else:
             messages.success(request, _("Folder “%(name)s” is saved.") % {"name": folder.name})
             return redirect("organizations:folder-list", organization_id)
@@ -592,7 +568,7 @@ def folder_rename(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
         request,
         "organizations/folder_form.html",
         {"form": form, "folder": folder, "mode": "rename"},
-        status=_form_status(form),
+        status=form_status(form),
     )
 
 
@@ -613,7 +589,7 @@ def folder_move(request: HttpRequest, organization_id: UUID, folder_id: UUID) ->
                 new_parent_id=UUID(form.cleaned_data["new_parent"]),
             )
         except DomainError as error:
-            _apply_error(form, error, "new_parent")
+            apply_domain_error(form, error, "new_parent")
         else:
             messages.success(request, _("Folder “%(name)s” is moved.") % {"name": folder.name})
             return redirect("organizations:folder-list", organization_id)
@@ -621,7 +597,7 @@ def folder_move(request: HttpRequest, organization_id: UUID, folder_id: UUID) ->
         request,
         "organizations/folder_move.html",
         {"form": form, "folder": folder},
-        status=_form_status(form),
+        status=form_status(form),
     )
 
 
@@ -641,22 +617,19 @@ def folder_delete(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
                 understood=form.cleaned_data["understood"],
             )
         except DomainError as error:
-            _apply_error(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("Folder “%(name)s” is deleted.") % {"name": folder.name})
             return redirect("organizations:folder-list", organization_id)
     # Say up front what would refuse the deletion, instead of after the risk box is ticked.
-    refusal = ""
+    refusal = None
     if not form.is_bound and folder.parent_id is not None:
-        if folder.children.exists():
-            refusal = _("“%(name)s” has subfolders. Move or delete them first.")
-        elif selectors.count_folder_contents(folder):
-            refusal = _("“%(name)s” still holds devices. Move or remove them first.")
+        refusal = selectors.folder_deletion_refusal(folder)
     return render(
         request,
         "organizations/folder_delete.html",
-        {"form": form, "folder": folder, "refusal": refusal % {"name": folder.name}},
-        status=_form_status(form),
+        {"form": form, "folder": folder, "refusal": str(refusal.message) if refusal else ""},
+        status=form_status(form),
     )
 
 

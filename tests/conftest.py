@@ -5,6 +5,9 @@ import pytest
 from config.celery import app as celery_app
 from tests.accounts.factories import PASSWORD, UserFactory
 
+# The tenant cast and API clients every app's tests use (tests/support).
+pytest_plugins = ["tests.support.fixtures"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _celery_runs_eagerly():

@@ -40,3 +40,49 @@ def test_views_and_api_modules_never_touch_model_managers(path):
 def test_the_check_finds_a_manager_access():
     source = "def leak(request):\n    return Folder.objects.get(pk=1)\n"
     assert _objects_accesses(source) == ["2: Folder.objects"]
+
+
+# Forms present what services decide, and views/API may be packages: the rule covers them all.
+ENTRY_POINT_PATTERNS = (
+    "*/views.py",
+    "*/views/*.py",
+    "*/api/*.py",
+    "*/api/**/*.py",
+    "*/forms.py",
+    "*/forms/*.py",
+)
+
+
+def _entry_point_modules() -> list[Path]:
+    found = {path for pattern in ENTRY_POINT_PATTERNS for path in ROOT.glob(pattern)}
+    return sorted(path for path in found if path.parts[len(ROOT.parts)] not in SKIPPED_DIRECTORIES)
+
+
+def test_the_rule_covers_forms_and_view_packages():
+    names = {str(path.relative_to(ROOT)) for path in _entry_point_modules()}
+    assert {
+        "organizations/forms.py",
+        "accounts/forms.py",
+        "organizations/api/base.py",
+        "organizations/api/views.py",
+        "accounts/views.py",
+    } <= names
+
+
+def test_the_patterns_find_view_and_form_packages(tmp_path):
+    for relative in ("shop/views/orders.py", "shop/forms/orders.py", "shop/api/v2/orders.py"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    found = {
+        str(path.relative_to(tmp_path))
+        for pattern in ENTRY_POINT_PATTERNS
+        for path in tmp_path.glob(pattern)
+    }
+    assert found == {"shop/views/orders.py", "shop/forms/orders.py", "shop/api/v2/orders.py"}
+
+
+@pytest.mark.parametrize(
+    "path", _entry_point_modules(), ids=lambda path: str(path.relative_to(ROOT))
+)
+def test_forms_views_and_api_packages_never_touch_model_managers(path):
+    assert _objects_accesses(path.read_text()) == []

@@ -1,17 +1,18 @@
 """Cross-tenant probe: every URL pattern and API route, filled with another organization's ids.
 
 The routes come from the URL resolver, so a route added later is probed without touching this
-file. A route with path parameters must answer 404 to a member of another organization (and to
-an API token of another organization), 404 to a viewer for folders outside their grants, and
-send signed-out visitors to sign-in (401 on the API). A route without parameters must not show
-anything of the other organization.
+file; the ids come from what each app declares in tests/<app>/declarations.py (see
+tests/support/registry.py), and a route whose parameter nobody declared fails the probe with a
+message saying what to declare. A route with path parameters must answer 404 to a member of
+another organization (and to an API token of another organization), 404 to a viewer for
+folders outside their grants, and send signed-out visitors to sign-in (401 on the API). A
+route without parameters must not show anything of the other organization.
 """
 
-import random
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -21,12 +22,9 @@ from django.utils import timezone
 from organizations import services
 from organizations.roles import Role
 from tests.accounts.factories import UserFactory
-from tests.organizations.factories import (
-    FolderFactory,
-    InvitationFactory,
-    MembershipFactory,
-    OrganizationFactory,
-)
+from tests.organizations.factories import MembershipFactory
+from tests.support import registry
+from tests.support.cast import build_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -104,9 +102,32 @@ def _probed_routes() -> list[Route]:
 ROUTES = _probed_routes()
 TENANT_ROUTES = [route for route in ROUTES if route.parameters]
 PLAIN_ROUTES = [route for route in ROUTES if not route.parameters]
+ROUTE_IDS = registry.route_ids()
+# Routes of objects filed in folders: a viewer outside their grants must get 404 there.
 FOLDER_ROUTES = [
-    route for route in TENANT_ROUTES if "folder_id" in dict((n, c) for c, n in route.parameters)
+    route
+    for route in TENANT_ROUTES
+    if any(name in ROUTE_IDS and ROUTE_IDS[name].in_folder for _converter, name in route.parameters)
 ]
+
+
+def _undeclared(route: Route) -> list[str]:
+    return [
+        name
+        for _converter, name in route.parameters
+        if name != "organization_id" and name not in ROUTE_IDS
+    ]
+
+
+def test_every_route_parameter_is_declared():
+    missing = {route.route: _undeclared(route) for route in TENANT_ROUTES if _undeclared(route)}
+    assert not missing, "\n".join(
+        f"/{route} ({', '.join(names)}): declare how to make a tenant's object for "
+        f"{' and '.join(names)} in {registry.DECLARATIONS}, e.g. declare_route_ids("
+        f"RouteId({names[0]!r}, make=lambda tenant, folder: …, in_folder=…)), or skip the "
+        "route in SKIPPED_ROUTES with a reason."
+        for route, names in missing.items()
+    )
 
 
 def test_every_skipped_route_still_exists():
@@ -121,6 +142,11 @@ def test_every_probed_route_is_a_plain_path_pattern():
     assert not unsupported, f"add support or a reasoned skip for: {unsupported}"
 
 
+def test_the_undeclared_check_names_what_to_declare():
+    route = Route("o/<uuid:organization_id>/gadgets/<uuid:gadget_id>/", "gadgets:detail")
+    assert _undeclared(route) == ["gadget_id"]
+
+
 def test_the_probe_sees_the_organization_routes():
     names = {route.name for route in TENANT_ROUTES}
     assert {"organizations:folder-detail", "api:folder-detail", "api:member-detail"} <= names
@@ -129,59 +155,40 @@ def test_the_probe_sees_the_organization_routes():
 
 @pytest.fixture
 def tenants(db):
-    """Two organizations alike: `mine` (where the prober is a member) and `theirs`."""
+    """Two organizations of the shared cast: `mine` (where the prober is a member) and `theirs`.
 
-    def build(name: str) -> dict:
-        organization = OrganizationFactory(name=name)
-        site = FolderFactory(parent=organization.top_folder, name=f"{name} site")
-        sibling = FolderFactory(parent=organization.top_folder, name=f"{name} sibling")
-        owner = MembershipFactory(organization=organization, role=Role.OWNER)
-        viewer = MembershipFactory(organization=organization, role=Role.VIEWER, folders=[site])
-        blind_viewer = MembershipFactory(organization=organization, role=Role.VIEWER)
-        invitation = InvitationFactory(organization=organization)
-        token, raw = services.create_api_token(
-            actor=owner, name=f"{name} token", expires_on=timezone.localdate() + timedelta(7)
+    Each adds to the cast a viewer without grants and an API token of its owner; `site` is the
+    viewer's granted folder and `sibling` a folder outside it.
+    """
+
+    def build(name: str) -> SimpleNamespace:
+        tenant = build_tenant(name)
+        tenant.site, tenant.sibling = tenant.building_a1, tenant.site_b
+        tenant.blind_viewer = MembershipFactory(organization=tenant.organization, role=Role.VIEWER)
+        tenant.token, tenant.raw_token = services.create_api_token(
+            actor=tenant.owner, name=f"{name} token", expires_on=timezone.localdate() + timedelta(7)
         )
-        return {
-            "organization": organization,
-            "site": site,
-            "sibling": sibling,
-            "owner": owner,
-            "viewer": viewer,
-            "blind_viewer": blind_viewer,
-            "top": organization.top_folder,
-            "invitation": invitation,
-            "token": token,
-            "raw_token": raw,
-        }
+        return tenant
 
     return {"mine": build("Mine Inc"), "theirs": build("Theirs Ltd")}
 
 
 def _values(route: Route, ids: dict, organization_id) -> dict:
-    """Fill each path parameter: known ids by name, any other uuid/int/str with a random value."""
+    """Fill each path parameter with the declared tenant's object; fail on an undeclared one."""
     values = {}
-    for converter, name in route.parameters:
+    for _converter, name in route.parameters:
         if name == "organization_id":
             values[name] = organization_id
         elif name in ids:
             values[name] = ids[name]
-        elif converter == "uuid":
-            values[name] = uuid.uuid4()
-        elif converter == "int":
-            values[name] = random.randint(10**6, 10**9)
         else:
-            values[name] = uuid.uuid4().hex
+            pytest.fail(f"/{route.route}: nobody declared {name!r} (see {registry.DECLARATIONS})")
     return values
 
 
-def _ids(tenant: dict, folder) -> dict:
-    return {
-        "folder_id": folder.pk,
-        "member_id": tenant["owner"].pk,
-        "invitation_id": tenant["invitation"].pk,
-        "token_id": tenant["token"].pk,
-    }
+def _ids(tenant: SimpleNamespace, folder) -> dict:
+    """Make one object of the tenant for every declared URL parameter (in `folder` if filed)."""
+    return {name: route_id.make(tenant, folder) for name, route_id in ROUTE_IDS.items()}
 
 
 def _methods(route: Route) -> list[str]:
@@ -212,12 +219,12 @@ def _is_404(route, response) -> bool:
 
 def test_another_organizations_ids_are_404_everywhere(client, tenants):
     mine, theirs = tenants["mine"], tenants["theirs"]
-    client.force_login(mine["owner"].user)
-    their_ids = _ids(theirs, theirs["site"])
+    client.force_login(mine.owner.user)
+    their_ids = _ids(theirs, theirs.site)
     failures = _probe(
         client,
         TENANT_ROUTES,
-        lambda route: _values(route, their_ids, theirs["organization"].pk),
+        lambda route: _values(route, their_ids, theirs.organization.pk),
         _is_404,
     )
     assert not failures, "\n".join(failures)
@@ -225,13 +232,13 @@ def test_another_organizations_ids_are_404_everywhere(client, tenants):
 
 def test_another_organizations_objects_under_my_organization_id_are_404(client, tenants):
     mine, theirs = tenants["mine"], tenants["theirs"]
-    client.force_login(mine["owner"].user)
-    their_ids = _ids(theirs, theirs["site"])
+    client.force_login(mine.owner.user)
+    their_ids = _ids(theirs, theirs.site)
     routes = [route for route in TENANT_ROUTES if len(route.parameters) > 1]
     failures = _probe(
         client,
         routes,
-        lambda route: _values(route, their_ids, mine["organization"].pk),
+        lambda route: _values(route, their_ids, mine.organization.pk),
         _is_404,
     )
     assert not failures, "\n".join(failures)
@@ -239,14 +246,14 @@ def test_another_organizations_objects_under_my_organization_id_are_404(client, 
 
 def test_an_api_token_of_another_organization_is_404_everywhere(client, tenants):
     mine, theirs = tenants["mine"], tenants["theirs"]
-    their_ids = _ids(theirs, theirs["site"])
+    their_ids = _ids(theirs, theirs.site)
     api_routes = [route for route in TENANT_ROUTES if route.is_api]
     failures = _probe(
         client,
         api_routes,
-        lambda route: _values(route, their_ids, theirs["organization"].pk),
+        lambda route: _values(route, their_ids, theirs.organization.pk),
         _is_404,
-        headers={"Authorization": f"Token {mine['raw_token']}"},
+        headers={"Authorization": f"Token {mine.raw_token}"},
     )
     assert not failures, "\n".join(failures)
 
@@ -257,12 +264,12 @@ def test_an_api_token_of_another_organization_is_404_everywhere(client, tenants)
 )
 def test_a_viewer_gets_404_for_folders_outside_their_grants(client, tenants, who, folder):
     mine = tenants["mine"]
-    client.force_login(mine[who].user)
-    own_ids = _ids(mine, mine[folder])
+    client.force_login(getattr(mine, who).user)
+    own_ids = _ids(mine, getattr(mine, folder))
     failures = _probe(
         client,
         FOLDER_ROUTES,
-        lambda route: _values(route, own_ids, mine["organization"].pk),
+        lambda route: _values(route, own_ids, mine.organization.pk),
         _is_404,
     )
     assert not failures, "\n".join(failures)
@@ -270,7 +277,7 @@ def test_a_viewer_gets_404_for_folders_outside_their_grants(client, tenants, who
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, tenants):
     theirs = tenants["theirs"]
-    their_ids = _ids(theirs, theirs["site"])
+    their_ids = _ids(theirs, theirs.site)
 
     def to_sign_in(route, response) -> bool:
         if route.is_api:
@@ -280,7 +287,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, tenants):
     failures = _probe(
         client,
         TENANT_ROUTES,
-        lambda route: _values(route, their_ids, theirs["organization"].pk),
+        lambda route: _values(route, their_ids, theirs.organization.pk),
         to_sign_in,
     )
     assert not failures, "\n".join(failures)
@@ -288,12 +295,12 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, tenants):
 
 def test_pages_without_parameters_show_nothing_of_another_organization(client, tenants):
     mine, theirs = tenants["mine"], tenants["theirs"]
-    client.force_login(mine["owner"].user)
+    client.force_login(mine.owner.user)
     secrets = [
-        theirs["organization"].name,
-        str(theirs["organization"].pk),
-        str(theirs["site"].pk),
-        theirs["owner"].user.email,
+        theirs.organization.name,
+        str(theirs.organization.pk),
+        str(theirs.site.pk),
+        theirs.owner.user.email,
     ]
     leaks = []
     for route in PLAIN_ROUTES:
@@ -306,11 +313,11 @@ def test_pages_without_parameters_show_nothing_of_another_organization(client, t
 def test_an_outsider_with_no_membership_gets_404(client, tenants):
     theirs = tenants["theirs"]
     client.force_login(UserFactory())
-    their_ids = _ids(theirs, theirs["site"])
+    their_ids = _ids(theirs, theirs.site)
     failures = _probe(
         client,
         TENANT_ROUTES,
-        lambda route: _values(route, their_ids, theirs["organization"].pk),
+        lambda route: _values(route, their_ids, theirs.organization.pk),
         _is_404,
     )
     assert not failures, "\n".join(failures)
@@ -318,12 +325,12 @@ def test_an_outsider_with_no_membership_gets_404(client, tenants):
 
 def test_every_route_of_an_archived_organization_is_404_and_its_tokens_stop(client, tenants):
     mine = tenants["mine"]
-    organization = mine["organization"]
+    organization = mine.organization
     services.archive_organization(
-        actor=mine["owner"], confirmation_id=str(organization.pk), understood=True
+        actor=mine.owner, confirmation_id=str(organization.pk), understood=True
     )
-    own_ids = _ids(mine, mine["site"])
-    client.force_login(mine["owner"].user)
+    own_ids = _ids(mine, mine.site)
+    client.force_login(mine.owner.user)
     failures = _probe(
         client, TENANT_ROUTES, lambda route: _values(route, own_ids, organization.pk), _is_404
     )
@@ -334,7 +341,7 @@ def test_every_route_of_an_archived_organization_is_404_and_its_tokens_stop(clie
         api_routes,
         lambda route: _values(route, own_ids, organization.pk),
         lambda route, response: response.status_code == 401,
-        headers={"Authorization": f"Token {mine['raw_token']}"},
+        headers={"Authorization": f"Token {mine.raw_token}"},
     )
     assert not failures, "\n".join(failures)
 
@@ -344,17 +351,17 @@ def test_another_organizations_ids_in_request_bodies_change_nothing(client, tena
     from organizations.models import AuditEvent
 
     mine, theirs = tenants["mine"], tenants["theirs"]
-    organization = mine["organization"]
-    client.force_login(mine["owner"].user)
+    organization = mine.organization
+    client.force_login(mine.owner.user)
     before = AuditEvent.objects.filter(organization=organization).count()
     base = f"/api/v1/organizations/{organization.pk}"
-    their_folder = str(theirs["site"].pk)
+    their_folder = str(theirs.site.pk)
     calls = [
         ("post", f"{base}/folders/", {"parent_id": their_folder, "name": "Probe"}),
-        ("post", f"{base}/folders/{mine['site'].pk}/move/", {"new_parent_id": their_folder}),
+        ("post", f"{base}/folders/{mine.site.pk}/move/", {"new_parent_id": their_folder}),
         (
             "patch",
-            f"{base}/members/{mine['viewer'].pk}/",
+            f"{base}/members/{mine.viewer.pk}/",
             {"role": "viewer", "folder_ids": [their_folder]},
         ),
         (

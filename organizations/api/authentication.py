@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from organizations import selectors
+from organizations import services
 from organizations.models import ApiToken
 
 
@@ -31,7 +31,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if not raw_token.isprintable():
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        token = selectors.authenticate_api_token(raw_token)
+        token = services.authenticate_api_token(raw_token)
         if token is None:
             raise exceptions.AuthenticationFailed(
                 _("Invalid, expired or revoked token, or the organization is archived.")

@@ -7,17 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from organizations import access
 from organizations.models import ApiToken, AuditEvent, Folder, Invitation, Membership, Organization
 from organizations.roles import Role
+from organizations.services import MAX_FIRST_FOLDERS, MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
 
-# The roles an invitation may carry (owners are made by elevating a member).
-INVITABLE_ROLES = [
-    (Role.VIEWER.value, Role.VIEWER.label),
-    (Role.OPERATOR.value, Role.OPERATOR.label),
-    (Role.ADMIN.value, Role.ADMIN.label),
-]
-MAX_TOKEN_DAYS = 366
-MAX_INVITATION_EMAILS = 50
+# The choices of an invitation's role, presented from access (settings name this enum).
+INVITABLE_ROLES = [(role.value, role.label) for role in access.INVITATION_ROLES]
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -49,7 +45,7 @@ class OrganizationCreateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=120),
         required=False,
         default=list,
-        max_length=100,
+        max_length=MAX_FIRST_FOLDERS,
         help_text="First folders, created under the top folder.",
     )
 
@@ -141,16 +137,6 @@ class InvitationCreateSerializer(serializers.Serializer):
             if email.lower() not in unique:
                 unique.append(email.lower())
         return unique
-
-    def validate(self, attrs: dict) -> dict:
-        # As on the Invite users page: an operator or viewer without folders would see nothing.
-        if attrs.get("role", Role.VIEWER) in (Role.OPERATOR, Role.VIEWER) and not attrs.get(
-            "folder_ids"
-        ):
-            raise serializers.ValidationError(
-                {"folder_ids": [_("Choose at least one folder for an operator or viewer.")]}
-            )
-        return attrs
 
 
 class FolderSerializer(serializers.ModelSerializer):

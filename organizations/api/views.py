@@ -1,7 +1,8 @@
 """The organization API under /api/v1/organizations/: the same actions as the pages.
 
-Every view below an organization extends `OrganizationAPIView`, so `request.membership` is
-resolved from the URL (404 otherwise); reads go through selectors, writes through services.
+Every view below an organization extends `OrganizationAPIView` (`organizations.api.base`): the
+membership and the child object come resolved from the URL (404 otherwise), the action each
+method needs is declared and checked there; reads go through selectors, writes through services.
 """
 
 from typing import Any
@@ -19,9 +20,9 @@ from common.errors import Conflict, Forbidden
 from common.http import client_address
 from organizations import access, audit, selectors, services
 from organizations.api import serializers
-from organizations.models import ApiToken
+from organizations.api.base import OrganizationAPIView
+from organizations.models import ApiToken, Folder, Membership
 from organizations.roles import Action
-from organizations.tenancy import OrganizationAPIView
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: {error: {code, message, fields}}"),
@@ -108,6 +109,7 @@ class OrganizationDetailView(OrganizationAPIView):
     """One organization: read it; change name, notes and security settings (admin+)."""
 
     serializer_class = serializers.OrganizationSerializer
+    required_actions = {"GET": Action.ORGANIZATION_VIEW, "PATCH": Action.ORGANIZATION_CHANGE}
 
     def _body(self, membership, organization) -> dict:
         roles = {organization.pk: membership.role}
@@ -123,34 +125,15 @@ class OrganizationDetailView(OrganizationAPIView):
     )
     def patch(self, request: Request, organization_id: UUID) -> Response:
         membership = request.membership
-        access.require(membership, Action.ORGANIZATION_CHANGE)
         data = _input(serializers.OrganizationUpdateSerializer, request.data)
-        organization = membership.organization
-        # Two services, two transactions: refuse the owner-only policy before either writes, so
-        # a refused request changes nothing (not the name without the policy).
-        if data.get(
-            "allow_elevated_invitations", organization.allow_elevated_invitations
-        ) != organization.allow_elevated_invitations and not access.can(
-            membership, Action.OWNER_GRANT
-        ):
-            raise Forbidden(
-                "owner_only_policy",
-                _("Only an owner can allow operator and admin invitations."),
-            )
-        if "name" in data or "notes" in data:
-            organization = services.update_organization(
-                actor=membership,
-                name=data.get("name", organization.name),
-                notes=data.get("notes", organization.notes),
-            )
-        if "allow_elevated_invitations" in data or "requires_mfa" in data:
-            organization = services.update_security_settings(
-                actor=membership,
-                allow_elevated_invitations=data.get(
-                    "allow_elevated_invitations", organization.allow_elevated_invitations
-                ),
-                requires_mfa=data.get("requires_mfa", organization.requires_mfa),
-            )
+        # One locked transaction; a field left out is None, which the service leaves as it is.
+        organization = services.update_organization(
+            actor=membership,
+            name=data.get("name"),
+            notes=data.get("notes"),
+            allow_elevated_invitations=data.get("allow_elevated_invitations"),
+            requires_mfa=data.get("requires_mfa"),
+        )
         return Response(self._body(membership, organization))
 
 
@@ -158,6 +141,7 @@ class OrganizationArchiveView(OrganizationAPIView):
     """Archive the organization (owner only): send its exact ID and `understood: true`."""
 
     serializer_class = serializers.OrganizationArchiveSerializer
+    required_actions = {"POST": Action.ORGANIZATION_ARCHIVE}
 
     @extend_schema(
         request=serializers.OrganizationArchiveSerializer,
@@ -180,6 +164,7 @@ class MemberListView(OrganizationAPIView):
     """The organization's members with role and directly granted folders."""
 
     serializer_class = serializers.MemberSerializer
+    required_actions = {"GET": Action.MEMBER_LIST}
 
     def get_queryset(self):
         return selectors.members(self.request.membership)
@@ -197,36 +182,38 @@ class MemberDetailView(OrganizationAPIView):
     """One member: read; change role and folders (admin+); remove (admin+)."""
 
     serializer_class = serializers.MemberSerializer
+    required_actions = {
+        "GET": Action.MEMBER_LIST,
+        "PATCH": Action.MEMBER_CHANGE,
+        "DELETE": Action.MEMBER_REMOVE,
+    }
+    object_url_kwarg, object_name = "member_id", "member"
+
+    def load_object(self, membership: Membership, object_id: UUID) -> Membership:
+        return selectors.get_member(membership, object_id)
 
     @extend_schema(responses={200: serializers.MemberSerializer, **ERRORS})
-    def get(self, request: Request, organization_id: UUID, member_id: UUID) -> Response:
-        member = selectors.get_member(request.membership, member_id)
+    def get(self, request: Request, organization_id: UUID, member: Membership) -> Response:
         return Response(self.get_serializer(member).data)
 
     @extend_schema(
         request=serializers.MemberChangeSerializer,
         responses={200: serializers.MemberSerializer, **ERRORS, **CONFLICT},
     )
-    def patch(self, request: Request, organization_id: UUID, member_id: UUID) -> Response:
-        membership = request.membership
-        member = selectors.get_member(membership, member_id)
+    def patch(self, request: Request, organization_id: UUID, member: Membership) -> Response:
         data = _input(serializers.MemberChangeSerializer, request.data)
-        services.change_member(
-            actor=membership,
+        member = services.change_member(
+            actor=request.membership,
             member_id=member.pk,
             role=data["role"],
             folder_ids=data.get("folder_ids"),
         )
-        member = selectors.get_member(membership, member_id)
         return Response(self.get_serializer(member).data)
 
     @extend_schema(responses={204: None, **ERRORS, **CONFLICT})
-    def delete(self, request: Request, organization_id: UUID, member_id: UUID) -> Response:
-        membership = request.membership
-        member = selectors.get_member(membership, member_id)
-        # An admin removing an owner is "visible but not allowed" (403), not a conflict.
-        access.require(membership, Action.MEMBER_REMOVE, member)
-        result = services.remove_members(actor=membership, member_ids=[member.pk])
+    def delete(self, request: Request, organization_id: UUID, member: Membership) -> Response:
+        # An admin removing an owner was refused by the base (403), not here as a conflict.
+        result = services.remove_members(actor=request.membership, member_ids=[member.pk])
         if not result.removed:
             _member, reason = result.refused[0]
             raise Conflict("not_removed", reason)
@@ -240,6 +227,7 @@ class InvitationListView(OrganizationAPIView):
     """Pending invitations (admin+); invite several addresses with one role and folders."""
 
     serializer_class = serializers.InvitationSerializer
+    required_actions = {"GET": Action.MEMBER_INVITE, "POST": Action.MEMBER_INVITE}
 
     def get_queryset(self):
         return selectors.pending_invitations(self.request.membership)
@@ -249,7 +237,6 @@ class InvitationListView(OrganizationAPIView):
         responses={200: serializers.InvitationSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, organization_id: UUID) -> Response:
-        access.require(request.membership, Action.MEMBER_INVITE)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -274,6 +261,7 @@ class InvitationDetailView(OrganizationAPIView):
     """Revoke a pending invitation (admin+)."""
 
     serializer_class = serializers.InvitationSerializer
+    required_actions = {"DELETE": Action.MEMBER_INVITE}
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, organization_id: UUID, invitation_id: UUID) -> Response:
@@ -305,6 +293,7 @@ class FolderListView(FolderViewMixin, OrganizationAPIView):
     """The folders the caller may see, in tree order; create a folder (admin+)."""
 
     serializer_class = serializers.FolderSerializer
+    required_actions = {"GET": Action.ORGANIZATION_VIEW, "POST": Action.FOLDER_MANAGE}
 
     def get_queryset(self):
         return selectors.folder_tree(self.request.membership)
@@ -332,29 +321,41 @@ class FolderListView(FolderViewMixin, OrganizationAPIView):
         return Response(self.get_serializer(folder).data, status=status.HTTP_201_CREATED)
 
 
-class FolderDetailView(FolderViewMixin, OrganizationAPIView):
+class VisibleFolderMixin:
+    """Load the folder of the URL once, through the visibility selector (404 outside reach)."""
+
+    object_url_kwarg, object_name = "folder_id", "folder"
+
+    def load_object(self, membership: Membership, object_id: UUID) -> Folder:
+        return selectors.get_visible_folder(membership, object_id)
+
+
+class FolderDetailView(VisibleFolderMixin, FolderViewMixin, OrganizationAPIView):
     """One visible folder: read; rename or set its time zone; delete when empty (admin+)."""
 
     serializer_class = serializers.FolderSerializer
+    required_actions = {
+        "GET": Action.ORGANIZATION_VIEW,
+        "PATCH": Action.FOLDER_MANAGE,
+        "DELETE": Action.FOLDER_MANAGE,
+    }
 
     @extend_schema(responses={200: serializers.FolderSerializer, **ERRORS})
-    def get(self, request: Request, organization_id: UUID, folder_id: UUID) -> Response:
-        folder = selectors.get_visible_folder(request.membership, folder_id)
+    def get(self, request: Request, organization_id: UUID, folder: Folder) -> Response:
         return Response(self.get_serializer(folder).data)
 
     @extend_schema(
         request=serializers.FolderUpdateSerializer,
         responses={200: serializers.FolderSerializer, **ERRORS, **CONFLICT},
     )
-    def patch(self, request: Request, organization_id: UUID, folder_id: UUID) -> Response:
-        membership = request.membership
-        folder = selectors.get_visible_folder(membership, folder_id)
+    def patch(self, request: Request, organization_id: UUID, folder: Folder) -> Response:
         data = _input(serializers.FolderUpdateSerializer, request.data)
+        # A field left out is None: the service keeps the value the locked row has.
         folder = services.rename_folder(
-            actor=membership,
+            actor=request.membership,
             folder_id=folder.pk,
-            name=data.get("name", folder.name),
-            time_zone=data.get("time_zone", folder.time_zone),
+            name=data.get("name"),
+            time_zone=data.get("time_zone"),
         )
         return Response(self.get_serializer(folder).data)
 
@@ -369,29 +370,28 @@ class FolderDetailView(FolderViewMixin, OrganizationAPIView):
         ],
         responses={204: None, **ERRORS, **CONFLICT},
     )
-    def delete(self, request: Request, organization_id: UUID, folder_id: UUID) -> Response:
-        membership = request.membership
-        folder = selectors.get_visible_folder(membership, folder_id)
+    def delete(self, request: Request, organization_id: UUID, folder: Folder) -> Response:
         data = _input(serializers.FolderDeleteSerializer, request.query_params)
-        services.delete_folder(actor=membership, folder_id=folder.pk, understood=data["understood"])
+        services.delete_folder(
+            actor=request.membership, folder_id=folder.pk, understood=data["understood"]
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class FolderMoveView(FolderViewMixin, OrganizationAPIView):
+class FolderMoveView(VisibleFolderMixin, FolderViewMixin, OrganizationAPIView):
     """Move a folder (with its subtree) under another folder, never into its own subtree."""
 
     serializer_class = serializers.FolderSerializer
+    required_actions = {"POST": Action.FOLDER_MANAGE}
 
     @extend_schema(
         request=serializers.FolderMoveSerializer,
         responses={200: serializers.FolderSerializer, **ERRORS, **CONFLICT},
     )
-    def post(self, request: Request, organization_id: UUID, folder_id: UUID) -> Response:
-        membership = request.membership
-        folder = selectors.get_visible_folder(membership, folder_id)
+    def post(self, request: Request, organization_id: UUID, folder: Folder) -> Response:
         data = _input(serializers.FolderMoveSerializer, request.data)
         folder = services.move_folder(
-            actor=membership, folder_id=folder.pk, new_parent_id=data["new_parent_id"]
+            actor=request.membership, folder_id=folder.pk, new_parent_id=data["new_parent_id"]
         )
         return Response(self.get_serializer(folder).data)
 
@@ -403,6 +403,7 @@ class AuditEventListView(OrganizationAPIView):
     """The organization's audit events, newest first (admin+)."""
 
     serializer_class = serializers.AuditEventSerializer
+    required_actions = {"GET": Action.AUDIT_VIEW}
 
     def get_queryset(self):
         filters = _input(serializers.AuditEventFilterSerializer, self.request.query_params)
@@ -414,7 +415,6 @@ class AuditEventListView(OrganizationAPIView):
         responses={200: serializers.AuditEventSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, organization_id: UUID) -> Response:
-        access.require(request.membership, Action.AUDIT_VIEW)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -426,6 +426,7 @@ class ApiTokenListView(OrganizationAPIView):
     """The caller's API tokens (all members' for admins); create one — its secret shows once."""
 
     serializer_class = serializers.ApiTokenSerializer
+    required_actions = {"GET": Action.ORGANIZATION_VIEW, "POST": Action.ORGANIZATION_VIEW}
 
     def get_queryset(self):
         return selectors.api_tokens(self.request.membership)
@@ -461,6 +462,8 @@ class ApiTokenDetailView(OrganizationAPIView):
     """Revoke an API token: the caller's own, or any member's for admins."""
 
     serializer_class = serializers.ApiTokenSerializer
+    # Whose token it is decides the rest; the service asks access with the token in hand.
+    required_actions = {"DELETE": Action.ORGANIZATION_VIEW}
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, organization_id: UUID, token_id: UUID) -> Response:

@@ -8,7 +8,12 @@ only after commit. The lock order every service follows is in `organizations.ser
 One module per sub-domain, named like the test files; callers import from this package.
 """
 
-from organizations.services.api_tokens import create_api_token, revoke_api_token
+from organizations.services.api_tokens import (
+    MAX_TOKEN_DAYS,
+    authenticate_api_token,
+    create_api_token,
+    revoke_api_token,
+)
 from organizations.services.folders import (
     create_folder,
     delete_folder,
@@ -17,6 +22,7 @@ from organizations.services.folders import (
 )
 from organizations.services.invitations import (
     INVITATION_VALIDITY,
+    MAX_INVITATION_EMAILS,
     accept_invitation,
     invite_members,
     revoke_invitation,
@@ -24,6 +30,7 @@ from organizations.services.invitations import (
 )
 from organizations.services.members import RemovalResult, change_member, remove_members
 from organizations.services.organizations import (
+    MAX_FIRST_FOLDERS,
     RestoreSummary,
     archive_organization,
     create_organization,
@@ -35,10 +42,14 @@ from organizations.services.organizations import (
 
 __all__ = [
     "INVITATION_VALIDITY",
+    "MAX_FIRST_FOLDERS",
+    "MAX_INVITATION_EMAILS",
+    "MAX_TOKEN_DAYS",
     "RemovalResult",
     "RestoreSummary",
     "accept_invitation",
     "archive_organization",
+    "authenticate_api_token",
     "change_member",
     "create_api_token",
     "create_folder",

@@ -1,10 +1,12 @@
 """Create and revoke the members' API tokens."""
 
+import hmac
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,15 +18,21 @@ from organizations.services.locks import lock_organization
 from organizations.services.validation import (
     clean_name,
 )
+from organizations.tokens import hash_secret
 
 API_TOKEN_PREFIX = "cf"  # noqa: S105 - a visible marker, not a secret
+# The longest lifetime of a token, in days from today (a year, leap day included).
+MAX_TOKEN_DAYS = 366
+# last_used_at is written at most once per this interval per token, to keep requests cheap.
+API_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 @transaction.atomic(durable=True)
 def create_api_token(*, actor: Membership, name: str, expires_on: date) -> tuple[ApiToken, str]:
     """Create one of the member's API tokens; return it with the raw secret, shown only once.
 
-    The token acts with the member's current role and folders; only its hash is stored.
+    The token acts with the member's current role and folders; only its hash is stored. It
+    expires at most `MAX_TOKEN_DAYS` from today.
     """
     access.require(actor, Action.ORGANIZATION_VIEW)
     lock_organization(actor.organization_id)
@@ -32,9 +40,13 @@ def create_api_token(*, actor: Membership, name: str, expires_on: date) -> tuple
     if not isinstance(expires_on, date) or isinstance(expires_on, datetime):
         message = _("Choose an expiry date.")
         raise Invalid("expiry_required", message, {"expires_on": [message]})
-    if expires_on <= timezone.localdate():
+    today = timezone.localdate()
+    if expires_on <= today:
         message = _("Choose an expiry date in the future.")
         raise Invalid("expiry_in_past", message, {"expires_on": [message]})
+    if expires_on > today + timedelta(days=MAX_TOKEN_DAYS):
+        message = _("Choose a date at most one year from today.")
+        raise Invalid("expiry_too_far", message, {"expires_on": [message]})
     for _attempt in range(5):
         prefix = f"{API_TOKEN_PREFIX}{secrets.token_hex(5)}"
         if not ApiToken.objects.filter(prefix=prefix).exists():
@@ -47,7 +59,7 @@ def create_api_token(*, actor: Membership, name: str, expires_on: date) -> tuple
                 organization_id=actor.organization_id,
                 name=name,
                 prefix=prefix,
-                token_hash=selectors.hash_secret(raw_token),
+                token_hash=hash_secret(raw_token),
                 expires_on=expires_on,
             )
     except IntegrityError:
@@ -81,4 +93,41 @@ def revoke_api_token(*, actor: Membership, token_id: UUID) -> ApiToken:
             token,
             {"name": token.name, "prefix": token.prefix},
         )
+    return token
+
+
+def authenticate_api_token(raw_token: str) -> ApiToken | None:
+    """Return the live API token for a raw secret, or None; note when it was last used.
+
+    Refuses expired and revoked tokens, tokens of archived organizations and of inactive
+    people; a removed member's tokens are gone with the membership. The token carries its
+    membership (and so the member's current role) loaded fresh for this request.
+    """
+    # The prefix ("cf" + hex) has no underscore; the url-safe secret after it may.
+    prefix, _separator, secret = (raw_token or "").strip().partition("_")
+    if not prefix or not secret:
+        return None
+    token = (
+        ApiToken.objects.select_related("membership__user", "membership__organization")
+        .filter(prefix=prefix)
+        .first()
+    )
+    if token is None or not hmac.compare_digest(token.token_hash, hash_secret(raw_token.strip())):
+        return None
+    now = timezone.now()
+    membership = token.membership
+    if (
+        token.revoked_at is not None
+        or token.expires_on < timezone.localdate(now)
+        or token.organization_id != membership.organization_id
+        or membership.organization.is_archived
+        or not membership.user.is_active
+    ):
+        return None
+    if token.last_used_at is None or token.last_used_at < now - API_TOKEN_TOUCH_INTERVAL:
+        # One conditional UPDATE at most once a minute; no row lock, no save() of the token.
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - API_TOKEN_TOUCH_INTERVAL)
+        ).update(last_used_at=now)
+        token.last_used_at = now
     return token

@@ -9,7 +9,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import Conflict, Invalid
+from common.errors import Invalid
 from organizations import access, audit, selectors
 from organizations.models import Folder, Membership, Organization
 from organizations.roles import Action
@@ -67,15 +67,18 @@ def create_folder(*, actor: Membership, parent_id: UUID, name: str, time_zone: s
 
 @transaction.atomic(durable=True)
 def rename_folder(
-    *, actor: Membership, folder_id: UUID, name: str, time_zone: str | None = None
+    *, actor: Membership, folder_id: UUID, name: str | None = None, time_zone: str | None = None
 ) -> Folder:
-    """Rename a folder and, when `time_zone` is given, set it ("" inherits from the parent)."""
+    """Rename a folder and set its time zone ("" inherits); None leaves a field as it is.
+
+    The folder is read after the organization's lock, so fields not given keep the value a
+    concurrent edit left them with.
+    """
     access.require(actor, Action.FOLDER_MANAGE)
     organization = lock_organization(actor.organization_id)
     folder = selectors.get_visible_folder(actor, folder_id)
-    name = clean_folder_name(name)
     changes: dict[str, Any] = {}
-    if name != folder.name:
+    if name is not None and (name := clean_folder_name(name)) != folder.name:
         if folder.parent_id is not None:
             check_folder_name_free(folder.parent, name, exclude=folder)
         changes["name"] = {"from": folder.name, "to": name}
@@ -153,18 +156,8 @@ def delete_folder(*, actor: Membership, folder_id: UUID, understood: bool) -> No
     if not understood:
         message = _("Tick “I understand the risks” to delete the folder.")
         raise Invalid("risk_not_acknowledged", message, {"understood": [message]})
-    if Folder.objects.filter(parent=folder).exists():
-        raise Conflict(
-            "folder_has_subfolders",
-            _("“%(name)s” has subfolders. Move or delete them first.") % {"name": folder.name},
-        )
-    contents = selectors.count_folder_contents(folder)
-    if contents:
-        raise Conflict(
-            "folder_has_devices",
-            _("“%(name)s” still holds devices. Move or remove them first.") % {"name": folder.name},
-            {"contents": contents},
-        )
+    if refusal := selectors.folder_deletion_refusal(folder):
+        raise refusal
     audit.record(
         actor,
         organization,

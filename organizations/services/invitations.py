@@ -20,14 +20,17 @@ from accounts.models import User
 from common.errors import Conflict, Forbidden, Invalid, NotFound
 from organizations import access, audit, selectors
 from organizations.models import Invitation, Membership
-from organizations.roles import ROLE_RANK, Action, Role
+from organizations.roles import Action, Role
 from organizations.services.locks import lock_organization
 from organizations.services.validation import (
     clean_role,
     folders_for_grants,
 )
+from organizations.tokens import hash_secret
 
 INVITATION_VALIDITY = timedelta(days=7)
+# Addresses one invitation may name at once.
+MAX_INVITATION_EMAILS = 50
 EMAIL_MAX_LENGTH = Invitation._meta.get_field("email").max_length
 
 
@@ -98,7 +101,8 @@ def invite_members(
 ) -> list[Invitation]:
     """Invite people by e-mail with a role and, for operators and viewers, folders.
 
-    All or nothing. Refused: roles above the inviter's own, owners (ownership is given by
+    All or nothing. Refused: more than `MAX_INVITATION_EMAILS` addresses, operators and viewers
+    without folders, roles above the inviter's own, owners (ownership is given by
     elevating a member), operator/admin unless the organization allows them, addresses that
     are already members or already have a pending invitation. Each address gets a single-use
     link valid 7 days, e-mailed after commit; only the token's hash is stored.
@@ -107,23 +111,18 @@ def invite_members(
     # Locked and re-read: the policy as it is now, not as the request loaded it.
     organization = lock_organization(actor.organization_id)
     role = clean_role(role)
-    if role == Role.OWNER:
-        message = _("Invite as admin or below; make someone an owner after they join.")
-        raise Invalid("owner_by_elevation_only", message, {"role": [message]})
-    if ROLE_RANK[role] > ROLE_RANK[Role(actor.role)]:
-        raise Forbidden(
-            "role_above_own", _("You cannot invite someone with a role above your own.")
-        )
-    if role != Role.VIEWER and not organization.allow_elevated_invitations:
-        raise Forbidden(
-            "viewer_only",
-            _(
-                "For security, invitations are limited to the viewer role. An owner can allow "
-                "operator and admin invitations in Settings → Security."
-            ),
-        )
+    access.require_invitable_role(actor, organization, role)
     addresses = _clean_emails(emails)
+    if len(addresses) > MAX_INVITATION_EMAILS:
+        message = _("Invite at most %(count)d addresses at once.") % {
+            "count": MAX_INVITATION_EMAILS
+        }
+        raise Invalid("too_many_emails", message, {"emails": [message]})
     folders = folders_for_grants(actor, folder_ids) if role in (Role.OPERATOR, Role.VIEWER) else []
+    if role in (Role.OPERATOR, Role.VIEWER) and not folders:
+        # Without folders an operator or viewer would join and see nothing.
+        message = _("Choose at least one folder for an operator or viewer.")
+        raise Invalid("folders_required", message, {"folder_ids": [message]})
     members = sorted(
         Membership.objects.for_organization(organization)
         .filter(user__email__in=addresses)
@@ -157,7 +156,7 @@ def invite_members(
                     organization=organization,
                     email=email,
                     role=role,
-                    token_hash=selectors.hash_secret(raw_token),
+                    token_hash=hash_secret(raw_token),
                     invited_by=actor.user,
                     created_at=now,
                     expires_at=now + INVITATION_VALIDITY,
@@ -231,7 +230,7 @@ def accept_invitation(*, user: User, raw_token: str) -> Membership:
     explanation: revoked, expired or used links, another account's invitation, and people who
     are already members.
     """
-    token_hash = selectors.hash_secret(raw_token or "")
+    token_hash = hash_secret(raw_token or "")
     organization_id = (
         Invitation.objects.filter(token_hash=token_hash)
         .values_list("organization_id", flat=True)

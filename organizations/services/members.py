@@ -8,10 +8,10 @@ from uuid import UUID
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import Conflict, Forbidden, NotFound
+from common.errors import Conflict, NotFound
 from organizations import access, audit, selectors
 from organizations.models import ApiToken, Membership
-from organizations.roles import ROLE_RANK, Action, Role
+from organizations.roles import Action, Role
 from organizations.services.locks import lock_organization, lock_owners, reload_actor
 from organizations.services.validation import (
     clean_role,
@@ -36,9 +36,8 @@ def change_member(
     actor = reload_actor(actor)
     member = selectors.get_member(actor, member_id)
     access.require(actor, Action.MEMBER_CHANGE, member)
-    if ROLE_RANK[role] > ROLE_RANK[Role(actor.role)]:
-        raise Forbidden("role_above_own", _("You cannot give a role above your own."))
-    if Role.OWNER in (role, member.role):
+    access.require_assignable_role(actor, role)
+    if member.role == Role.OWNER:
         access.require(actor, Action.OWNER_GRANT)
     if member.role == Role.OWNER and role != Role.OWNER and len(owners) <= 1:
         raise Conflict(

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -22,6 +23,9 @@ from organizations.services.validation import (
     clean_notes,
 )
 
+# First folders one organization may be created with; more are added in Folders.
+MAX_FIRST_FOLDERS = 100
+
 
 @transaction.atomic(durable=True)
 def create_organization(
@@ -29,13 +33,18 @@ def create_organization(
 ) -> Organization:
     """Create an organization with its top folder (named after it) and make the creator owner.
 
-    `folder_names` become the first folders under the top folder.
+    `folder_names` (at most `MAX_FIRST_FOLDERS`) become the first folders under the top folder.
     """
     name = clean_name(name)
     notes = clean_notes(notes)
     names = [
         clean_folder_name(n, field_name="folder_names") for n in folder_names if (n or "").strip()
     ]
+    if len(names) > MAX_FIRST_FOLDERS:
+        message = _("Create at most %(count)d first folders here; add more later in Folders.") % {
+            "count": MAX_FIRST_FOLDERS
+        }
+        raise Invalid("too_many_folders", message, {"folder_names": [message]})
     if len({n.casefold() for n in names}) != len(names):
         message = _("Each first folder needs a different name.")
         raise Invalid("folder_names_repeated", message, {"folder_names": [message]})
@@ -54,51 +63,93 @@ def create_organization(
     return organization
 
 
-@transaction.atomic(durable=True)
-def update_organization(*, actor: Membership, name: str, notes: str) -> Organization:
-    """Rename the organization and change its notes (admins and owners)."""
-    access.require(actor, Action.ORGANIZATION_CHANGE)
-    organization = lock_organization(actor.organization_id)
-    name, notes = clean_name(name), clean_notes(notes)
-    changes = {}
-    if name != organization.name:
-        changes["name"] = {"from": organization.name, "to": name}
-    if notes != organization.notes:
-        changes["notes"] = True
-    if not changes:
-        return organization
-    organization.name, organization.notes = name, notes
-    organization.save(update_fields=["name", "notes"])
-    audit.record(actor, organization, "organization.update", organization, changes)
-    actor.organization = organization
-    return organization
-
-
-@transaction.atomic(durable=True)
-def update_security_settings(
-    *, actor: Membership, allow_elevated_invitations: bool, requires_mfa: bool
+def _update_organization(
+    actor: Membership,
+    *,
+    name: str | None,
+    notes: str | None,
+    allow_elevated_invitations: bool | None,
+    requires_mfa: bool | None,
 ) -> Organization:
-    """Change the invitation role policy (owners only) and the MFA requirement (admins+)."""
+    """Apply the given fields to the locked organization row; call inside a transaction.
+
+    Fields left at None keep the value the row has once locked, so an edit of other fields made
+    meanwhile survives. Everything is checked before anything is written.
+    """
     access.require(actor, Action.ORGANIZATION_CHANGE)
     organization = lock_organization(actor.organization_id)
-    changes = {}
-    if bool(allow_elevated_invitations) != organization.allow_elevated_invitations:
+    general: dict[str, Any] = {}
+    if name is not None and (name := clean_name(name)) != organization.name:
+        general["name"] = {"from": organization.name, "to": name}
+    if notes is not None and (notes := clean_notes(notes)) != organization.notes:
+        general["notes"] = True
+    security: dict[str, bool] = {}
+    if (
+        allow_elevated_invitations is not None
+        and bool(allow_elevated_invitations) != organization.allow_elevated_invitations
+    ):
         if not access.can(actor, Action.OWNER_GRANT):
             raise Forbidden(
                 "owner_only_policy",
                 _("Only an owner can allow operator and admin invitations."),
             )
-        changes["allow_elevated_invitations"] = bool(allow_elevated_invitations)
-    if bool(requires_mfa) != organization.requires_mfa:
-        changes["requires_mfa"] = bool(requires_mfa)
-    if not changes:
-        return organization
-    for name, value in changes.items():
-        setattr(organization, name, value)
-    organization.save(update_fields=list(changes))
-    audit.record(actor, organization, "organization.security_update", organization, changes)
+        security["allow_elevated_invitations"] = bool(allow_elevated_invitations)
+    if requires_mfa is not None and bool(requires_mfa) != organization.requires_mfa:
+        security["requires_mfa"] = bool(requires_mfa)
+    if general:
+        if "name" in general:
+            organization.name = name
+        if "notes" in general:
+            organization.notes = notes
+        organization.save(update_fields=[field for field in ("name", "notes") if field in general])
+        audit.record(actor, organization, "organization.update", organization, general)
+    if security:
+        for field_name, value in security.items():
+            setattr(organization, field_name, value)
+        organization.save(update_fields=list(security))
+        audit.record(actor, organization, "organization.security_update", organization, security)
     actor.organization = organization
     return organization
+
+
+@transaction.atomic(durable=True)
+def update_organization(
+    *,
+    actor: Membership,
+    name: str | None = None,
+    notes: str | None = None,
+    allow_elevated_invitations: bool | None = None,
+    requires_mfa: bool | None = None,
+) -> Organization:
+    """Change the organization's name, notes and security settings; None leaves a field as is.
+
+    Admins and owners; only owners change the invitation role policy. One locked transaction:
+    all or nothing, and concurrent edits of other fields are kept.
+    """
+    return _update_organization(
+        actor,
+        name=name,
+        notes=notes,
+        allow_elevated_invitations=allow_elevated_invitations,
+        requires_mfa=requires_mfa,
+    )
+
+
+@transaction.atomic(durable=True)
+def update_security_settings(
+    *,
+    actor: Membership,
+    allow_elevated_invitations: bool | None = None,
+    requires_mfa: bool | None = None,
+) -> Organization:
+    """Change the invitation role policy (owners only) and the MFA requirement (admins+)."""
+    return _update_organization(
+        actor,
+        name=None,
+        notes=None,
+        allow_elevated_invitations=allow_elevated_invitations,
+        requires_mfa=requires_mfa,
+    )
 
 
 @transaction.atomic(durable=True)

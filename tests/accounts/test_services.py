@@ -34,3 +34,13 @@ def test_verification_link_is_idempotent(user):
     first = services.verify_email(token=token).email_verified_at
     assert services.verify_email(token=token).email_verified_at == first
     assert SecurityEvent.objects.filter(action=SecurityEvent.Action.EMAIL_VERIFIED).count() == 1
+
+
+def test_the_sign_up_form_refuses_a_taken_address_with_the_services_message(user):
+    from accounts.forms import SignUpForm
+
+    with pytest.raises(Conflict) as refused:
+        services.check_email_free(email=f" {user.email.upper()} ")
+    form = SignUpForm({"email": user.email.upper(), "password": "long-enough-pass-42"})
+    assert not form.is_valid()
+    assert form.errors["email"] == [str(refused.value.message)]

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from organizations.models import Folder, Invitation, Membership, Organization
 from organizations.roles import Role
-from organizations.selectors import hash_secret
+from organizations.tokens import hash_secret
 from tests.accounts.factories import UserFactory
 
 

@@ -2,37 +2,16 @@
 
 import pytest
 
-from common.errors import Forbidden
+from common.errors import Forbidden, Invalid
 from organizations import access
 from organizations.models import Folder
 from organizations.roles import Action, Role
 from tests.organizations.factories import FolderFactory, MembershipFactory
+from tests.support import registry
+from tests.support.registry import NO
 
-ALL, GRANTED, NO = "all", "granted", "no"
-
-# PRODUCT.md §3, written out independently of roles.py: owner, admin, operator, viewer.
-# GRANTED: only on objects inside the member's granted folder subtrees.
-ROLE_TABLE = {
-    Action.ORGANIZATION_VIEW: (ALL, ALL, ALL, ALL),
-    Action.DEVICE_VIEW: (ALL, ALL, GRANTED, GRANTED),
-    Action.DEVICE_CONTROL: (ALL, ALL, GRANTED, NO),
-    Action.RECORDING_PLAY: (ALL, ALL, GRANTED, NO),
-    Action.MEMBER_LIST: (ALL, ALL, ALL, ALL),
-    Action.SERVER_MONITOR: (ALL, ALL, ALL, NO),
-    Action.MEMBER_INVITE: (ALL, ALL, NO, NO),
-    Action.MEMBER_CHANGE: (ALL, ALL, NO, NO),
-    Action.MEMBER_REMOVE: (ALL, ALL, NO, NO),
-    Action.DEVICE_MANAGE: (ALL, ALL, NO, NO),
-    Action.UPGRADE_MANAGE: (ALL, ALL, NO, NO),
-    Action.SERVER_UPGRADE: (ALL, ALL, NO, NO),
-    Action.LICENSE_MANAGE: (ALL, ALL, NO, NO),
-    Action.FOLDER_MANAGE: (ALL, ALL, NO, NO),
-    Action.ORGANIZATION_CHANGE: (ALL, ALL, NO, NO),
-    Action.TOKEN_MANAGE: (ALL, ALL, NO, NO),
-    Action.AUDIT_VIEW: (ALL, ALL, NO, NO),
-    Action.ORGANIZATION_ARCHIVE: (ALL, NO, NO, NO),
-    Action.OWNER_GRANT: (ALL, NO, NO, NO),
-}
+# PRODUCT.md §3 as each app declares it in tests/<app>/declarations.py.
+ROLE_TABLE = registry.role_table()
 ROLES = (Role.OWNER, Role.ADMIN, Role.OPERATOR, Role.VIEWER)
 
 
@@ -48,6 +27,12 @@ class Thing:
 
 
 def test_role_table_covers_every_action():
+    undeclared = sorted(set(Action) - set(ROLE_TABLE))
+    assert not undeclared, (
+        f"No role table row for {undeclared}: declare each action's PRODUCT.md §3 row in "
+        f"{registry.DECLARATIONS} with declare_role_rows({{Action.…: (owner, admin, operator, "
+        "viewer)}})."
+    )
     assert set(ROLE_TABLE) == set(Action)
 
 
@@ -186,3 +171,41 @@ def test_set_folder_grants_replaces_previous_grants(tenant):
 def test_revoking_a_folder_hides_its_subtree(tenant):
     access.revoke_folders(tenant.operator, [tenant.site_a])
     assert list(access.visible_folders(tenant.operator)) == []
+
+
+def _refusal(check, *args):
+    try:
+        check(*args)
+    except (Forbidden, Invalid) as error:
+        return error
+    return None
+
+
+@pytest.mark.parametrize("elevated", [False, True], ids=["viewer-only", "elevated"])
+@pytest.mark.parametrize("who", ["owner", "admin", "operator", "viewer"])
+def test_the_invitable_roles_are_exactly_those_the_check_lets_through(tenant, who, elevated):
+    organization = tenant.organization
+    organization.allow_elevated_invitations = elevated
+    membership = getattr(tenant, who)
+    offered = access.invitable_roles(membership, organization)
+    for role in Role:
+        refusal = _refusal(access.require_invitable_role, membership, organization, role)
+        assert (refusal is None) == (role in offered), (who, role, refusal)
+    expected = {
+        ("owner", True): [Role.VIEWER, Role.OPERATOR, Role.ADMIN],
+        ("admin", True): [Role.VIEWER, Role.OPERATOR, Role.ADMIN],
+        ("operator", True): [Role.VIEWER, Role.OPERATOR],
+        ("viewer", True): [Role.VIEWER],
+    }.get((who, elevated), [Role.VIEWER])
+    assert offered == expected
+
+
+@pytest.mark.parametrize("who", ["owner", "admin", "operator", "viewer"])
+def test_the_assignable_roles_are_exactly_those_the_check_lets_through(tenant, who):
+    membership = getattr(tenant, who)
+    offered = access.assignable_roles(membership)
+    for role in Role:
+        refusal = _refusal(access.require_assignable_role, membership, role)
+        assert (refusal is None) == (role in offered), (who, role, refusal)
+    assert (Role.OWNER in offered) == (who == "owner")
+    assert (Role.ADMIN in offered) == (who in ("owner", "admin"))

@@ -1,9 +1,13 @@
 """The organization API: status codes, stable error bodies, and what changed."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,43 +32,6 @@ def _url(name, organization, *args):
 
 def _error(response) -> dict:
     return response.json()["error"]
-
-
-@pytest.fixture
-def api(client):
-    """The test client speaking JSON for PATCH/POST/DELETE bodies."""
-
-    class Api:
-        def __init__(self):
-            self.client = client
-            self.headers: dict = {}
-
-        def login(self, membership):
-            client.force_login(membership.user)
-            return self
-
-        def use_token(self, raw):
-            client.logout()
-            self.headers = {"Authorization": f"Token {raw}"}
-            return self
-
-        def get(self, url, data=None):
-            return client.get(url, data, headers=self.headers)
-
-        def post(self, url, data=None):
-            return client.post(
-                url, data or {}, content_type="application/json", headers=self.headers
-            )
-
-        def patch(self, url, data=None):
-            return client.patch(
-                url, data or {}, content_type="application/json", headers=self.headers
-            )
-
-        def delete(self, url, query: str = ""):
-            return client.delete(f"{url}{query}", headers=self.headers)
-
-    return Api()
 
 
 def _token(membership, name="script"):
@@ -581,3 +548,122 @@ def test_a_viewer_does_not_learn_the_id_of_the_parent_above_their_grant(
     api.login(admin)
     detail = api.get(_url("folder-detail", organization, folders.building_a1.pk)).json()
     assert detail["parent_id"] == str(folders.site_a.pk)
+
+
+# --- Concurrent edits ---------------------------------------------------------------------
+
+
+def _locks_awaited() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def _patch_together(organization, member, requests) -> list:
+    """Send PATCHes in threads (own connections) that all read before any of them writes.
+
+    The organization row is held locked while the requests start, so each reads the rows it
+    needs and then waits for the lock every write takes; releasing it lets them write in turn.
+    """
+    responses: list = [None] * len(requests)
+
+    def send(index, url, body):
+        try:
+            client = Client()
+            client.force_login(member.user)
+            responses[index] = client.patch(url, body, content_type="application/json")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=send, args=(index, url, body))
+        for index, (url, body) in enumerate(requests)
+    ]
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=organization.pk)
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while _locks_awaited() < len(requests) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    for thread in threads:
+        thread.join(timeout=30)
+    return responses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_patches_of_different_organization_fields_both_survive(admin, organization):
+    url = _url("organization-detail", organization)
+    responses = _patch_together(
+        organization, admin, [(url, {"name": "Acme Renamed"}), (url, {"notes": "Night shift"})]
+    )
+    assert [response.status_code for response in responses] == [200, 200]
+    organization.refresh_from_db()
+    assert (organization.name, organization.notes) == ("Acme Renamed", "Night shift")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_patches_of_different_folder_fields_both_survive(admin, organization, folders):
+    url = _url("folder-detail", organization, folders.site_b.pk)
+    responses = _patch_together(
+        organization, admin, [(url, {"name": "Depot"}), (url, {"time_zone": "Asia/Tokyo"})]
+    )
+    assert [response.status_code for response in responses] == [200, 200]
+    folders.site_b.refresh_from_db()
+    assert (folders.site_b.name, folders.site_b.time_zone) == ("Depot", "Asia/Tokyo")
+
+
+# --- The organization API base ------------------------------------------------------------
+
+
+def test_member_detail_loads_the_member_once_per_request(
+    api, admin, viewer, organization, folders, django_assert_max_num_queries
+):
+    api.login(admin)
+    with django_assert_max_num_queries(5):
+        assert api.get(_url("member-detail", organization, viewer.pk)).status_code == 200
+    # The member is read by the base and, under the locks, by the service: not four times.
+    with django_assert_max_num_queries(25):
+        response = api.patch(
+            _url("member-detail", organization, viewer.pk),
+            {"role": Role.VIEWER, "folder_ids": [str(folders.site_b.pk)]},
+        )
+    assert response.json()["folder_ids"] == [str(folders.site_b.pk)]
+
+
+def test_folder_detail_loads_the_folder_once_per_request(
+    api, admin, organization, folders, django_assert_max_num_queries
+):
+    api.login(admin)
+    with django_assert_max_num_queries(4):
+        assert api.get(_url("folder-detail", organization, folders.site_b.pk)).status_code == 200
+    with django_assert_max_num_queries(14):
+        response = api.patch(_url("folder-detail", organization, folders.site_b.pk), {"name": "D"})
+    assert response.json()["name"] == "D"
+
+
+def test_an_api_view_must_declare_the_action_of_each_method():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from organizations.api.base import OrganizationAPIView
+
+    with pytest.raises(ImproperlyConfigured, match="DELETE"):
+
+        class Undeclared(OrganizationAPIView):
+            required_actions = {"GET": "organization.view"}
+
+            def get(self, request, organization_id): ...
+
+            def delete(self, request, organization_id): ...
+
+
+def test_the_action_is_checked_after_the_object_is_found(api, viewer, organization, folders):
+    api.login(viewer)
+    # Outside the viewer's grants the folder does not exist (404); inside, renaming is 403.
+    outside = api.patch(_url("folder-detail", organization, folders.site_b.pk), {"name": "X"})
+    inside = api.patch(_url("folder-detail", organization, folders.building_a1.pk), {"name": "X"})
+    assert (outside.status_code, inside.status_code) == (404, 403)
+    assert _error(inside)["code"] == "role_not_allowed"

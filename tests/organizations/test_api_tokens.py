@@ -15,6 +15,7 @@ from organizations import selectors, services
 from organizations.api.authentication import ApiTokenAuthentication
 from organizations.models import ApiToken
 from organizations.roles import Role
+from organizations.tokens import hash_secret
 
 
 def _token(membership, *, days=30, name="ci"):
@@ -25,13 +26,13 @@ def _token(membership, *, days=30, name="ci"):
 def test_a_new_token_is_shown_once_and_stored_hashed(viewer):
     token, raw = _token(viewer)
     assert raw.startswith(f"{token.prefix}_")
-    assert token.token_hash == selectors.hash_secret(raw)
+    assert token.token_hash == hash_secret(raw)
     assert raw not in ApiToken.objects.filter(pk=token.pk).values_list("token_hash", flat=True)
 
 
 def test_a_token_authenticates_as_its_member(viewer):
     token, raw = _token(viewer)
-    found = selectors.authenticate_api_token(raw)
+    found = services.authenticate_api_token(raw)
     assert found == token
     assert found.membership == viewer
     assert found.last_used_at is not None
@@ -39,7 +40,7 @@ def test_a_token_authenticates_as_its_member(viewer):
 
 def test_a_wrong_secret_with_a_real_prefix_is_refused(viewer):
     token, _raw = _token(viewer)
-    assert selectors.authenticate_api_token(f"{token.prefix}_not-the-secret") is None
+    assert services.authenticate_api_token(f"{token.prefix}_not-the-secret") is None
 
 
 def test_an_expiry_date_in_the_past_is_refused(viewer):
@@ -51,13 +52,13 @@ def test_an_expiry_date_in_the_past_is_refused(viewer):
 def test_an_expired_token_stops_working(viewer):
     _token_row, raw = _token(viewer, days=1)
     with time_machine.travel(timezone.now() + timedelta(days=2)):
-        assert selectors.authenticate_api_token(raw) is None
+        assert services.authenticate_api_token(raw) is None
 
 
 def test_a_revoked_token_stops_working(viewer):
     token, raw = _token(viewer)
     services.revoke_api_token(actor=viewer, token_id=token.pk)
-    assert selectors.authenticate_api_token(raw) is None
+    assert services.authenticate_api_token(raw) is None
 
 
 def test_tokens_of_an_archived_organization_stop_working(owner, viewer, organization):
@@ -65,19 +66,19 @@ def test_tokens_of_an_archived_organization_stop_working(owner, viewer, organiza
     services.archive_organization(
         actor=owner, confirmation_id=str(organization.pk), understood=True
     )
-    assert selectors.authenticate_api_token(raw) is None
+    assert services.authenticate_api_token(raw) is None
 
 
 def test_a_removed_members_tokens_stop_working(admin, viewer):
     _row, raw = _token(viewer)
     services.remove_members(actor=admin, member_ids=[viewer.pk])
-    assert selectors.authenticate_api_token(raw) is None
+    assert services.authenticate_api_token(raw) is None
 
 
 def test_a_token_acts_with_the_members_current_role(admin, viewer):
     _row, raw = _token(viewer)
     services.change_member(actor=admin, member_id=viewer.pk, role=Role.OPERATOR)
-    assert selectors.authenticate_api_token(raw).membership.role == Role.OPERATOR
+    assert services.authenticate_api_token(raw).membership.role == Role.OPERATOR
 
 
 def test_members_see_their_own_tokens_and_admins_see_all(admin, viewer, operator):
@@ -96,7 +97,7 @@ def test_a_member_cannot_revoke_someone_elses_token(viewer, operator):
 def test_an_admin_revokes_any_members_token(admin, operator):
     theirs, raw = _token(operator)
     services.revoke_api_token(actor=admin, token_id=theirs.pk)
-    assert selectors.authenticate_api_token(raw) is None
+    assert services.authenticate_api_token(raw) is None
 
 
 def test_revoking_twice_is_harmless(viewer):
@@ -142,3 +143,12 @@ def test_database_keeps_a_token_in_its_memberships_organization(viewer, other_or
         cursor.execute("SET CONSTRAINTS api_token_membership_same_organization IMMEDIATE")
     with pytest.raises(IntegrityError), transaction.atomic():
         ApiToken.objects.filter(pk=token.pk).update(organization=other_organization)
+
+
+def test_a_token_living_longer_than_a_year_is_refused_by_the_service_itself(viewer):
+    too_far = timezone.localdate() + timedelta(days=services.MAX_TOKEN_DAYS + 1)
+    with pytest.raises(Invalid) as refused:
+        services.create_api_token(actor=viewer, name="forever", expires_on=too_far)
+    assert refused.value.code == "expiry_too_far"
+    assert "expires_on" in refused.value.fields
+    assert not ApiToken.objects.filter(name="forever").exists()

@@ -4,8 +4,10 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
 
 from organizations import audit, services
 from organizations.models import AuditEvent
@@ -35,7 +37,7 @@ SERVICE_CALLS = {
         actor=t.owner, confirmation_id=str(t.organization.pk), understood=True
     ),
     "invitation.create": lambda t: services.invite_members(
-        actor=t.admin, emails=["new@example.com"], role=Role.VIEWER, folder_ids=[]
+        actor=t.admin, emails=["new@example.com"], role=Role.VIEWER, folder_ids=[t.site_a.pk]
     ),
     "invitation.revoke": lambda t: services.revoke_invitation(
         actor=t.admin, invitation_id=InvitationFactory(organization=t.organization).pk
@@ -306,3 +308,30 @@ def test_request_context_applies_only_inside_its_block():
     with audit.request_context(client_address="192.0.2.1"):
         assert audit.current_request_context().client_address == "192.0.2.1"
     assert audit.current_request_context().client_address is None
+
+
+def test_another_apps_event_type_shows_its_label_on_the_activity_page(
+    client, admin, organization, monkeypatch
+):
+    # As devices would from its AppConfig.ready(), without touching the organizations app.
+    monkeypatch.setattr(audit, "_event_types", dict(audit._event_types))
+    audit.register_event_types({"device.restart": "Device restarted"})
+    with transaction.atomic():
+        audit.record(admin, organization, "device.restart", None, {"device": "Gate"})
+    client.force_login(admin.user)
+    page = client.get(reverse("organizations:audit-event-list", args=[organization.pk]))
+    html = page.content.decode()
+    assert "Device restarted" in html
+    assert "device.restart" in html
+    assert "Folder created" not in html
+
+
+def test_an_event_type_registered_twice_with_other_words_is_refused(monkeypatch):
+    monkeypatch.setattr(audit, "_event_types", dict(audit._event_types))
+    with pytest.raises(ImproperlyConfigured, match=r"folder\.create"):
+        audit.register_event_types({"folder.create": "Something else"})
+
+
+def test_every_organization_service_event_has_words():
+    assert set(SERVICE_CALLS) <= set(audit.ORGANIZATION_EVENT_TYPES) | {"organization.restore"}
+    assert all(audit.event_type_label(action) != action for action in SERVICE_CALLS)

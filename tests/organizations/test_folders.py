@@ -282,9 +282,9 @@ def _assert_paths_consistent(organization):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_moving_folders_into_each_other_at_once_keep_the_tree_consistent(race):
-    from tests.organizations.conftest import _build_tenant
+    from tests.support.cast import build_tenant
 
-    tenant = _build_tenant("Race Corp")
+    tenant = build_tenant("Race Corp")
     outcomes = race(
         lambda: services.move_folder(
             actor=tenant.owner, folder_id=tenant.site_a.pk, new_parent_id=tenant.site_b.pk
@@ -312,3 +312,15 @@ def test_a_folder_time_zone_must_be_a_place(admin, folders, not_a_place):
         )
     folders.site_a.refresh_from_db()
     assert folders.site_a.time_zone == ""
+
+
+def test_the_delete_refusal_is_the_services_own(admin, folders):
+    expected = selectors.folder_deletion_refusal(folders.site_a)
+    assert expected.code == "folder_has_subfolders"
+    with pytest.raises(Conflict) as refused:
+        services.delete_folder(actor=admin, folder_id=folders.site_a.pk, understood=True)
+    assert (refused.value.code, str(refused.value.message)) == (
+        expected.code,
+        str(expected.message),
+    )
+    assert selectors.folder_deletion_refusal(folders.site_b) is None

@@ -9,13 +9,17 @@ from django.utils import timezone
 
 from common.errors import Conflict, Forbidden, Invalid, NotFound
 from organizations import access, selectors, services
-from organizations.models import Invitation, Membership
+from organizations.models import Folder, Invitation, Membership
 from organizations.roles import Role
+from organizations.tokens import hash_secret
 from tests.accounts.factories import UserFactory
 from tests.organizations.factories import InvitationFactory, OrganizationFactory
 
 
-def _invite(membership, emails, role=Role.VIEWER, folder_ids=()):
+def _invite(membership, emails, role=Role.VIEWER, folder_ids=None):
+    if folder_ids is None:
+        # Operators and viewers are invited with folders; any folder will do here.
+        folder_ids = [Folder.objects.get(organization=membership.organization, parent=None).pk]
     return services.invite_members(
         actor=membership, emails=emails, role=role, folder_ids=folder_ids
     )
@@ -36,7 +40,7 @@ def test_invitation_is_e_mailed_after_commit_with_a_single_use_link(
     [message] = mail.outbox
     assert message.to == ["new.person@example.com"]
     raw_token = _raw_token_from_mail(message)
-    assert invitation.token_hash == selectors.hash_secret(raw_token)
+    assert invitation.token_hash == hash_secret(raw_token)
     assert raw_token not in invitation.token_hash
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
     assert list(invitation.folders.all()) == [folders.site_b]
@@ -238,3 +242,31 @@ def test_an_overlong_address_is_refused_not_a_database_error(admin, folders):
         )
     assert refused.value.code == "email_invalid"
     assert not Invitation.objects.exists()
+
+
+def test_more_addresses_than_the_limit_are_refused_by_the_service_itself(admin, folders):
+    emails = [f"person{n}@example.com" for n in range(services.MAX_INVITATION_EMAILS + 1)]
+    with pytest.raises(Invalid) as refused:
+        _invite(admin, emails, folder_ids=[folders.site_a.pk])
+    assert refused.value.code == "too_many_emails"
+    assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.OPERATOR, Role.VIEWER])
+def test_an_operator_or_viewer_invitation_without_folders_is_refused_by_the_service(owner, role):
+    services.update_security_settings(
+        actor=owner, allow_elevated_invitations=True, requires_mfa=False
+    )
+    with pytest.raises(Invalid) as refused:
+        _invite(owner, ["nobody@example.com"], role=role, folder_ids=[])
+    assert refused.value.code == "folders_required"
+    assert "folder_ids" in refused.value.fields
+    assert not Invitation.objects.exists()
+
+
+def test_an_admin_invitation_needs_no_folders(owner):
+    services.update_security_settings(
+        actor=owner, allow_elevated_invitations=True, requires_mfa=False
+    )
+    [invitation] = _invite(owner, ["boss@example.com"], role=Role.ADMIN, folder_ids=[])
+    assert list(invitation.folders.all()) == []

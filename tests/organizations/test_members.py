@@ -1,6 +1,9 @@
 """Changing roles and folder access, removing members, and the last-owner rule under concurrency."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from common.errors import Conflict, DomainError, Forbidden
 from organizations import access, selectors, services
@@ -70,7 +73,7 @@ def test_operator_cannot_change_members(operator, viewer):
 
 def test_removing_members_also_removes_their_grants_and_api_tokens(admin, viewer, operator):
     services.create_api_token(
-        actor=viewer, name="script", expires_on=viewer.created_at.date().replace(year=2100)
+        actor=viewer, name="script", expires_on=timezone.localdate() + timedelta(days=30)
     )
     result = services.remove_members(actor=admin, member_ids=[viewer.pk, operator.pk])
     assert {m.pk for m in result.removed} == {viewer.pk, operator.pk}

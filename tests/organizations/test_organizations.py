@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from common.errors import Forbidden, Invalid, NotFound
 from organizations import selectors, services
-from organizations.models import AuditEvent, Folder, Membership
+from organizations.models import AuditEvent, Folder, Membership, Organization
 from organizations.roles import Role
 
 
@@ -198,3 +198,11 @@ def test_restore_of_an_active_organization_changes_nothing(organization):
         call_command("restore_organization", str(organization.pk), "--yes", "--reason", "x")
     organization.refresh_from_db()
     assert organization.audit_head_sequence == head
+
+
+def test_more_first_folders_than_the_limit_are_refused_by_the_service_itself(user):
+    names = [f"Site {n}" for n in range(services.MAX_FIRST_FOLDERS + 1)]
+    with pytest.raises(Invalid) as refused:
+        services.create_organization(user=user, name="Too Big", folder_names=names)
+    assert refused.value.code == "too_many_folders"
+    assert not Organization.objects.filter(name="Too Big").exists()

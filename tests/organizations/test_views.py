@@ -7,9 +7,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from organizations import services
+from organizations import selectors, services
 from organizations.models import (
     ApiToken,
     AuditEvent,
@@ -795,3 +796,20 @@ def test_activity_who_filter_offers_support(as_admin, organization, owner):
 
 def test_viewer_gets_403_on_activity(as_viewer, organization):
     assert as_viewer.get(_url("audit-event-list", organization)).status_code == 403
+
+
+def test_the_delete_page_warns_with_the_services_refusal(as_admin, organization, folders):
+    page = as_admin.get(_url("folder-delete", organization, folders.site_a.pk)).content.decode()
+    refusal = selectors.folder_deletion_refusal(folders.site_a)
+    assert escape(str(refusal.message)) in page
+
+
+def test_inviting_a_viewer_without_folders_shows_the_services_refusal(as_admin, organization):
+    response = as_admin.post(
+        _url("invitation-create", organization), {"emails": "ann@example.com", "role": "viewer"}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["folders"] == [
+        "Choose at least one folder for an operator or viewer."
+    ]
+    assert not Invitation.objects.exists()

@@ -1,0 +1,1 @@
+"""Test helpers every app uses: the tenant cast, API clients, races, and the probe registry."""
