@@ -25,6 +25,7 @@ from organizations.services.locks import lock_organization
 from organizations.services.validation import (
     clean_role,
     folders_for_grants,
+    require_folders_for_role,
 )
 from organizations.tokens import hash_secret
 
@@ -119,10 +120,7 @@ def invite_members(
         }
         raise Invalid("too_many_emails", message, {"emails": [message]})
     folders = folders_for_grants(actor, folder_ids) if role in (Role.OPERATOR, Role.VIEWER) else []
-    if role in (Role.OPERATOR, Role.VIEWER) and not folders:
-        # Without folders an operator or viewer would join and see nothing.
-        message = _("Choose at least one folder for an operator or viewer.")
-        raise Invalid("folders_required", message, {"folder_ids": [message]})
+    require_folders_for_role(role, folders)
     members = sorted(
         Membership.objects.for_organization(organization)
         .filter(user__email__in=addresses)

@@ -16,6 +16,7 @@ from organizations.services.locks import lock_organization, lock_owners, reload_
 from organizations.services.validation import (
     clean_role,
     folders_for_grants,
+    require_folders_for_role,
 )
 
 
@@ -28,7 +29,8 @@ def change_member(
     Only owners make or demote owners; nobody grants a role above their own. The last owner is
     never demoted: the organization's owner rows are locked first, so two concurrent demotions
     cannot both see "another owner is left". `folder_ids=None` keeps the member's current
-    folders (a role-only change); a list, also an empty one, replaces them.
+    folders (a role-only change); a list replaces them. An operator or viewer keeps at least one
+    folder, as at invitation.
     """
     role = clean_role(role)
     owners = lock_owners(actor.organization_id)
@@ -53,6 +55,7 @@ def change_member(
         folders = folders_for_grants(actor, before_folders)
     else:
         folders = folders_for_grants(actor, folder_ids)
+    require_folders_for_role(role, folders)
     if role != before_role:
         member.role = role
         member.save(update_fields=["role"])

@@ -76,3 +76,10 @@ def check_folder_name_free(parent: Folder, name: str, *, exclude: Folder | None 
     if siblings.exists():
         message = _("A folder named “%(name)s” already exists here.") % {"name": name}
         raise Conflict("folder_name_taken", message, {"name": [message]})
+
+
+def require_folders_for_role(role: Role, folders: list[Folder]) -> None:
+    """Refuse an operator or viewer without folders: they would see nothing at all."""
+    if role in (Role.OPERATOR, Role.VIEWER) and not folders:
+        message = _("Choose at least one folder for an operator or viewer.")
+        raise Invalid("folders_required", message, {"folder_ids": [message]})

@@ -294,11 +294,16 @@ def test_changing_only_the_role_keeps_the_members_folders(
     assert response.json()["folder_ids"] == [str(folders.building_a1.pk)]
     member = Membership.objects.get(pk=viewer.pk)
     assert set(access.operable_folders(member)) == {folders.building_a1, folders.room_a1x}
-    # An explicit empty list still means "no folders".
+    # An explicit empty list means "no folders", which an operator or viewer may not have.
     response = api.patch(
         _url("member-detail", organization, viewer.pk), {"role": Role.VIEWER, "folder_ids": []}
     )
-    assert response.json()["folder_ids"] == []
+    assert response.status_code == 400
+    assert _error(response)["code"] == "folders_required"
+    assert set(access.operable_folders(Membership.objects.get(pk=viewer.pk))) == {
+        folders.building_a1,
+        folders.room_a1x,
+    }
 
 
 def test_a_refused_settings_change_changes_nothing(api, admin, organization):

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from common.errors import Conflict, DomainError, Forbidden
+from common.errors import Conflict, DomainError, Forbidden, Invalid
 from organizations import access, selectors, services
 from organizations.models import ApiToken, Membership
 from organizations.roles import Role
@@ -146,11 +146,22 @@ def test_two_owners_removing_each_other_at_once_leave_one_owner(race):
     assert len(removed) == 1, outcomes
 
 
-def test_a_role_only_change_keeps_the_folders_and_an_empty_list_clears_them(admin, viewer, folders):
+def test_a_role_only_change_keeps_the_folders(admin, viewer, folders):
     member = services.change_member(actor=admin, member_id=viewer.pk, role=Role.OPERATOR)
     assert member.granted_folders == [folders.building_a1]
     assert set(access.operable_folders(member)) == {folders.building_a1, folders.room_a1x}
-    member = services.change_member(
-        actor=admin, member_id=viewer.pk, role=Role.VIEWER, folder_ids=[]
-    )
-    assert member.granted_folders == []
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR])
+def test_an_operator_or_viewer_left_without_folders_is_refused(admin, viewer, folders, role):
+    with pytest.raises(Invalid) as refused:
+        services.change_member(actor=admin, member_id=viewer.pk, role=role, folder_ids=[])
+    assert refused.value.code == "folders_required"
+    assert Membership.objects.get(pk=viewer.pk).granted_folders == [folders.building_a1]
+
+
+def test_demoting_an_admin_to_viewer_needs_folders(owner, admin, folders):
+    with pytest.raises(Invalid) as refused:
+        services.change_member(actor=owner, member_id=admin.pk, role=Role.VIEWER)
+    assert refused.value.code == "folders_required"
+    assert Membership.objects.get(pk=admin.pk).role == Role.ADMIN

@@ -462,10 +462,16 @@ def test_roles_and_access_dialog_loads_into_the_users_page_with_htmx(
     assert 'name="role"' in html
 
 
-def test_revoking_every_folder_of_a_viewer_is_allowed(as_admin, organization, viewer):
+def test_revoking_every_folder_of_a_viewer_is_refused_as_at_invitation(
+    as_admin, organization, viewer
+):
+    before = viewer.granted_folders
     response = as_admin.post(_url("member-change", organization, viewer.pk), {"role": Role.VIEWER})
-    assert response.status_code == 302
-    assert viewer.granted_folders == []
+    assert response.status_code == 400
+    assert "Choose at least one folder for an operator or viewer." in response.content.decode()
+    viewer.refresh_from_db()
+    assert before
+    assert viewer.granted_folders == before
 
 
 def test_changes_made_on_a_page_are_audited_with_the_client_address(
