@@ -19,9 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from common.errors import Conflict, Forbidden, Invalid, NotFound
 from organizations import access, audit, selectors
-from organizations.models import Invitation, Membership
+from organizations.models import Invitation, Membership, Organization
 from organizations.roles import Action, Role
-from organizations.services.locks import lock_organization
+from organizations.services.locks import lock_organization, reload_actor
 from organizations.services.validation import (
     clean_role,
     folders_for_grants,
@@ -109,8 +109,10 @@ def invite_members(
     link valid 7 days, e-mailed after commit; only the token's hash is stored.
     """
     access.require(actor, Action.MEMBER_INVITE)
-    # Locked and re-read: the policy as it is now, not as the request loaded it.
+    # Locked and re-read: the policy and the inviter's role as they are now, not as the
+    # request loaded them.
     organization = lock_organization(actor.organization_id)
+    actor = reload_actor(actor)
     role = clean_role(role)
     access.require_invitable_role(actor, organization, role)
     addresses = _clean_emails(emails)
@@ -218,6 +220,46 @@ def revoke_invitation(*, actor: Membership, invitation_id: UUID) -> Invitation:
         {"email": invitation.email},
     )
     return invitation
+
+
+def revoke_invitations_no_longer_allowed(
+    *, actor: Membership, organization: Organization, reason: str, invited_by: User | None = None
+) -> list[Invitation]:
+    """Revoke the pending invitations their sender could not send now; audit each with `reason`.
+
+    A removed member's invitations, those above a demoted member's new role, and elevated ones
+    after the policy went back to viewer-only must not remain a way in. `invited_by` limits the
+    sweep to one sender's invitations. Call inside a transaction, with the organization locked
+    and re-read (`organization` carries the policy as it is now).
+    """
+    pending = (
+        Invitation.objects.for_organization(organization)
+        .filter(state=Invitation.State.PENDING)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    if invited_by is not None:
+        pending = pending.filter(invited_by=invited_by)
+    invitations = list(pending)
+    inviters = selectors.inviting_memberships(organization, invitations)
+    now = timezone.now()
+    revoked = []
+    for invitation in invitations:
+        inviter = inviters.get(invitation.invited_by_id)
+        if inviter is not None and access.can_invite_role(inviter, organization, invitation.role):
+            continue
+        invitation.state = Invitation.State.REVOKED
+        invitation.revoked_at = now
+        invitation.save(update_fields=["state", "revoked_at"])
+        audit.record(
+            actor,
+            organization,
+            "invitation.revoke",
+            invitation,
+            {"email": invitation.email, "role": invitation.role, "reason": reason},
+        )
+        revoked.append(invitation)
+    return revoked
 
 
 @transaction.atomic(durable=True)
