@@ -20,11 +20,13 @@ from accounts import selectors
 from accounts.models import SecurityEvent, User, canonical_email
 from common.errors import Conflict, Invalid, NotFound
 from common.http import client_address
+from common.text import refuse_control_characters
 
 _VERIFY_SALT = "accounts.verify-email"
 BACKUP_CODE_COUNT = 10
 # One verification e-mail a minute per account: the button must not become a mail cannon.
 VERIFICATION_RESEND_SECONDS = 60
+NAME_MAX_LENGTH = User._meta.get_field("name").max_length
 
 
 def record_security_event(
@@ -52,6 +54,20 @@ def check_email_free(*, email: str) -> None:
         raise Conflict("email_taken", _("An account with this e-mail address already exists."))
 
 
+def clean_person_name(name: str) -> str:
+    """Return a person's name stripped, or raise Invalid: too long, or with control characters.
+
+    Every door that sets a person's name (sign-up, invitation sign-up, profile) uses it: the
+    name lands in e-mail headers, member lists and support terminals.
+    """
+    name = (name or "").strip()
+    refuse_control_characters(name)
+    if len(name) > NAME_MAX_LENGTH:
+        message = _("Use at most %(count)d characters.") % {"count": NAME_MAX_LENGTH}
+        raise Invalid("name_too_long", message, {"name": [message]})
+    return name
+
+
 @transaction.atomic
 def sign_up(
     *,
@@ -68,6 +84,7 @@ def sign_up(
     invitation link.
     """
     email = canonical_email(email)
+    name = clean_person_name(name)
     check_email_free(email=email)
     user = User.objects.create_user(
         email=email,
