@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services as account_services
-from common.errors import DomainError
+from common.errors import Conflict, DomainError
 from common.forms import apply_domain_error, form_status
 from common.http import client_address
 from organizations import access, audit, selectors, services
@@ -290,7 +290,10 @@ def invitation_create(request: HttpRequest, organization_id: UUID) -> HttpRespon
         else:
             messages.success(
                 request,
-                _("Invitations sent to: %(addresses)s.")
+                _(
+                    "Invitations created for: %(addresses)s. The e-mails are on their way; one "
+                    "that cannot be delivered shows below under Pending invitations, with Resend."
+                )
                 % {"addresses": ", ".join(invitation.email for invitation in invitations)},
             )
             return redirect("organizations:member-list", organization_id)
@@ -317,6 +320,35 @@ def invitation_revoke(
     messages.success(
         request, _("The invitation for %(email)s is revoked.") % {"email": invitation.email}
     )
+    return redirect("organizations:member-list", organization_id)
+
+
+@organization_view
+@require_POST
+def invitation_resend(
+    request: HttpRequest, organization_id: UUID, invitation_id: UUID
+) -> HttpResponse:
+    """Send a pending invitation again with a new link; the old link stops working."""
+    membership = request.membership
+    if request.htmx:
+        # A refusal (too soon, no longer allowed) comes back as an alert above the page.
+        services.resend_invitation(actor=membership, invitation_id=invitation_id, request=request)
+        invitation = selectors.get_pending_invitation(membership, invitation_id)
+        return render(
+            request, "organizations/partials/invitation_row.html", {"invitation": invitation}
+        )
+    try:
+        invitation = services.resend_invitation(
+            actor=membership, invitation_id=invitation_id, request=request
+        )
+    except Conflict as error:  # too soon, or no longer pending: say so on the Users page
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("The invitation for %(email)s is on its way again, with a new link.")
+            % {"email": invitation.email},
+        )
     return redirect("organizations:member-list", organization_id)
 
 

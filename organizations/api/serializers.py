@@ -144,8 +144,26 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Invitation
-        fields = ["id", "email", "role", "folder_ids", "state", "created_at", "expires_at"]
+        fields = [
+            "id",
+            "email",
+            "role",
+            "folder_ids",
+            "state",
+            "created_at",
+            "expires_at",
+            "email_status",
+            "email_error",
+            "email_sent_at",
+        ]
         read_only_fields = fields
+        extra_kwargs = {
+            "email_status": {
+                "help_text": "Delivery of the current link: queued (on its way, perhaps being "
+                "retried), sent, or failed (send it again with .../resend/)."
+            },
+            "email_error": {"help_text": "The mail server's last refusal, if any."},
+        }
 
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_folder_ids(self, invitation: Invitation) -> list[str]:

@@ -289,6 +289,22 @@ class InvitationDetailView(OrganizationAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class InvitationResendView(OrganizationAPIView):
+    """E-mail a pending invitation again with a new link; the old link dies (admin+, 1/minute)."""
+
+    serializer_class = serializers.InvitationSerializer
+    required_actions = {"POST": Action.MEMBER_INVITE}
+
+    @extend_schema(
+        request=None, responses={200: serializers.InvitationSerializer, **ERRORS, **CONFLICT}
+    )
+    def post(self, request: Request, organization_id: UUID, invitation_id: UUID) -> Response:
+        invitation = services.resend_invitation(
+            actor=request.membership, invitation_id=invitation_id, request=request._request
+        )
+        return Response(self.get_serializer(invitation).data)
+
+
 # --- Folders ------------------------------------------------------------------------------
 
 
