@@ -308,6 +308,28 @@ def inviting_memberships(
     return found
 
 
+def membership_from_invitation(user: User, raw_token: str) -> Membership | None:
+    """Return the membership the person got by accepting this invitation link, if they did."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    invitation = (
+        Invitation.objects.filter(
+            token_hash=hash_secret(raw_token or ""),
+            state=Invitation.State.ACCEPTED,
+            accepted_by=user,
+        )
+        .only("organization_id")
+        .first()
+    )
+    if invitation is None:
+        return None
+    return (
+        Membership.objects.filter(organization_id=invitation.organization_id, user=user)
+        .filter(organization__archived_at__isnull=True)
+        .first()
+    )
+
+
 def get_pending_invitation_by_token(raw_token: str) -> Invitation:
     """Return the invitation behind an e-mailed link, or explain why it cannot be used.
 
