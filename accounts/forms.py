@@ -17,6 +17,14 @@ from common.errors import DomainError
 from common.time_zones import place_time_zones
 
 
+def _clean_person_name(name: str) -> str:
+    """Apply the accounts' rule for names (`services.clean_person_name`) as a form error."""
+    try:
+        return services.clean_person_name(name)
+    except DomainError as error:
+        raise forms.ValidationError(str(error.message)) from None
+
+
 class SignInForm(AuthenticationForm):
     username = forms.EmailField(
         label=_("E-mail address"),
@@ -89,6 +97,9 @@ class SignUpForm(forms.Form):
         help_text=_("At least 10 characters, not only digits, not a common password."),
     )
 
+    def clean_name(self) -> str:
+        return _clean_person_name(self.cleaned_data["name"])
+
     def clean_email(self) -> str:
         email = canonical_email(self.cleaned_data["email"])
         # Compatibility forms may fold into something invalid: U+FF20 becomes "@".
@@ -138,6 +149,9 @@ class ProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = [(zone, zone) for zone in place_time_zones()]
         self.fields["language"].choices = [("", _("Browser default")), *User.Language.choices]
+
+    def clean_name(self) -> str:
+        return _clean_person_name(self.cleaned_data["name"])
 
 
 class PasswordChangeForm(DjangoPasswordChangeForm):

@@ -5,7 +5,6 @@ import secrets
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -16,15 +15,17 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import selectors
+from accounts import selectors, tasks
 from accounts.models import SecurityEvent, User, canonical_email
 from common.errors import Conflict, Invalid, NotFound
 from common.http import client_address
+from common.text import refuse_control_characters
 
 _VERIFY_SALT = "accounts.verify-email"
 BACKUP_CODE_COUNT = 10
 # One verification e-mail a minute per account: the button must not become a mail cannon.
 VERIFICATION_RESEND_SECONDS = 60
+NAME_MAX_LENGTH = User._meta.get_field("name").max_length
 
 
 def record_security_event(
@@ -52,6 +53,20 @@ def check_email_free(*, email: str) -> None:
         raise Conflict("email_taken", _("An account with this e-mail address already exists."))
 
 
+def clean_person_name(name: str) -> str:
+    """Return a person's name stripped, or raise Invalid: too long, or with control characters.
+
+    Every door that sets a person's name (sign-up, invitation sign-up, profile) uses it: the
+    name lands in e-mail headers, member lists and support terminals.
+    """
+    name = (name or "").strip()
+    refuse_control_characters(name)
+    if len(name) > NAME_MAX_LENGTH:
+        message = _("Use at most %(count)d characters.") % {"count": NAME_MAX_LENGTH}
+        raise Invalid("name_too_long", message, {"name": [message]})
+    return name
+
+
 @transaction.atomic
 def sign_up(
     *,
@@ -68,6 +83,7 @@ def sign_up(
     invitation link.
     """
     email = canonical_email(email)
+    name = clean_person_name(name)
     check_email_free(email=email)
     user = User.objects.create_user(
         email=email,
@@ -83,7 +99,7 @@ def sign_up(
         data={"email_verified": is_email_verified},
     )
     if not is_email_verified:
-        transaction.on_commit(lambda: send_verification_email(user=user, request=request))
+        send_verification_email(user=user, request=request)
     return user
 
 
@@ -93,10 +109,11 @@ def set_language(*, user: User, language: str) -> None:
 
 
 def resend_verification_email(*, user: User, request: HttpRequest | None = None) -> bool:
-    """Send the verification link again unless one went out in the last minute; tell if sent."""
+    """Queue the verification link again unless one went out in the last minute; tell if so."""
     if not cache.add(f"accounts:verification-sent:{user.pk}", 1, VERIFICATION_RESEND_SECONDS):
         return False
-    send_verification_email(user=user, request=request)
+    # Nothing to commit first: queue it now.
+    tasks.send_account_email.delay(*_verification_email(user=user, request=request))
     return True
 
 
@@ -104,14 +121,22 @@ def make_verification_token(user: User) -> str:
     return signing.dumps({"user": user.pk, "email": user.email}, salt=_VERIFY_SALT)
 
 
-def send_verification_email(*, user: User, request: HttpRequest | None = None) -> None:
-    """E-mail a link that proves the person owns the address (valid a few days)."""
+def _verification_email(*, user: User, request: HttpRequest | None) -> tuple[str, str, str, str]:
+    """Return subject, body, sender and recipient of the e-mail that verifies the address."""
     path = reverse("accounts:verify-email", args=[make_verification_token(user)])
     link = request.build_absolute_uri(path) if request else path
     with translation.override(user.language or translation.get_language()):
         subject = str(_("Verify your e-mail address for camfleet"))
         body = render_to_string("accounts/emails/verify_email.txt", {"user": user, "link": link})
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    return subject, body, settings.DEFAULT_FROM_EMAIL, user.email
+
+
+def send_verification_email(*, user: User, request: HttpRequest | None = None) -> None:
+    """Queue an e-mail with a link that proves the person owns the address (valid a few days).
+
+    A worker sends it after commit, with retries: a refused address never fails the request.
+    """
+    tasks.send_account_email.delay_on_commit(*_verification_email(user=user, request=request))
 
 
 @transaction.atomic

@@ -201,6 +201,18 @@ def require_invitable_role(membership: Membership, organization: Organization, r
         raise refusal
 
 
+def can_invite_role(membership: Membership, organization: Organization, role: str) -> bool:
+    """Return True when the member may invite someone as `role` now, under the current policy.
+
+    The same rule keeps a sent invitation alive: it is revoked, and refused at acceptance,
+    once its sender could no longer send it (removed, demoted, or the policy went back).
+    """
+    return (
+        can(membership, Action.MEMBER_INVITE)
+        and _invitation_refusal(membership, organization, role) is None
+    )
+
+
 def assignable_roles(membership: Membership) -> list[Role]:
     """Return the roles this member may give another member: never above their own (Sentry).
 

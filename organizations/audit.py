@@ -68,6 +68,7 @@ ORGANIZATION_EVENT_TYPES = {
     "folder.update": _("Folder changed"),
     "invitation.accept": _("Invitation accepted"),
     "invitation.create": _("User invited"),
+    "invitation.resend": _("Invitation sent again"),
     "invitation.revoke": _("Invitation revoked"),
     "member.change": _("Role or access changed"),
     "member.remove": _("User removed"),

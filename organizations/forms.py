@@ -6,14 +6,16 @@ from datetime import date, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from common.forms import BootstrapForm
 from common.time_zones import place_time_zones
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
-from organizations.roles import Role
+from organizations.roles import Action, Role
 from organizations.services import MAX_FIRST_FOLDERS, MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
 
 EMAIL_MAX_LENGTH = 254  # Invitation.email; the e-mail validator alone lets 320 through
@@ -184,10 +186,24 @@ class InviteForm(FolderAccessMixin):
         )
         self.fields["role"].initial = Role.VIEWER
         if not membership.organization.allow_elevated_invitations:
-            self.fields["role"].help_text = _(
-                "For security, invitations are limited to the viewer role. An owner can change "
-                "this in the security settings."
+            # Where to allow the other roles, one click away (admins see the setting read-only).
+            link = format_html(
+                '<a href="{}">{}</a>',
+                reverse("organizations:organization-security", args=[membership.organization_id]),
+                _("Settings → Security"),
             )
+            message = (
+                _(
+                    "For security, invitations are limited to the viewer role. You can allow "
+                    "operator and admin invitations in {link}."
+                )
+                if access.can(membership, Action.OWNER_GRANT)
+                else _(
+                    "For security, invitations are limited to the viewer role. An owner can "
+                    "allow operator and admin invitations in {link}."
+                )
+            )
+            self.fields["role"].help_text = format_html(str(message), link=link)
         self.set_folder_choices(folders)
 
     def clean_emails(self) -> list[str]:

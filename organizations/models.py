@@ -192,6 +192,11 @@ class Invitation(models.Model):
         REVOKED = "revoked", _("Revoked")
         EXPIRED = "expired", _("Expired")
 
+    class EmailStatus(models.TextChoices):
+        QUEUED = "queued", _("On its way")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not delivered")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="invitations"
@@ -215,6 +220,14 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Delivery of the current link's e-mail, written by the worker that sends it; a resend
+    # starts over at "queued" with a new link.
+    email_status = models.CharField(
+        _("e-mail"), max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    email_queued_at = models.DateTimeField(_("e-mail queued at"), null=True, blank=True)
+    email_sent_at = models.DateTimeField(_("e-mail sent at"), null=True, blank=True)
+    email_error = models.CharField(_("e-mail error"), max_length=500, blank=True)
 
     objects = TenantQuerySet.as_manager()
 

@@ -263,6 +263,71 @@ def explain_unusable_invitation(invitation: Invitation | None) -> None:
             "invitation_expired",
             _("This invitation has expired (links are valid for 7 days). Ask for a new one."),
         )
+    # The sender's standing now, not when they sent it: an invitation is no way back in for
+    # someone removed or demoted meanwhile, nor past a policy switched back to viewer-only.
+    inviter = inviting_memberships(invitation.organization, [invitation]).get(
+        invitation.invited_by_id
+    )
+    if inviter is None:
+        raise Invalid(
+            "invitation_inviter_gone",
+            _(
+                "This invitation can no longer be used: the person who sent it is no longer a "
+                "member of %(organization)s. Ask for a new invitation."
+            )
+            % {"organization": invitation.organization.name},
+        )
+    if not access.can_invite_role(inviter, invitation.organization, invitation.role):
+        raise Invalid(
+            "invitation_not_allowed",
+            _(
+                "This invitation can no longer be used: %(organization)s no longer allows it "
+                "(the role it offers, or the rights of the person who sent it, changed). Ask "
+                "for a new invitation."
+            )
+            % {"organization": invitation.organization.name},
+        )
+
+
+def inviting_memberships(
+    organization: Organization, invitations: Iterable[Invitation]
+) -> dict[Any, Membership]:
+    """Return the current memberships of the invitations' senders, by user id (one query).
+
+    Each membership carries `organization` as given, so its policy is read as the caller
+    loaded (and perhaps locked) it.
+    """
+    user_ids = {invitation.invited_by_id for invitation in invitations} - {None}
+    if not user_ids:
+        return {}
+    inviters = Membership.objects.for_organization(organization).filter(user_id__in=user_ids)
+    found = {}
+    for inviter in inviters:
+        inviter.organization = organization
+        found[inviter.user_id] = inviter
+    return found
+
+
+def membership_from_invitation(user: User, raw_token: str) -> Membership | None:
+    """Return the membership the person got by accepting this invitation link, if they did."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    invitation = (
+        Invitation.objects.filter(
+            token_hash=hash_secret(raw_token or ""),
+            state=Invitation.State.ACCEPTED,
+            accepted_by=user,
+        )
+        .only("organization_id")
+        .first()
+    )
+    if invitation is None:
+        return None
+    return (
+        Membership.objects.filter(organization_id=invitation.organization_id, user=user)
+        .filter(organization__archived_at__isnull=True)
+        .first()
+    )
 
 
 def get_pending_invitation_by_token(raw_token: str) -> Invitation:

@@ -21,6 +21,11 @@ organization_patterns = [
         views.invitation_revoke,
         name="invitation-revoke",
     ),
+    path(
+        "users/invitations/<uuid:invitation_id>/resend/",
+        views.invitation_resend,
+        name="invitation-resend",
+    ),
     path("users/<uuid:member_id>/", views.member_change, name="member-change"),
     path("users/<uuid:member_id>/remove/", views.member_remove, name="member-remove"),
     path("folders/", views.folder_list, name="folder-list"),

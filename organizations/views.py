@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import selectors as account_selectors
 from accounts import services as account_services
-from common.errors import DomainError
+from common.errors import Conflict, DomainError
 from common.forms import apply_domain_error, form_status
 from common.http import client_address
 from organizations import access, audit, selectors, services
@@ -290,7 +291,10 @@ def invitation_create(request: HttpRequest, organization_id: UUID) -> HttpRespon
         else:
             messages.success(
                 request,
-                _("Invitations sent to: %(addresses)s.")
+                _(
+                    "Invitations created for: %(addresses)s. The e-mails are on their way; one "
+                    "that cannot be delivered shows below under Pending invitations, with Resend."
+                )
                 % {"addresses": ", ".join(invitation.email for invitation in invitations)},
             )
             return redirect("organizations:member-list", organization_id)
@@ -317,6 +321,35 @@ def invitation_revoke(
     messages.success(
         request, _("The invitation for %(email)s is revoked.") % {"email": invitation.email}
     )
+    return redirect("organizations:member-list", organization_id)
+
+
+@organization_view
+@require_POST
+def invitation_resend(
+    request: HttpRequest, organization_id: UUID, invitation_id: UUID
+) -> HttpResponse:
+    """Send a pending invitation again with a new link; the old link stops working."""
+    membership = request.membership
+    if request.htmx:
+        # A refusal (too soon, no longer allowed) comes back as an alert above the page.
+        services.resend_invitation(actor=membership, invitation_id=invitation_id, request=request)
+        invitation = selectors.get_pending_invitation(membership, invitation_id)
+        return render(
+            request, "organizations/partials/invitation_row.html", {"invitation": invitation}
+        )
+    try:
+        invitation = services.resend_invitation(
+            actor=membership, invitation_id=invitation_id, request=request
+        )
+    except Conflict as error:  # too soon, or no longer pending: say so on the Users page
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("The invitation for %(email)s is on its way again, with a new link.")
+            % {"email": invitation.email},
+        )
     return redirect("organizations:member-list", organization_id)
 
 
@@ -413,14 +446,18 @@ def member_bulk_remove(request: HttpRequest, organization_id: UUID) -> HttpRespo
 
 
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    """The link from an invitation e-mail: sign in, create an account, or accept.
+    """The link from an invitation e-mail: create an account and join, sign in, or accept.
 
-    An invitee without an account creates it here; the link proves the address, so the new
-    account is verified at once. A link for another address is refused with an explanation.
+    An invitee without an account creates it here and joins in the same step; the link proves
+    the address, so the new account is verified at once. A link for another address is refused
+    with an explanation; the link of an invitation the person already accepted leads in.
     """
     try:
         invitation = selectors.get_pending_invitation_by_token(token)
     except DomainError as error:
+        membership = selectors.membership_from_invitation(request.user, token)
+        if membership is not None:
+            return redirect("organizations:organization-detail", membership.organization_id)
         return render(
             request,
             "organizations/invitation_invalid.html",
@@ -434,16 +471,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             context["wrong_account"] = True
             return render(request, "organizations/invitation_accept.html", context, status=403)
         if request.method == "POST":
-            try:
-                with audit.request_context(client_address=client_address(request)):
-                    membership = services.accept_invitation(user=request.user, raw_token=token)
-            except DomainError as error:
-                messages.error(request, str(error.message))
-                return redirect("dashboard")
-            messages.success(
-                request, _("Welcome to %(name)s.") % {"name": membership.organization.name}
-            )
-            return redirect("organizations:organization-detail", membership.organization_id)
+            return _accept(request, token)
         return render(request, "organizations/invitation_accept.html", context)
 
     form = InvitationSignUpForm(_posted(request), email=invitation.email)
@@ -467,11 +495,25 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 apply_domain_error(form, error, "password")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("organizations:invitation-accept", token)
+            # One step: the account exists only to accept this invitation.
+            return _accept(request, token)
     context["form"] = form
+    context["has_account"] = account_selectors.get_account_by_email(invitation.email) is not None
     return render(
         request, "organizations/invitation_accept.html", context, status=form_status(form)
     )
+
+
+def _accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Accept the invitation as the signed-in person; welcome them in, or say why not."""
+    try:
+        with audit.request_context(client_address=client_address(request)):
+            membership = services.accept_invitation(user=request.user, raw_token=token)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("dashboard")
+    messages.success(request, _("Welcome to %(name)s.") % {"name": membership.organization.name})
+    return redirect("organizations:organization-detail", membership.organization_id)
 
 
 # --- Folders ------------------------------------------------------------------------------

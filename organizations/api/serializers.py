@@ -38,6 +38,38 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return roles.get(organization.pk)
 
 
+class OrganizationListItemSerializer(OrganizationSerializer):
+    """One of the caller's organizations in the list.
+
+    While the session lacks the second factor the organization requires (`mfa_required`),
+    the item shows no more than the detail would (403 `mfa_required`): id, name, role and
+    `requires_mfa`; notes, settings and dates are null.
+    """
+
+    notes = serializers.CharField(read_only=True, allow_null=True)
+    allow_elevated_invitations = serializers.BooleanField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    mfa_required = serializers.SerializerMethodField(
+        help_text="True when this session must pass a second factor before it may read the "
+        "organization; its notes, settings and dates are then null."
+    )
+
+    class Meta(OrganizationSerializer.Meta):
+        fields = [*OrganizationSerializer.Meta.fields, "mfa_required"]
+        read_only_fields = fields
+
+    HIDDEN_WITHOUT_MFA = ("notes", "allow_elevated_invitations", "created_at")
+
+    def get_mfa_required(self, organization: Organization) -> bool:
+        return organization.pk in self.context.get("mfa_missing", ())
+
+    def to_representation(self, instance: Organization) -> dict:
+        body = super().to_representation(instance)
+        if body["mfa_required"]:
+            body.update(dict.fromkeys(self.HIDDEN_WITHOUT_MFA))
+        return body
+
+
 class OrganizationCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -112,8 +144,26 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Invitation
-        fields = ["id", "email", "role", "folder_ids", "state", "created_at", "expires_at"]
+        fields = [
+            "id",
+            "email",
+            "role",
+            "folder_ids",
+            "state",
+            "created_at",
+            "expires_at",
+            "email_status",
+            "email_error",
+            "email_sent_at",
+        ]
         read_only_fields = fields
+        extra_kwargs = {
+            "email_status": {
+                "help_text": "Delivery of the current link: queued (on its way, perhaps being "
+                "retried), sent, or failed (send it again with .../resend/)."
+            },
+            "email_error": {"help_text": "The mail server's last refusal, if any."},
+        }
 
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_folder_ids(self, invitation: Invitation) -> list[str]:

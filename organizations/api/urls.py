@@ -15,6 +15,11 @@ organization_patterns = [
         views.InvitationDetailView.as_view(),
         name="invitation-detail",
     ),
+    path(
+        "invitations/<uuid:invitation_id>/resend/",
+        views.InvitationResendView.as_view(),
+        name="invitation-resend",
+    ),
     path("folders/", views.FolderListView.as_view(), name="folder-list"),
     path("folders/<uuid:folder_id>/", views.FolderDetailView.as_view(), name="folder-detail"),
     path("folders/<uuid:folder_id>/move/", views.FolderMoveView.as_view(), name="folder-move"),

@@ -23,6 +23,7 @@ from organizations.api import serializers
 from organizations.api.base import OrganizationAPIView
 from organizations.models import ApiToken, Folder, Membership
 from organizations.roles import Action
+from organizations.tenancy import mfa_missing
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: {error: {code, message, fields}}"),
@@ -57,9 +58,13 @@ def _input(serializer_class: type, data: Any) -> dict:
 
 
 class OrganizationListView(GenericAPIView):
-    """The caller's organizations; create a new one (the caller becomes its owner)."""
+    """The caller's organizations; create a new one (the caller becomes its owner).
 
-    serializer_class = serializers.OrganizationSerializer
+    An organization that requires MFA is listed to a session without a second factor by id,
+    name, role and `mfa_required: true` only, as its detail answers 403 `mfa_required`.
+    """
+
+    serializer_class = serializers.OrganizationListItemSerializer
 
     def get_queryset(self):
         organizations = selectors.member_organizations(self.request.user)
@@ -69,16 +74,31 @@ class OrganizationListView(GenericAPIView):
             organizations = organizations.filter(pk=token.organization_id)
         return organizations
 
-    def _roles(self) -> dict:
+    def _memberships(self) -> dict:
         return {
-            membership.organization_id: membership.role
-            for membership in self.request.user.memberships.all()
+            membership.organization_id: membership
+            for membership in self.request.user.memberships.select_related("organization")
         }
 
     @extend_schema(operation_id="organizations_list")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        serializer = self.get_serializer(page, many=True, context={"roles": self._roles()})
+        memberships = self._memberships()
+        # The same rule as the detail's 403; API tokens are not asked for a second factor.
+        mfa_missing_ids = (
+            set()
+            if isinstance(request.auth, ApiToken)
+            else {
+                organization_id
+                for organization_id, membership in memberships.items()
+                if mfa_missing(request._request, membership)
+            }
+        )
+        context = {
+            "roles": {key: membership.role for key, membership in memberships.items()},
+            "mfa_missing": mfa_missing_ids,
+        }
+        serializer = self.get_serializer(page, many=True, context=context)
         return self.get_paginated_response(serializer.data)
 
     @extend_schema(
@@ -267,6 +287,22 @@ class InvitationDetailView(OrganizationAPIView):
     def delete(self, request: Request, organization_id: UUID, invitation_id: UUID) -> Response:
         services.revoke_invitation(actor=request.membership, invitation_id=invitation_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationResendView(OrganizationAPIView):
+    """E-mail a pending invitation again with a new link; the old link dies (admin+, 1/minute)."""
+
+    serializer_class = serializers.InvitationSerializer
+    required_actions = {"POST": Action.MEMBER_INVITE}
+
+    @extend_schema(
+        request=None, responses={200: serializers.InvitationSerializer, **ERRORS, **CONFLICT}
+    )
+    def post(self, request: Request, organization_id: UUID, invitation_id: UUID) -> Response:
+        invitation = services.resend_invitation(
+            actor=request.membership, invitation_id=invitation_id, request=request._request
+        )
+        return Response(self.get_serializer(invitation).data)
 
 
 # --- Folders ------------------------------------------------------------------------------

@@ -24,9 +24,10 @@ from organizations.services.invitations import (
     INVITATION_VALIDITY,
     MAX_INVITATION_EMAILS,
     accept_invitation,
+    deliver_invitation_email,
     invite_members,
+    resend_invitation,
     revoke_invitation,
-    send_invitation_email,
 )
 from organizations.services.members import RemovalResult, change_member, remove_members
 from organizations.services.organizations import (
@@ -55,15 +56,16 @@ __all__ = [
     "create_folder",
     "create_organization",
     "delete_folder",
+    "deliver_invitation_email",
     "invite_members",
     "move_folder",
     "preview_restore",
     "remove_members",
     "rename_folder",
+    "resend_invitation",
     "restore_organization",
     "revoke_api_token",
     "revoke_invitation",
-    "send_invitation_email",
     "update_organization",
     "update_security_settings",
 ]

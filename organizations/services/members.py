@@ -12,6 +12,7 @@ from common.errors import Conflict, NotFound
 from organizations import access, audit, selectors
 from organizations.models import ApiToken, Membership
 from organizations.roles import Action, Role
+from organizations.services.invitations import revoke_invitations_no_longer_allowed
 from organizations.services.locks import lock_organization, lock_owners, reload_actor
 from organizations.services.validation import (
     clean_role,
@@ -34,7 +35,7 @@ def change_member(
     """
     role = clean_role(role)
     owners = lock_owners(actor.organization_id)
-    lock_organization(actor.organization_id)
+    organization = lock_organization(actor.organization_id)
     actor = reload_actor(actor)
     member = selectors.get_member(actor, member_id)
     access.require(actor, Action.MEMBER_CHANGE, member)
@@ -75,6 +76,13 @@ def change_member(
             "folders_revoked": sorted(before_folders - after_folders),
         },
     )
+    if role != before_role:
+        revoke_invitations_no_longer_allowed(
+            actor=actor,
+            organization=organization,
+            reason="inviter_role_changed",
+            invited_by=member.user,
+        )
     return selectors.get_member(actor, member.pk)
 
 
@@ -95,7 +103,7 @@ def remove_members(*, actor: Membership, member_ids: Sequence[UUID]) -> RemovalR
     """
     access.require(actor, Action.MEMBER_REMOVE)
     owners = lock_owners(actor.organization_id)
-    lock_organization(actor.organization_id)
+    organization = lock_organization(actor.organization_id)
     actor = reload_actor(actor)
     access.require(actor, Action.MEMBER_REMOVE)
     owner_ids = {owner.pk for owner in owners}
@@ -133,5 +141,8 @@ def remove_members(*, actor: Membership, member_ids: Sequence[UUID]) -> RemovalR
         )
         # Deleting the actor deletes its API tokens (CASCADE); audit rows keep their label.
         Membership.objects.filter(pk=member.pk).delete()  # keeps `member.pk` for the result
+        revoke_invitations_no_longer_allowed(
+            actor=actor, organization=organization, reason="inviter_removed", invited_by=member.user
+        )
         result.removed.append(member)
     return result

@@ -16,6 +16,7 @@ from organizations import access, audit, selectors
 from organizations.models import ApiToken, Folder, Membership, Organization
 from organizations.roles import Action, Role
 from organizations.services.folders import insert_folder
+from organizations.services.invitations import revoke_invitations_no_longer_allowed
 from organizations.services.locks import lock_organization
 from organizations.services.validation import (
     clean_folder_name,
@@ -108,6 +109,10 @@ def _update_organization(
             setattr(organization, field_name, value)
         organization.save(update_fields=list(security))
         audit.record(actor, organization, "organization.security_update", organization, security)
+    if security.get("allow_elevated_invitations") is False:
+        revoke_invitations_no_longer_allowed(
+            actor=actor, organization=organization, reason="policy_viewer_only"
+        )
     actor.organization = organization
     return organization
 

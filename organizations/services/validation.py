@@ -6,6 +6,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import Conflict, Invalid
+from common.text import refuse_control_characters
 from common.time_zones import place_time_zones
 from organizations import access, selectors
 from organizations.models import Folder, Membership
@@ -13,9 +14,11 @@ from organizations.roles import Role
 
 
 def clean_name(name: str, *, field_name: str = "name", max_length: int = 120) -> str:
+    """Return the name stripped, or raise Invalid: empty, too long, or with control characters."""
     name = (name or "").strip()
     if not name:
         raise Invalid("name_required", _("Enter a name."), {field_name: [_("Enter a name.")]})
+    refuse_control_characters(name, field_name=field_name)
     if len(name) > max_length:
         message = _("Use at most %(count)d characters.") % {"count": max_length}
         raise Invalid("name_too_long", message, {field_name: [message]})

@@ -68,6 +68,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
             access.set_folder_grants(obj, extracted)
 
 
+def _an_owner(organization: Organization) -> Membership:
+    owner = (
+        Membership.objects.filter(organization=organization, role=Role.OWNER)
+        .select_related("user")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    return owner or MembershipFactory(organization=organization, role=Role.OWNER)
+
+
 class InvitationFactory(factory.django.DjangoModelFactory):
     """A pending invitation; the raw token is `invitation.raw_token`."""
 
@@ -81,6 +91,9 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     raw_token = factory.LazyFunction(lambda: uuid.uuid4().hex)
     token_hash = factory.LazyAttribute(lambda o: hash_secret(o.raw_token))
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    # Sent by an owner of the organization (made for it when it has none): acceptance checks
+    # that the sender may still send it.
+    invited_by = factory.LazyAttribute(lambda o: _an_owner(o.organization).user)
 
     @classmethod
     def _create(cls, model_class, *args, raw_token, **kwargs):

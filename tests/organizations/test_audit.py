@@ -42,6 +42,9 @@ SERVICE_CALLS = {
     "invitation.revoke": lambda t: services.revoke_invitation(
         actor=t.admin, invitation_id=InvitationFactory(organization=t.organization).pk
     ),
+    "invitation.resend": lambda t: services.resend_invitation(
+        actor=t.admin, invitation_id=InvitationFactory(organization=t.organization).pk
+    ),
     "invitation.accept": lambda t: services.accept_invitation(
         user=UserFactory(email="joiner@example.com"),
         raw_token=InvitationFactory(

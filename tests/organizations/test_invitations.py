@@ -9,11 +9,15 @@ from django.utils import timezone
 
 from common.errors import Conflict, Forbidden, Invalid, NotFound
 from organizations import access, selectors, services
-from organizations.models import Folder, Invitation, Membership
+from organizations.models import AuditEvent, Folder, Invitation, Membership
 from organizations.roles import Role
 from organizations.tokens import hash_secret
 from tests.accounts.factories import UserFactory
-from tests.organizations.factories import InvitationFactory, OrganizationFactory
+from tests.organizations.factories import (
+    InvitationFactory,
+    MembershipFactory,
+    OrganizationFactory,
+)
 
 
 def _invite(membership, emails, role=Role.VIEWER, folder_ids=None):
@@ -270,3 +274,127 @@ def test_an_admin_invitation_needs_no_folders(owner):
     )
     [invitation] = _invite(owner, ["boss@example.com"], role=Role.ADMIN, folder_ids=[])
     assert list(invitation.folders.all()) == []
+
+
+# --- An invitation lives only as long as its sender may send it ---------------------------
+
+
+def _allow_elevated(owner, allowed=True):
+    services.update_security_settings(
+        actor=owner, allow_elevated_invitations=allowed, requires_mfa=False
+    )
+    owner.organization.refresh_from_db()
+
+
+def _revocations(organization):
+    return list(
+        AuditEvent.objects.filter(organization=organization, action="invitation.revoke")
+        .order_by("sequence")
+        .values_list("data", flat=True)
+    )
+
+
+def test_removing_a_member_revokes_the_invitations_they_sent(
+    owner, admin, folders, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        [invitation] = _invite(admin, ["friend@example.com"], folder_ids=[folders.site_b.pk])
+    services.remove_members(actor=owner, member_ids=[admin.pk])
+    invitation.refresh_from_db()
+    assert invitation.state == Invitation.State.REVOKED
+    [revoked] = _revocations(owner.organization)
+    assert revoked["email"] == "friend@example.com"
+    assert revoked["reason"] == "inviter_removed"
+    person = UserFactory(email="friend@example.com")
+    with pytest.raises(Invalid) as refused:
+        services.accept_invitation(user=person, raw_token=_raw_token_from_mail(mail.outbox[-1]))
+    assert refused.value.code == "invitation_revoked"
+    assert not person.memberships.exists()
+
+
+def test_removing_a_member_leaves_the_invitations_of_others_pending(owner, admin, folders):
+    [by_owner] = _invite(owner, ["kept@example.com"], folder_ids=[folders.site_b.pk])
+    services.remove_members(actor=owner, member_ids=[admin.pk])
+    by_owner.refresh_from_db()
+    assert by_owner.state == Invitation.State.PENDING
+
+
+def test_demoting_an_admin_revokes_the_invitations_they_can_no_longer_send(owner, admin, folders):
+    _allow_elevated(owner)
+    [as_admin] = _invite(admin, ["second-admin@example.com"], role=Role.ADMIN)
+    services.change_member(
+        actor=owner, member_id=admin.pk, role=Role.OPERATOR, folder_ids=[folders.site_a.pk]
+    )
+    as_admin.refresh_from_db()
+    assert as_admin.state == Invitation.State.REVOKED
+    [revoked] = _revocations(owner.organization)
+    assert revoked["reason"] == "inviter_role_changed"
+
+
+def test_demoting_an_owner_to_admin_keeps_the_admin_invitations(owner, folders):
+    _allow_elevated(owner)
+    other_owner = MembershipFactory(organization=owner.organization, role=Role.OWNER)
+    [invitation] = _invite(owner, ["new-admin@example.com"], role=Role.ADMIN)
+    services.change_member(actor=other_owner, member_id=owner.pk, role=Role.ADMIN)
+    invitation.refresh_from_db()
+    assert invitation.state == Invitation.State.PENDING
+    assert _revocations(owner.organization) == []
+
+
+def test_switching_back_to_viewer_only_revokes_pending_elevated_invitations(owner, admin, folders):
+    _allow_elevated(owner)
+    [elevated] = _invite(
+        admin, ["op@example.com"], role=Role.OPERATOR, folder_ids=[folders.site_a.pk]
+    )
+    [viewer_invitation] = _invite(admin, ["viewer@example.com"], folder_ids=[folders.site_a.pk])
+    _allow_elevated(owner, allowed=False)
+    elevated.refresh_from_db()
+    viewer_invitation.refresh_from_db()
+    assert elevated.state == Invitation.State.REVOKED
+    assert viewer_invitation.state == Invitation.State.PENDING
+    [revoked] = _revocations(owner.organization)
+    assert (revoked["email"], revoked["reason"]) == ("op@example.com", "policy_viewer_only")
+
+
+def test_accepting_rechecks_the_inviters_standing(owner, admin, folders):
+    # An invitation the revocation missed (written behind the services' back) is still refused.
+    invitation = InvitationFactory(
+        organization=owner.organization, email="late@example.com", invited_by=admin.user
+    )
+    Membership.objects.filter(pk=admin.pk).delete()
+    person = UserFactory(email="late@example.com")
+    with pytest.raises(Invalid) as refused:
+        selectors.get_pending_invitation_by_token(invitation.raw_token)
+    assert refused.value.code == "invitation_inviter_gone"
+    with pytest.raises(Invalid):
+        services.accept_invitation(user=person, raw_token=invitation.raw_token)
+    assert "no longer a member" in str(refused.value.message)
+    assert not person.memberships.exists()
+
+
+def test_accepting_rechecks_the_invitation_policy(owner, folders):
+    invitation = InvitationFactory(
+        organization=owner.organization,
+        email="op@example.com",
+        role=Role.OPERATOR,
+        invited_by=owner.user,
+    )
+    person = UserFactory(email="op@example.com")
+    with pytest.raises(Invalid) as refused:
+        services.accept_invitation(user=person, raw_token=invitation.raw_token)
+    assert refused.value.code == "invitation_not_allowed"
+    assert not person.memberships.exists()
+
+
+def test_accepting_rechecks_the_inviters_role(owner, operator, folders):
+    _allow_elevated(owner)
+    invitation = InvitationFactory(
+        organization=owner.organization,
+        email="admin2@example.com",
+        role=Role.ADMIN,
+        invited_by=operator.user,
+    )
+    person = UserFactory(email="admin2@example.com")
+    with pytest.raises(Invalid) as refused:
+        services.accept_invitation(user=person, raw_token=invitation.raw_token)
+    assert refused.value.code == "invitation_not_allowed"

@@ -5,6 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from common.errors import DomainError
+from common.text import printable
 from organizations import services
 
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(str(error.message)) from None
         for line in summary.lines():
-            self.stdout.write(line)
+            self.stdout.write(printable(line))
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing changed.")
             return
@@ -43,7 +44,7 @@ class Command(BaseCommand):
             if not reason:
                 raise CommandError('A reason is required (--reason "…"); nothing changed.')
         if not options["yes"]:
-            answer = self._ask(stdin, f"Restore “{summary.organization.name}”? [y/N] ")
+            answer = self._ask(stdin, f"Restore “{printable(summary.organization.name)}”? [y/N] ")
             if answer.lower() not in ("y", "yes"):
                 raise CommandError(
                     "Not confirmed; nothing changed. Use --yes to skip the question."
@@ -54,7 +55,7 @@ class Command(BaseCommand):
             raise CommandError(str(error.message)) from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"Restored {restored.organization.name} ({restored.organization.pk}); "
+                f"Restored {printable(restored.organization.name)} ({restored.organization.pk}); "
                 f"{restored.member_count} members can use it again."
             )
         )

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from common.errors import DomainError
+from common.text import printable
 from organizations import audit, selectors
 from organizations.models import Organization
 
@@ -31,14 +32,15 @@ class Command(BaseCommand):
             found = audit.verify_chain(organization)
             if found is None:
                 self.stdout.write(
-                    f"ok      {organization.pk}  {organization.name} "
+                    f"ok      {organization.pk}  {printable(organization.name)} "
                     f"({organization.audit_head_sequence} events)"
                 )
                 continue
             event = f"event #{found.sequence}"
             if found.event is not None:
                 event += f" (id {found.event.pk}, {found.event.action})"
-            line = f"BROKEN  {organization.pk}  {organization.name}: {event}: {found.reason}"
+            name = printable(organization.name)
+            line = printable(f"BROKEN  {organization.pk}  {name}: {event}: {found.reason}")
             self.stdout.write(line)
             broken.append(line)
         if broken:

@@ -1,0 +1,40 @@
+"""Text rules every app shares: what a typed name may hold, and how a terminal shows one."""
+
+import unicodedata
+
+from django.utils.translation import gettext_lazy as _
+
+from common.errors import Invalid
+
+# Control (Cc) and format (Cf) characters, lone surrogates (Cs) and the line and paragraph
+# separators (Zl, Zp): line breaks that inject mail headers, terminal escape sequences, and
+# invisible characters that hide or reorder text. Ordinary spaces are Zs and stay allowed.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def has_control_characters(text: str) -> bool:
+    """Return True when the text holds a control or format character (line break, tab, ESC…)."""
+    return any(unicodedata.category(character) in _REFUSED_CATEGORIES for character in text)
+
+
+def refuse_control_characters(text: str, *, field_name: str = "name") -> str:
+    """Return the text, or raise Invalid naming `field_name` when it holds control characters."""
+    if has_control_characters(text):
+        message = _(
+            "A name cannot contain line breaks, tabs, or other control or invisible formatting "
+            "characters."
+        )
+        raise Invalid("name_control_characters", message, {field_name: [message]})
+    return text
+
+
+def printable(text: object) -> str:
+    """Return the text with every non-printable character escaped (\\x1b, \\n, \\u202e).
+
+    For support commands: a name stored before the rule (or written behind the services' back)
+    must not reach a terminal as an escape sequence.
+    """
+    return "".join(
+        character if character.isprintable() else character.encode("unicode_escape").decode()
+        for character in str(text)
+    )
