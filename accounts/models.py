@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from common.text import validate_name_characters
+
 
 def canonical_email(value: str | None) -> str:
     """Return the one spelling of an address that accounts are stored and looked up under.
@@ -54,7 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         JAPANESE = "ja", _("Japanese")
 
     email = models.EmailField(_("e-mail address"), unique=True)
-    name = models.CharField(_("name"), max_length=150, blank=True)
+    name = models.CharField(
+        _("name"), max_length=150, blank=True, validators=[validate_name_characters]
+    )
     language = models.CharField(
         _("language"),
         max_length=8,

@@ -2,6 +2,7 @@
 
 import unicodedata
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import Invalid
@@ -17,15 +18,23 @@ def has_control_characters(text: str) -> bool:
     return any(unicodedata.category(character) in _REFUSED_CATEGORIES for character in text)
 
 
+_CONTROL_CHARACTERS_MESSAGE = _(
+    "A name cannot contain line breaks, tabs, or other control or invisible formatting characters."
+)
+
+
 def refuse_control_characters(text: str, *, field_name: str = "name") -> str:
     """Return the text, or raise Invalid naming `field_name` when it holds control characters."""
     if has_control_characters(text):
-        message = _(
-            "A name cannot contain line breaks, tabs, or other control or invisible formatting "
-            "characters."
-        )
+        message = _CONTROL_CHARACTERS_MESSAGE
         raise Invalid("name_control_characters", message, {field_name: [message]})
     return text
+
+
+def validate_name_characters(text: str) -> None:
+    """Model-field validator with the same rule, for writes the services do not see (the admin)."""
+    if has_control_characters(text):
+        raise ValidationError(_CONTROL_CHARACTERS_MESSAGE, code="name_control_characters")
 
 
 def printable(text: object) -> str:

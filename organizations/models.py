@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from common.text import validate_name_characters
 from organizations.roles import Role
 
 
@@ -25,7 +26,7 @@ class Organization(models.Model):
     id = models.UUIDField(
         _("organization ID"), primary_key=True, default=uuid.uuid4, editable=False
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[validate_name_characters])
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
     allow_elevated_invitations = models.BooleanField(
         _("allow operator and admin invitations"),
@@ -128,7 +129,7 @@ class Folder(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[validate_name_characters])
     path = models.CharField(max_length=2048, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     time_zone = models.CharField(
@@ -325,7 +326,7 @@ class ApiToken(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("name"), max_length=80, validators=[validate_name_characters])
     prefix = models.CharField(max_length=12, unique=True, editable=False)
     token_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
