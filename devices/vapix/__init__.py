@@ -5,9 +5,11 @@ Start with ``VapixClient``; ``devices.vapix.upgrade`` holds the firmware upgrade
 
 from devices.vapix.client import VapixClient
 from devices.vapix.errors import (
+    AnswerTooLarge,
     ApiNotSupported,
     AuthFailed,
     CertificateMismatch,
+    DeadlineExceeded,
     DeviceRefused,
     FirmwareErrorCode,
     InsufficientPrivilege,
@@ -38,15 +40,17 @@ from devices.vapix.models import (
     WhoAmI,
     compare_versions,
 )
-from devices.vapix.transport import Timeouts, fetch_certificate_fingerprint
+from devices.vapix.transport import Limits, Timeouts, fetch_certificate_fingerprint
 
 __all__ = [
+    "AnswerTooLarge",
     "ApiEntry",
     "ApiList",
     "ApiNotSupported",
     "Application",
     "AuthFailed",
     "CertificateMismatch",
+    "DeadlineExceeded",
     "DeviceInfo",
     "DeviceRefused",
     "FirmwareErrorCode",
@@ -54,6 +58,7 @@ __all__ = [
     "InsufficientPrivilege",
     "InvalidArgument",
     "JsonApiErrorCode",
+    "Limits",
     "MjpegFrame",
     "NotAxisDevice",
     "ParameterList",
