@@ -35,15 +35,15 @@ from devices.vapix.models import (
     ApiList,
     Application,
     DeviceInfo,
+    DeviceRole,
+    DeviceUser,
     FirmwareStatus,
     MjpegFrame,
     ParameterList,
     PtzPreset,
     Recording,
-    Role,
     SystemReady,
     UpgradeAccepted,
-    User,
     WhoAmI,
     parse_version,
 )
@@ -576,7 +576,7 @@ class VapixClient:
             lambda: self._parsed_text(self._text(USERGROUP), parsing.parse_usergroup)
         )
 
-    def list_users(self) -> list[User]:
+    def list_users(self) -> list[DeviceUser]:
         """Return the local accounts with role and PTZ flag (service accounts left out)."""
         return self._retrying(
             lambda: self._parsed_text(
@@ -585,8 +585,8 @@ class VapixClient:
         )
 
     def add_user(
-        self, name: str, password: str, role: Role, *, ptz: bool = False, comment: str = ""
-    ) -> User:
+        self, name: str, password: str, role: DeviceRole, *, ptz: bool = False, comment: str = ""
+    ) -> DeviceUser:
         """Create a local account and return it as the device lists it afterwards."""
         rules.validate_user_name(name)
         rules.validate_password(password, policy=self._passphrase_policy())
@@ -595,13 +595,13 @@ class VapixClient:
             "user": name,
             "pwd": password,
             "grp": "users",
-            "sgrp": rules.secondary_groups(Role(role), ptz=ptz),
+            "sgrp": rules.secondary_groups(DeviceRole(role), ptz=ptz),
             "strict_pwd": "1",
         }
         if comment:
             form["comment"] = comment
         parsing.parse_pwdgrp_answer(self._text(PWDGRP, form=form))
-        return self._read_back(name, expected_role=Role(role), expected_ptz=ptz)
+        return self._read_back(name, expected_role=DeviceRole(role), expected_ptz=ptz)
 
     def create_initial_admin(self, name: str, password: str) -> str:
         """Create the first admin of a factory-fresh device (``needsetup``), anonymously.
@@ -619,7 +619,7 @@ class VapixClient:
                 "user": user,
                 "pwd": password,
                 "grp": "root" if user == "root" else "users",
-                "sgrp": rules.secondary_groups(Role.ADMIN, ptz=True),
+                "sgrp": rules.secondary_groups(DeviceRole.ADMIN, ptz=True),
                 "strict_pwd": "1",
             }
             response = self.transport.request(
@@ -651,20 +651,20 @@ class VapixClient:
             self.transport.set_password(new_password)
             self.whoami()
 
-    def set_user_role(self, name: str, role: Role, *, ptz: bool = False) -> User:
+    def set_user_role(self, name: str, role: DeviceRole, *, ptz: bool = False) -> DeviceUser:
         """Change the role and PTZ flag of an account; refuses to demote our own account."""
         rules.validate_user_name(name)
-        if name == self.transport.username and Role(role) != Role.ADMIN:
+        if name == self.transport.username and DeviceRole(role) != DeviceRole.ADMIN:
             raise InvalidArgument("refusing to take admin away from the account the client uses")
-        if Role(role) != Role.ADMIN:
+        if DeviceRole(role) != DeviceRole.ADMIN:
             self._require_another_admin(name)
         form = {
             "action": "update",
             "user": name,
-            "sgrp": rules.secondary_groups(Role(role), ptz=ptz),
+            "sgrp": rules.secondary_groups(DeviceRole(role), ptz=ptz),
         }
         parsing.parse_pwdgrp_answer(self._text(PWDGRP, form=form))
-        return self._read_back(name, expected_role=Role(role), expected_ptz=ptz)
+        return self._read_back(name, expected_role=DeviceRole(role), expected_ptz=ptz)
 
     def remove_user(self, name: str) -> None:
         """Remove an account, refusing our own account, the last admin and a permanent root."""
@@ -679,11 +679,11 @@ class VapixClient:
             raise UnexpectedResponse(f"pwdgrp.cgi reported {name} removed, but it is still listed")
 
     def _require_another_admin(self, name: str) -> None:
-        admins = [user.name for user in self.list_users() if user.role == Role.ADMIN]
+        admins = [user.name for user in self.list_users() if user.role == DeviceRole.ADMIN]
         if admins == [name]:
             raise InvalidArgument(f"{name} is the last admin account; refusing")
 
-    def _read_back(self, name: str, *, expected_role: Role, expected_ptz: bool) -> User:
+    def _read_back(self, name: str, *, expected_role: DeviceRole, expected_ptz: bool) -> DeviceUser:
         for user in self.list_users():
             if user.name == name:
                 if user.role != expected_role or user.ptz != expected_ptz:

@@ -24,14 +24,14 @@ from devices.vapix.models import (
     Application,
     Challenge,
     DeviceInfo,
+    DeviceRole,
+    DeviceUser,
     FirmwareStatus,
     ParameterList,
     PtzPreset,
     Recording,
-    Role,
     SystemReady,
     UpgradeAccepted,
-    User,
     WhoAmI,
 )
 
@@ -359,7 +359,7 @@ def parse_pwdgrp_groups(text: str) -> dict[str, list[str]]:
     return groups
 
 
-def parse_users(text: str) -> list[User]:
+def parse_users(text: str) -> list[DeviceUser]:
     """Return the real accounts of pwdgrp.cgi ``action=get`` with their role and PTZ flag.
 
     Accounts are the members of ``digusers`` and ``users``; internal service accounts
@@ -376,12 +376,12 @@ def parse_users(text: str) -> list[User]:
         role = next(
             (
                 r
-                for r in (Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+                for r in (DeviceRole.ADMIN, DeviceRole.OPERATOR, DeviceRole.VIEWER)
                 if name in groups.get(r.value, [])
             ),
             None,
         )
-        users.append(User(name=name, role=role, ptz=name in groups.get("ptz", [])))
+        users.append(DeviceUser(name=name, role=role, ptz=name in groups.get("ptz", [])))
     return users
 
 

@@ -35,6 +35,9 @@ HOSTILE = Timeouts(connect=1.0, read=3.0, probe=1.0, total=2.0)
 # Deadline plus slack for a loaded machine: still far below the 11 s of a trickled 22 bytes.
 WITHIN = HOSTILE.total + 1.5
 
+# Linear parsers take milliseconds for these inputs; the quadratic ones took 20 to 80 s.
+LINEAR = 1.0
+
 Play = Callable[[socket.socket, bytes], None]
 
 
@@ -335,7 +338,7 @@ def test_the_upload_deadline_is_the_upload_budget():
 def test_html_text_is_linear(page):
     started = time.monotonic()
     parsing.html_text(page)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < LINEAR
 
 
 def test_html_text_keeps_its_meaning():
@@ -354,14 +357,14 @@ def test_html_text_keeps_its_meaning():
         " " * 40_000 + "=",
         "Digest" + " " * 40_000 + "=",
         'Digest realm="x",' + " ," * 20_000 + "=",
-        "a," * 30_000,
+        "a," * 10_000,
     ],
     ids=["spaces", "spaces-after-scheme", "empty-elements", "many-schemes"],
 )
 def test_www_authenticate_parsing_is_linear(header):
     started = time.monotonic()
     parsing.parse_www_authenticate(header)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < LINEAR
 
 
 def test_a_pathological_pwdgrp_page_is_refused_quickly(device, client):
