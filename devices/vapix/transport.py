@@ -91,10 +91,10 @@ class Timeouts:
     connect: float = 5.0
     read: float = 15.0
     probe: float = 5.0
-    total: float = 30.0
     upload_minimum: float = 120.0
     upload_maximum: float = 1200.0
     upload_bytes_per_second: float = 1_000_000.0
+    total: float = 30.0
 
     def for_upload(self, size: int) -> float:
         """Return the read timeout for an upload of ``size`` bytes (size / 1 MB/s + 120 s)."""
