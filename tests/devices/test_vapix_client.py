@@ -246,11 +246,14 @@ def test_any_json_api_can_be_called_generically(
     assert caught.value.code == FirmwareErrorCode.UNKNOWN_METHOD
 
 
-def test_applications_list_is_missing_on_the_simulated_cameras(
+def test_applications_list_reads_the_simulated_cameras(
     fleet: FleetThread, connect: Callable[..., VapixClient]
 ) -> None:
-    with pytest.raises(ApiNotSupported):
-        connect(fleet.by_product("P3265-V")).list_applications()
+    # The simulator serves applications/list.cgi since issue 10 (it answered 404 before).
+    applications = connect(fleet.by_product("P3265-V")).list_applications()
+
+    assert [(a.name, a.status) for a in applications] == [("recorderagent", "Running")]
+    assert connect(fleet.by_product("M3024-L")).list_applications() == []
 
 
 # --- parameters -----------------------------------------------------------------------------------
