@@ -182,7 +182,8 @@ class _Watchdog:
             if not exchange.finished:
                 exchange.finished = True
                 exchange.sock = None
-                self._finished += 1
+                if not exchange.expired:  # an expired one has left the heap already
+                    self._finished += 1
 
     def _run(self) -> None:
         with self._condition:

@@ -27,6 +27,7 @@ from devices.vapix import (
     VapixClient,
     VapixError,
     parsing,
+    transport,
 )
 
 MIB = 1024 * 1024
@@ -384,3 +385,29 @@ def test_a_pathological_pwdgrp_page_is_refused_quickly(device, client):
 
     assert isinstance(error, UnexpectedResponse), error
     assert elapsed < WITHIN
+
+
+def test_the_watchdog_forgets_finished_exchanges():
+    watchdog = transport._Watchdog()
+    far = time.monotonic() + 3600  # an upload's deadline ahead of many short calls
+    for _ in range(10_000):
+        exchange = transport._Exchange(far)
+        watchdog.watch(exchange)
+        watchdog.finish(exchange)
+
+    assert len(watchdog._heap) < 3_000
+
+
+def test_the_watchdog_cuts_a_socket_at_its_deadline():
+    watchdog = transport._Watchdog()
+    left, right = socket.socketpair()
+    with left, right:
+        exchange = transport._Exchange(time.monotonic() + 0.2)
+        watchdog.watch(exchange)
+        watchdog.attach(exchange, left)
+        left.settimeout(5)
+        started = time.monotonic()
+
+        assert left.recv(1) == b""  # shut down: the blocked read returns at once
+        assert time.monotonic() - started < 2
+        assert exchange.expired
