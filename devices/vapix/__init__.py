@@ -15,7 +15,7 @@ streams last as long as the caller reads, each 64 KiB chunk within ``total``. Re
 ``DeadlineExceeded``, so one read method ends within 3 x 30 + 1.5 s. A method can make a few
 exchanges (a param.cgi probe to tell a foreign device from an Axis one, the read-back after a
 user change): budget ~120 s per method call of an ordinary task, and the upload deadline plus
-that for an upload. No device-facing Celery task exists yet (the only ``shared_task`` sends
+that for an upload. No device-facing Celery task exists yet (the existing tasks only send
 e-mail); the devices and upgrades tasks set ``soft_time_limit``/``time_limit`` above these.
 
 How much is read: ``Limits`` caps each answer (JSON and text 1 MiB, snapshots 32 MiB, each
