@@ -18,7 +18,9 @@ import requests
 
 from devices.vapix import parsing, rules
 from devices.vapix.errors import (
+    AnswerTooLarge,
     ApiNotSupported,
+    DeadlineExceeded,
     DeviceRefused,
     InvalidArgument,
     JsonApiErrorCode,
@@ -33,15 +35,15 @@ from devices.vapix.models import (
     ApiList,
     Application,
     DeviceInfo,
+    DeviceRole,
+    DeviceUser,
     FirmwareStatus,
     MjpegFrame,
     ParameterList,
     PtzPreset,
     Recording,
-    Role,
     SystemReady,
     UpgradeAccepted,
-    User,
     WhoAmI,
     parse_version,
 )
@@ -51,7 +53,14 @@ from devices.vapix.streams import (
     boundary_from_content_type,
     iter_mjpeg_frames,
 )
-from devices.vapix.transport import Timeouts, VapixTransport, map_transport_error, response_text
+from devices.vapix.transport import (
+    Limits,
+    StreamedAnswer,
+    Timeouts,
+    VapixTransport,
+    map_transport_error,
+    response_text,
+)
 from devices.vapix.transport import wait as _wait
 
 T = TypeVar("T")
@@ -89,6 +98,8 @@ AutoCommit = Literal["never", "boot", "started", "default"]
 
 
 def _is_retryable(error: VapixError) -> bool:
+    if isinstance(error, DeadlineExceeded):
+        return False  # the device answers, only too slowly: trying again doubles the wait
     if isinstance(error, Unreachable | Timeout):
         return True
     if isinstance(error, DeviceRefused):
@@ -101,7 +112,9 @@ class VapixClient:
 
     ``scheme="https"`` needs ``tls_fingerprint`` (from ``fetch_certificate_fingerprint`` at
     onboarding) or ``ca_bundle``. ``context`` is sent in every JSON request and echoed by the
-    device, which helps to find our calls in its logs.
+    device, which helps to find our calls in its logs. ``timeouts`` and ``limits`` bound how
+    long each exchange may take and how much of an answer is read (see the package docstring
+    for what one method call can take in the worst case).
     """
 
     def __init__(
@@ -115,6 +128,7 @@ class VapixClient:
         tls_fingerprint: str | None = None,
         ca_bundle: str | None = None,
         timeouts: Timeouts | None = None,
+        limits: Limits | None = None,
         retries: int = 2,
         retry_backoff: float = 0.5,
         context: str = "camfleet",
@@ -128,6 +142,7 @@ class VapixClient:
             tls_fingerprint=tls_fingerprint,
             ca_bundle=ca_bundle,
             timeouts=timeouts,
+            limits=limits,
         )
         self.retries = retries
         self.retry_backoff = retry_backoff
@@ -160,6 +175,10 @@ class VapixClient:
     @property
     def timeouts(self) -> Timeouts:
         return self.transport.timeouts
+
+    @property
+    def limits(self) -> Limits:
+        return self.transport.limits
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -217,6 +236,7 @@ class VapixClient:
             data=json.dumps(envelope).encode(),
             headers={"Content-Type": "application/json"},
             read_timeout=read_timeout,
+            limit=self.limits.json,
         )
         self._expect_json(response, api)
         return response
@@ -480,6 +500,8 @@ class VapixClient:
             # applies to sending too, not only to waiting for the answer (VAPIX.md §15.1).
             read_timeout=budget,
             send_timeout=budget,
+            # The same budget bounds the whole exchange, not only each wait on the socket.
+            deadline=self.timeouts.upload_deadline(upload.file_size),
         )
 
     def _prime_authentication(self) -> None:
@@ -554,7 +576,7 @@ class VapixClient:
             lambda: self._parsed_text(self._text(USERGROUP), parsing.parse_usergroup)
         )
 
-    def list_users(self) -> list[User]:
+    def list_users(self) -> list[DeviceUser]:
         """Return the local accounts with role and PTZ flag (service accounts left out)."""
         return self._retrying(
             lambda: self._parsed_text(
@@ -563,8 +585,8 @@ class VapixClient:
         )
 
     def add_user(
-        self, name: str, password: str, role: Role, *, ptz: bool = False, comment: str = ""
-    ) -> User:
+        self, name: str, password: str, role: DeviceRole, *, ptz: bool = False, comment: str = ""
+    ) -> DeviceUser:
         """Create a local account and return it as the device lists it afterwards."""
         rules.validate_user_name(name)
         rules.validate_password(password, policy=self._passphrase_policy())
@@ -573,13 +595,13 @@ class VapixClient:
             "user": name,
             "pwd": password,
             "grp": "users",
-            "sgrp": rules.secondary_groups(Role(role), ptz=ptz),
+            "sgrp": rules.secondary_groups(DeviceRole(role), ptz=ptz),
             "strict_pwd": "1",
         }
         if comment:
             form["comment"] = comment
         parsing.parse_pwdgrp_answer(self._text(PWDGRP, form=form))
-        return self._read_back(name, expected_role=Role(role), expected_ptz=ptz)
+        return self._read_back(name, expected_role=DeviceRole(role), expected_ptz=ptz)
 
     def create_initial_admin(self, name: str, password: str) -> str:
         """Create the first admin of a factory-fresh device (``needsetup``), anonymously.
@@ -597,7 +619,7 @@ class VapixClient:
                 "user": user,
                 "pwd": password,
                 "grp": "root" if user == "root" else "users",
-                "sgrp": rules.secondary_groups(Role.ADMIN, ptz=True),
+                "sgrp": rules.secondary_groups(DeviceRole.ADMIN, ptz=True),
                 "strict_pwd": "1",
             }
             response = self.transport.request(
@@ -629,20 +651,20 @@ class VapixClient:
             self.transport.set_password(new_password)
             self.whoami()
 
-    def set_user_role(self, name: str, role: Role, *, ptz: bool = False) -> User:
+    def set_user_role(self, name: str, role: DeviceRole, *, ptz: bool = False) -> DeviceUser:
         """Change the role and PTZ flag of an account; refuses to demote our own account."""
         rules.validate_user_name(name)
-        if name == self.transport.username and Role(role) != Role.ADMIN:
+        if name == self.transport.username and DeviceRole(role) != DeviceRole.ADMIN:
             raise InvalidArgument("refusing to take admin away from the account the client uses")
-        if Role(role) != Role.ADMIN:
+        if DeviceRole(role) != DeviceRole.ADMIN:
             self._require_another_admin(name)
         form = {
             "action": "update",
             "user": name,
-            "sgrp": rules.secondary_groups(Role(role), ptz=ptz),
+            "sgrp": rules.secondary_groups(DeviceRole(role), ptz=ptz),
         }
         parsing.parse_pwdgrp_answer(self._text(PWDGRP, form=form))
-        return self._read_back(name, expected_role=Role(role), expected_ptz=ptz)
+        return self._read_back(name, expected_role=DeviceRole(role), expected_ptz=ptz)
 
     def remove_user(self, name: str) -> None:
         """Remove an account, refusing our own account, the last admin and a permanent root."""
@@ -657,11 +679,11 @@ class VapixClient:
             raise UnexpectedResponse(f"pwdgrp.cgi reported {name} removed, but it is still listed")
 
     def _require_another_admin(self, name: str) -> None:
-        admins = [user.name for user in self.list_users() if user.role == Role.ADMIN]
+        admins = [user.name for user in self.list_users() if user.role == DeviceRole.ADMIN]
         if admins == [name]:
             raise InvalidArgument(f"{name} is the last admin account; refusing")
 
-    def _read_back(self, name: str, *, expected_role: Role, expected_ptz: bool) -> User:
+    def _read_back(self, name: str, *, expected_role: DeviceRole, expected_ptz: bool) -> DeviceUser:
         for user in self.list_users():
             if user.name == name:
                 if user.role != expected_role or user.ptz != expected_ptz:
@@ -695,7 +717,9 @@ class VapixClient:
         params = _media_params(resolution=resolution, camera=camera, compression=compression)
 
         def call() -> bytes:
-            response = self.transport.request("GET", SNAPSHOT, params=params)
+            response = self.transport.request(
+                "GET", SNAPSHOT, params=params, limit=self.limits.snapshot
+            )
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             body = response.content
             if content_type == "text/plain":
@@ -725,8 +749,9 @@ class VapixClient:
     ) -> Iterator[MjpegFrame]:
         """Yield the frames of an MJPEG stream; stop after ``max_frames`` or ``duration`` s.
 
-        The connection closes when the iterator is exhausted or closed. Read timeouts apply
-        between two chunks of the stream.
+        The connection closes when the iterator is exhausted or closed. Each chunk of the
+        stream must arrive within ``Timeouts.total``; a part larger than ``Limits.frame``
+        raises ``AnswerTooLarge``.
         """
         params = _media_params(resolution=resolution, camera=camera)
         if fps is not None:
@@ -738,22 +763,23 @@ class VapixClient:
         return self._mjpeg(params, max_frames)
 
     def _mjpeg(self, params: dict[str, str], max_frames: int | None) -> Iterator[MjpegFrame]:
-        response = self.transport.request("GET", MJPEG, params=params, stream=True)
-        yield from self._frames(response, "video.cgi", max_frames)
+        answer = self.transport.open_stream("GET", MJPEG, params=params)
+        yield from self._frames(answer, "video.cgi", max_frames)
 
     def _frames(
-        self, response: requests.Response, source: str, max_frames: int | None
+        self, answer: StreamedAnswer, source: str, max_frames: int | None
     ) -> Iterator[MjpegFrame]:
         """Yield the frames of a multipart answer and close it; every failure is typed."""
         try:
-            content_type = response.headers.get("Content-Type", "")
+            content_type = answer.headers.get("Content-Type", "")
             if content_type.lower().startswith("text/plain"):
-                _raise_media_error(response_text(response))
+                _raise_media_error(answer.read_text(self.limits.text))
             if not content_type.lower().startswith("multipart/"):
                 raise UnexpectedResponse(f"{source} answered {content_type or 'nothing'}")
             boundary = boundary_from_content_type(content_type)
-            chunks = response.iter_content(STREAM_CHUNK_SIZE)
-            for count, frame in enumerate(iter_mjpeg_frames(chunks, boundary), start=1):
+            chunks = answer.chunks(STREAM_CHUNK_SIZE)
+            frames = iter_mjpeg_frames(chunks, boundary, max_frame_bytes=self.limits.frame)
+            for count, frame in enumerate(frames, start=1):
                 yield frame
                 if max_frames is not None and count >= max_frames:
                     return
@@ -762,7 +788,7 @@ class VapixClient:
         except Exception as error:  # mapped to a typed error
             raise map_transport_error(error, f"{source} on {self.host}:{self.port}") from error
         finally:
-            response.close()
+            answer.close()
 
     # --- applications -------------------------------------------------------------------------
 
@@ -848,7 +874,11 @@ class VapixClient:
     def export_recording(
         self, recording: Recording, *, export_format: Literal["matroska", "mp4"] = "matroska"
     ) -> Iterator[bytes]:
-        """Yield the bytes of a recording as a playable file, streamed in chunks."""
+        """Yield the bytes of a recording as a playable file, streamed in chunks.
+
+        Each chunk must arrive within ``Timeouts.total``; a recording larger than
+        ``Limits.recording`` raises ``AnswerTooLarge`` (after that much was yielded).
+        """
         params = {
             "schemaversion": "1",
             "recordingid": recording.recording_id,
@@ -879,9 +909,9 @@ class VapixClient:
     ) -> Iterator[MjpegFrame]:
         yield from self._frames(self._recording_request(params), "playback", max_frames)
 
-    def _recording_request(self, params: dict[str, str]) -> requests.Response:
+    def _recording_request(self, params: dict[str, str]) -> StreamedAnswer:
         try:
-            return self.transport.request("GET", EXPORT_RECORDING, params=params, stream=True)
+            return self.transport.open_stream("GET", EXPORT_RECORDING, params=params)
         except ApiNotSupported as error:
             # The recording list came from this device, so a 404 means this recording is gone.
             raise DeviceRefused(
@@ -906,24 +936,32 @@ class VapixClient:
         return written
 
     def _stream_bytes(self, params: dict[str, str]) -> Iterator[bytes]:
-        response = self._recording_request(params)
+        answer = self._recording_request(params)
         try:
-            content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            content_type = answer.content_type
             if content_type.startswith("text/") or "xml" in content_type:
-                text = response_text(response)
+                text = answer.read_text(self.limits.text)
                 if text.lstrip().startswith("<"):
                     parsing.parse_recordings(text)  # raises DeviceRefused for <error> answers
                 raise UnexpectedResponse(f"exportrecording.cgi answered {content_type}")
-            for chunk in response.iter_content(STREAM_CHUNK_SIZE):
-                if chunk:
-                    yield chunk
+            limit = self.limits.recording
+            received = 0
+            for chunk in answer.chunks(STREAM_CHUNK_SIZE):
+                received += len(chunk)
+                if received > limit:
+                    raise AnswerTooLarge(
+                        f"exportrecording.cgi on {self.host}:{self.port}: the recording is "
+                        f"larger than the {limit} bytes this client reads",
+                        limit=limit,
+                    )
+                yield chunk
         except VapixError:
             raise
         except Exception as error:  # mapped to a typed error
             what = f"recording export on {self.host}:{self.port}"
             raise map_transport_error(error, what) from error
         finally:
-            response.close()
+            answer.close()
 
 
 def _image_file(image_path: Path | str) -> Path:

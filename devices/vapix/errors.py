@@ -5,8 +5,8 @@ Every failure that reaches a caller of ``devices.vapix`` is a ``VapixError``; no
 ``DeviceRefused.code``), never on message texts, which differ between firmware versions.
 
 Which errors are worth retrying later: ``Unreachable`` and ``Timeout`` (the device may be
-rebooting or offline), and ``DeviceRefused`` with code 423 (busy). Everything else needs a person
-or a different request.
+rebooting or offline) except ``DeadlineExceeded``, and ``DeviceRefused`` with code 423 (busy).
+Everything else needs a person or a different request.
 """
 
 from __future__ import annotations
@@ -34,6 +34,13 @@ class Timeout(VapixError):
     """Connected, but the device did not answer within the read timeout."""
 
 
+class DeadlineExceeded(Timeout):
+    """The device's answer did not arrive in full within the call's deadline (trickled out).
+
+    Not retried: a device that answers this slowly would only hold the caller up again.
+    """
+
+
 class AuthFailed(VapixError):
     """The device rejected our credentials (or offered no authentication scheme we accept)."""
 
@@ -58,6 +65,14 @@ class UnexpectedResponse(VapixError):
         self.status = status
         # A short excerpt only: bodies can be large and are kept for logs.
         self.body = body[:500]
+
+
+class AnswerTooLarge(UnexpectedResponse):
+    """The answer (or one streamed frame) is larger than the client reads for this call."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class CertificateMismatch(VapixError):

@@ -152,7 +152,7 @@ class ParameterList:
         }
 
 
-class Role(enum.StrEnum):
+class DeviceRole(enum.StrEnum):
     """The three access levels of a local account; ``ptz`` is a separate flag."""
 
     VIEWER = "viewer"
@@ -163,18 +163,18 @@ class Role(enum.StrEnum):
     def groups(self) -> tuple[str, ...]:
         """Return the secondary groups for pwdgrp.cgi ``sgrp``, highest first."""
         return {
-            Role.VIEWER: ("viewer",),
-            Role.OPERATOR: ("operator", "viewer"),
-            Role.ADMIN: ("admin", "operator", "viewer"),
+            DeviceRole.VIEWER: ("viewer",),
+            DeviceRole.OPERATOR: ("operator", "viewer"),
+            DeviceRole.ADMIN: ("admin", "operator", "viewer"),
         }[self]
 
 
 @dataclass(frozen=True)
-class User:
+class DeviceUser:
     """One local account as pwdgrp.cgi ``action=get`` describes it."""
 
     name: str
-    role: Role | None
+    role: DeviceRole | None
     ptz: bool = False
 
 
@@ -186,8 +186,8 @@ class WhoAmI:
     groups: tuple[str, ...]
 
     @property
-    def role(self) -> Role | None:
-        for role in (Role.ADMIN, Role.OPERATOR, Role.VIEWER):
+    def role(self) -> DeviceRole | None:
+        for role in (DeviceRole.ADMIN, DeviceRole.OPERATOR, DeviceRole.VIEWER):
             if role.value in self.groups:
                 return role
         return None

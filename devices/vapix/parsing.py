@@ -24,14 +24,14 @@ from devices.vapix.models import (
     Application,
     Challenge,
     DeviceInfo,
+    DeviceRole,
+    DeviceUser,
     FirmwareStatus,
     ParameterList,
     PtzPreset,
     Recording,
-    Role,
     SystemReady,
     UpgradeAccepted,
-    User,
     WhoAmI,
 )
 
@@ -272,7 +272,8 @@ def parse_parameter_update(text: str) -> None:
 
 # --- pwdgrp.cgi / usergroup.cgi -------------------------------------------------------------
 
-_TAG = re.compile(r"<[^>]*>")
+_TITLE_OPEN = re.compile("<title>", re.IGNORECASE)
+_TITLE_CLOSE = re.compile("</title>", re.IGNORECASE)
 _PWDGRP_SUCCESS = (
     "Created account ",
     "Modified account ",
@@ -292,9 +293,31 @@ _PWDGRP_ERRORS: tuple[tuple[str, str], ...] = (
 
 
 def html_text(body: str) -> str:
-    """Return the visible text of a small HTML page: title dropped, tags stripped, spaces joined."""
-    without_title = re.sub(r"(?is)<title>.*?</title>", " ", body)
-    return " ".join(html.unescape(_TAG.sub(" ", without_title)).split())
+    """Return the visible text of a small HTML page: title dropped, tags stripped, spaces joined.
+
+    Linear in the length of the page: every ``find`` starts where the previous one ended (a
+    regex such as ``<title>.*?</title>`` rescans the rest of the page from every opening tag).
+    """
+    pieces: list[str] = []
+    position = 0
+    while (opening := _TITLE_OPEN.search(body, position)) is not None:
+        closing = _TITLE_CLOSE.search(body, opening.end())
+        if closing is None:
+            break  # no closed title after this one either
+        pieces += [body[position : opening.start()], " "]
+        position = closing.end()
+    pieces.append(body[position:])
+    without_title = "".join(pieces)
+    text: list[str] = []
+    position = 0
+    while (start := without_title.find("<", position)) >= 0:
+        end = without_title.find(">", start + 1)
+        if end < 0:
+            break  # an unclosed "<" is text, and so is every "<" after it
+        text += [without_title[position:start], " "]
+        position = end + 1
+    text.append(without_title[position:])
+    return " ".join(html.unescape("".join(text)).split())
 
 
 def parse_pwdgrp_answer(body: str) -> str:
@@ -336,7 +359,7 @@ def parse_pwdgrp_groups(text: str) -> dict[str, list[str]]:
     return groups
 
 
-def parse_users(text: str) -> list[User]:
+def parse_users(text: str) -> list[DeviceUser]:
     """Return the real accounts of pwdgrp.cgi ``action=get`` with their role and PTZ flag.
 
     Accounts are the members of ``digusers`` and ``users``; internal service accounts
@@ -353,12 +376,12 @@ def parse_users(text: str) -> list[User]:
         role = next(
             (
                 r
-                for r in (Role.ADMIN, Role.OPERATOR, Role.VIEWER)
+                for r in (DeviceRole.ADMIN, DeviceRole.OPERATOR, DeviceRole.VIEWER)
                 if name in groups.get(r.value, [])
             ),
             None,
         )
-        users.append(User(name=name, role=role, ptz=name in groups.get("ptz", [])))
+        users.append(DeviceUser(name=name, role=role, ptz=name in groups.get("ptz", [])))
     return users
 
 
@@ -374,17 +397,21 @@ def parse_usergroup(text: str) -> WhoAmI:
 
 # --- WWW-Authenticate --------------------------------------------------------------------------
 
+# Separators and tokens are disjoint character sets, so no pattern can backtrack: parsing is
+# linear in the header's length (``\s*,?\s*`` was quadratic on a run of spaces).
 _TCHARS = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
-_SCHEME = re.compile(rf"\s*,?\s*({_TCHARS})(?=\s|$|,)")
-_PARAM = re.compile(rf'\s*,?\s*({_TCHARS})\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)')
+_SEPARATORS = re.compile(r"[\s,]*")
+_SCHEME = re.compile(rf"[\s,]*({_TCHARS})(?=[\s,]|$)")
+_PARAM = re.compile(rf'[\s,]*({_TCHARS})\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)')
 
 
 def parse_www_authenticate(value: str) -> list[Challenge]:
     """Return the challenges of one or more (comma-joined) ``WWW-Authenticate`` headers."""
     challenges: list[Challenge] = []
     position = 0
-    while position < len(value):
-        if not value[position:].strip(" ,\t"):
+    while True:
+        separators = _SEPARATORS.match(value, position)
+        if separators is None or separators.end() == len(value):
             break
         scheme = _SCHEME.match(value, position)
         if scheme is None:

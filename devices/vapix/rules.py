@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from devices.vapix.errors import InvalidArgument
-from devices.vapix.models import Role, compare_versions
+from devices.vapix.models import DeviceRole, compare_versions
 
 USER_NAME = re.compile(r"[A-Za-z0-9]{1,14}")
 MAX_PASSWORD_LENGTH = 64
@@ -46,7 +46,7 @@ def validate_password(password: str, *, policy: str | None = None) -> None:
         )
 
 
-def secondary_groups(role: Role, *, ptz: bool) -> str:
+def secondary_groups(role: DeviceRole, *, ptz: bool) -> str:
     """Return the ``sgrp`` value for a role, e.g. ``admin:operator:viewer:ptz``."""
     groups = list(role.groups)
     if ptz:

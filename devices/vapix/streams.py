@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from devices.vapix.errors import UnexpectedResponse
+from devices.vapix.errors import AnswerTooLarge, UnexpectedResponse
 from devices.vapix.models import MjpegFrame
 
 UPLOAD_CHUNK_SIZE = 64 * 1024
+MAX_PART_HEADER_BYTES = 64 * 1024
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -141,18 +142,31 @@ def boundary_from_content_type(content_type: str) -> str:
 
 
 def iter_mjpeg_frames(
-    chunks: Iterable[bytes], boundary: str, *, max_frame_bytes: int = 16 * 1024 * 1024
+    chunks: Iterable[bytes],
+    boundary: str,
+    *,
+    max_frame_bytes: int = 16 * 1024 * 1024,
+    max_header_bytes: int = MAX_PART_HEADER_BYTES,
 ) -> Iterator[MjpegFrame]:
     """Yield the JPEG frames of a ``multipart/x-mixed-replace`` body.
 
     Uses each part's ``Content-Length`` when present and otherwise the next boundary line.
-    Tolerates a boundary parameter that already includes the leading ``--``.
+    Tolerates a boundary parameter that already includes the leading ``--``. A part larger
+    than ``max_frame_bytes`` raises ``AnswerTooLarge``, part headers longer than
+    ``max_header_bytes`` ``UnexpectedResponse``. Linear in the stream's length: every search
+    resumes where the previous one stopped.
     """
     token = boundary.removeprefix("--")
     marker = b"--" + token.encode("latin-1")
     buffer = bytearray()
     source = iter(chunks)
     exhausted = False
+
+    def too_large() -> AnswerTooLarge:
+        return AnswerTooLarge(
+            f"MJPEG part larger than the frame limit of {max_frame_bytes} bytes",
+            limit=max_frame_bytes,
+        )
 
     def fill() -> bool:
         nonlocal exhausted
@@ -161,8 +175,6 @@ def iter_mjpeg_frames(
         for chunk in source:
             if chunk:
                 buffer.extend(chunk)
-                if len(buffer) > max_frame_bytes + 64 * 1024:
-                    raise UnexpectedResponse("MJPEG part larger than the frame limit")
                 return True
         exhausted = True
         return False
@@ -176,15 +188,18 @@ def iter_mjpeg_frames(
                 return
             start = buffer.find(marker)
         del buffer[:start]
-        header_end = -1
+        searched = 0
         while True:
-            header_end = buffer.find(b"\r\n\r\n")
+            header_end = buffer.find(b"\r\n\r\n", searched)
             separator_length = 4
             if header_end < 0:
-                header_end = buffer.find(b"\n\n")
+                header_end = buffer.find(b"\n\n", searched)
                 separator_length = 2
             if header_end >= 0:
                 break
+            if len(buffer) > max_header_bytes:
+                raise UnexpectedResponse("MJPEG part headers longer than the header limit")
+            searched = max(0, len(buffer) - 3)
             if not fill():
                 return
         header_lines = bytes(buffer[len(marker) : header_end]).decode("latin-1").splitlines()
@@ -200,21 +215,27 @@ def iter_mjpeg_frames(
         if length_text.isdecimal():
             length = int(length_text)
             if length > max_frame_bytes:
-                raise UnexpectedResponse("MJPEG part larger than the frame limit")
+                raise too_large()
             while len(buffer) < length:
                 if not fill():
                     return
             frame = bytes(buffer[:length])
             del buffer[:length]
         else:
+            searched = 0
             end = buffer.find(marker)
             while end < 0:
+                if len(buffer) > max_frame_bytes + len(marker) + 4:
+                    raise too_large()
+                searched = max(0, len(buffer) - len(marker) + 1)
                 if not fill():
                     end = len(buffer)
                     break
-                end = buffer.find(marker)
+                end = buffer.find(marker, searched)
             frame = bytes(buffer[:end]).rstrip(b"\r\n")
             del buffer[:end]
+            if len(frame) > max_frame_bytes:
+                raise too_large()
         content_type = headers.get("content-type", "image/jpeg").split(";")[0].strip().lower()
         if content_type != "image/jpeg" or not frame.startswith(b"\xff\xd8"):
             raise UnexpectedResponse("MJPEG part is not a JPEG image")

@@ -12,6 +12,14 @@ What lives here and nowhere else:
   inside ``connect()``, before a byte of the request is sent; a different certificate raises
   ``CertificateMismatch``. ``fetch_certificate_fingerprint`` is the trust-on-first-use helper for
   onboarding.
+* Bounds on what a device can make us do. Every exchange has a deadline (``Timeouts.total``,
+  a long poll or an upload their own): connecting, sending, the answer's headers and its whole
+  body. A per-read socket timeout cannot stop an answer trickled out byte by byte, so one
+  watchdog thread shuts the socket of an exchange down at its deadline and the blocked read
+  returns at once (``DeadlineExceeded``). Every body is read up to a byte cap (``Limits``),
+  refused early by its ``Content-Length``, never held whole when larger (``AnswerTooLarge``);
+  error pages are read as a short excerpt. Streams (MJPEG, recordings) are read chunk by chunk,
+  each chunk within ``Timeouts.total`` (``StreamedAnswer``).
 * Error mapping: connection problems become ``Unreachable``/``Timeout``, HTTP status problems
   ``AuthFailed``/``InsufficientPrivilege``/``ApiNotSupported``/``NotAxisDevice``/
   ``UnexpectedResponse``. No exception of ``requests``/``urllib3``/``ssl`` leaves this module.
@@ -20,12 +28,16 @@ What lives here and nowhere else:
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import heapq
 import hmac
 import http.client
+import itertools
 import os
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -35,13 +47,15 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPSConnection
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from devices.vapix.errors import (
+    AnswerTooLarge,
     ApiNotSupported,
     AuthFailed,
     CertificateMismatch,
+    DeadlineExceeded,
     InsufficientPrivilege,
     InvalidArgument,
     NotAxisDevice,
@@ -55,11 +69,24 @@ from devices.vapix.parsing import parse_www_authenticate
 
 USER_AGENT = "camfleet-vapix/1"
 BodyFactory = Callable[[], Any]
+Watch = Callable[[socket.socket], None]
+
+KIB = 1024
+MIB = 1024 * KIB
+READ_CHUNK_SIZE = 64 * KIB
+# Error pages are kept only as an excerpt for logs (UnexpectedResponse.body keeps 500 chars).
+ERROR_EXCERPT_BYTES = 64 * KIB
 
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait (VAPIX.md §15.1): connect, ordinary calls, probes and uploads."""
+    """Seconds to wait (VAPIX.md §15.1): connect, ordinary calls, probes and uploads.
+
+    ``connect``, ``read`` and ``probe`` bound each wait on the socket; ``total`` is the deadline
+    of a whole exchange (connect, send, headers and the full body; the challenge round of
+    Digest included) and of each chunk of a stream. A long poll gets ``connect`` plus its read
+    timeout when that is longer; an upload gets ``upload_deadline(size)``.
+    """
 
     connect: float = 5.0
     read: float = 15.0
@@ -67,10 +94,135 @@ class Timeouts:
     upload_minimum: float = 120.0
     upload_maximum: float = 1200.0
     upload_bytes_per_second: float = 1_000_000.0
+    total: float = 30.0
 
     def for_upload(self, size: int) -> float:
         """Return the read timeout for an upload of ``size`` bytes (size / 1 MB/s + 120 s)."""
         return min(self.upload_minimum + size / self.upload_bytes_per_second, self.upload_maximum)
+
+    def upload_deadline(self, size: int) -> float:
+        """Return the deadline of a whole upload of ``size`` bytes: connect plus the budget."""
+        return self.connect + self.for_upload(size)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Largest answers the client reads, in bytes; anything larger raises ``AnswerTooLarge``.
+
+    JSON and text answers of real devices stay below 40 KB (a full param.cgi list); a 4K JPEG
+    is a few MB. ``frame`` caps each MJPEG part, ``recording`` one export.
+    """
+
+    json: int = 1 * MIB
+    text: int = 1 * MIB
+    snapshot: int = 32 * MIB
+    frame: int = 16 * MIB
+    recording: int = 16 * 1024 * MIB
+
+
+class _Exchange:
+    """One exchange's deadline and the socket it runs on, as the watchdog sees them."""
+
+    __slots__ = ("deadline", "expired", "finished", "sock")
+
+    def __init__(self, deadline: float, sock: socket.socket | None = None) -> None:
+        self.deadline = deadline
+        self.sock = sock
+        self.expired = False
+        self.finished = False
+
+
+def _cut(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for TLS: SSLSocket.shutdown would drop its SSL object
+    # under the thread that is reading. An already closed socket needs nothing.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One daemon thread that cuts the connections of exchanges past their deadline.
+
+    Arming and finishing cost a heap push and a lock; finished exchanges leave the heap at
+    their deadline, or all at once when they are more than half of it.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._heap: list[tuple[float, int, _Exchange]] = []
+        self._finished = 0
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, exchange: _Exchange) -> None:
+        """Start watching ``exchange``; its socket is cut when the deadline passes."""
+        with self._condition:
+            if self._finished > 1024 and self._finished * 2 > len(self._heap):
+                self._heap = [entry for entry in self._heap if not entry[2].finished]
+                heapq.heapify(self._heap)
+                self._finished = 0
+            heapq.heappush(self._heap, (exchange.deadline, next(self._order), exchange))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="vapix-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0][2] is exchange:
+                self._condition.notify()
+
+    def attach(self, exchange: _Exchange, sock: socket.socket) -> None:
+        """Record the socket an exchange runs on (cut at once when already expired)."""
+        with self._condition:
+            exchange.sock = sock
+            if exchange.expired and not exchange.finished:
+                _cut(sock)
+
+    def finish(self, exchange: _Exchange) -> None:
+        """Stop watching ``exchange``; its socket is left alone from now on."""
+        with self._condition:
+            if not exchange.finished:
+                exchange.finished = True
+                exchange.sock = None
+                if not exchange.expired:  # an expired one has left the heap already
+                    self._finished += 1
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                while self._heap and self._heap[0][0] <= now:
+                    _, _, exchange = heapq.heappop(self._heap)
+                    if exchange.finished:
+                        self._finished -= 1
+                        continue
+                    exchange.expired = True
+                    if exchange.sock is not None:
+                        _cut(exchange.sock)
+                self._condition.wait(self._heap[0][0] - now if self._heap else None)
+
+    def reset_after_fork(self) -> None:
+        """Forget the parent's thread and lock (a forked worker starts its own)."""
+        self._condition = threading.Condition()
+        self._heap = []
+        self._finished = 0
+        self._thread = None
+
+
+_WATCHDOG = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG.reset_after_fork)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // MIB} MiB" if limit >= MIB and limit % MIB == 0 else f"{limit} bytes"
+
+
+def _too_large(what: str, limit: int) -> AnswerTooLarge:
+    return AnswerTooLarge(
+        f"{what}: the answer is larger than the {_size(limit)} this call reads", limit=limit
+    )
+
+
+def _deadline_exceeded(what: str, seconds: float) -> DeadlineExceeded:
+    return DeadlineExceeded(f"{what}: no complete answer within {seconds:g} s")
 
 
 def normalize_fingerprint(fingerprint: str) -> str:
@@ -113,57 +265,80 @@ def fetch_certificate_fingerprint(host: str, port: int = 443, *, timeout: float 
     return certificate_fingerprint(der)
 
 
-def _pinned_pool_class(fingerprint: str) -> type[HTTPSConnectionPool]:
-    """Return an HTTPS pool class whose connections accept only the pinned certificate."""
+def _pool_classes(watch: Watch, fingerprint: str | None) -> dict[str, type[HTTPConnectionPool]]:
+    """Return pool classes whose connections report their socket to ``watch``.
 
-    class PinnedHTTPSConnection(HTTPSConnection):
+    With a ``fingerprint``, HTTPS connections accept only the pinned certificate.
+    """
+
+    class WatchedHTTPConnection(HTTPConnection):
+        """A connection whose socket the exchange's deadline can cut."""
+
+        def connect(self) -> None:
+            super().connect()
+            if self.sock is not None:
+                watch(self.sock)
+
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            if self.sock is not None:  # a kept-alive connection: connect() is not called
+                watch(self.sock)
+            super().request(*args, **kwargs)
+
+    class WatchedHTTPSConnection(WatchedHTTPConnection, HTTPSConnection):
+        """An HTTPS connection whose socket the exchange's deadline can cut."""
+
+    class PinnedHTTPSConnection(WatchedHTTPSConnection):
         """An HTTPS connection that refuses any certificate but the pinned one."""
 
         def connect(self) -> None:
             super().connect()
             der = self.sock.getpeercert(binary_form=True) if self.sock else None  # type: ignore[union-attr]
             presented = certificate_fingerprint(der) if der else ""
-            if not hmac.compare_digest(presented, fingerprint):
+            if not hmac.compare_digest(presented, fingerprint or ""):
                 self.close()
                 raise CertificateMismatch(
                     f"{self.host}:{self.port} presented a certificate that is not the pinned one",
-                    expected=fingerprint,
+                    expected=fingerprint or "",
                     presented=presented,
                 )
             # Checked against the pin, which is stronger than a CA chain for this one device.
             self.is_verified = True
 
-    class PinnedHTTPSConnectionPool(HTTPSConnectionPool):
-        ConnectionCls = PinnedHTTPSConnection
+    class WatchedHTTPConnectionPool(HTTPConnectionPool):
+        ConnectionCls = WatchedHTTPConnection
 
-    return PinnedHTTPSConnectionPool
+    class WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+        ConnectionCls = PinnedHTTPSConnection if fingerprint else WatchedHTTPSConnection
+
+    return {"http": WatchedHTTPConnectionPool, "https": WatchedHTTPSConnectionPool}
 
 
-class PinnedCertificateAdapter(HTTPAdapter):
-    """A transport adapter that checks the device certificate against a SHA-256 pin.
+class DeviceAdapter(HTTPAdapter):
+    """A transport adapter for one device: no retries, deadlines, optional certificate pin.
 
-    The check runs when the TLS connection is set up, before the request is written, so
-    credentials never reach a device that presents another certificate.
+    With a ``fingerprint``, the device certificate is checked against the SHA-256 pin when the
+    TLS connection is set up, before the request is written, so credentials never reach a
+    device that presents another certificate.
     """
 
-    def __init__(self, fingerprint: str) -> None:
-        self.fingerprint = normalize_fingerprint(fingerprint)
+    def __init__(self, *, watch: Watch, fingerprint: str | None = None) -> None:
+        self.fingerprint = normalize_fingerprint(fingerprint) if fingerprint is not None else None
+        self._watch = watch
         super().__init__(max_retries=0)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        kwargs["ssl_context"] = context
+        if self.fingerprint is not None:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            kwargs["ssl_context"] = context
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": HTTPConnectionPool,
-            "https": _pinned_pool_class(self.fingerprint),
-        }
+        self.poolmanager.pool_classes_by_scheme = _pool_classes(self._watch, self.fingerprint)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        # CA verification is replaced by the pin; requests must not switch it back on.
-        super().cert_verify(conn, url, False, cert)  # type: ignore[no-untyped-call]
+        # With a pin, CA verification is replaced by it; requests must not switch it back on.
+        pinned = self.fingerprint is not None
+        super().cert_verify(conn, url, False if pinned else verify, cert)  # type: ignore[no-untyped-call]
 
 
 def _digest_hash(algorithm: str) -> Callable[[bytes], str]:
@@ -331,6 +506,7 @@ class VapixTransport:
         tls_fingerprint: str | None = None,
         ca_bundle: str | None = None,
         timeouts: Timeouts | None = None,
+        limits: Limits | None = None,
     ) -> None:
         if scheme not in ("http", "https"):
             raise InvalidArgument("scheme must be http or https")
@@ -348,14 +524,17 @@ class VapixTransport:
         self._auth = _Authenticator(username, password, allow_basic=scheme == "https")
         self.credentials_accepted = False
         self.axis_confirmed = False
+        self.limits = limits or Limits()
+        self._exchange: _Exchange | None = None
         self.session = requests.Session()
         # Device traffic must not take a proxy or .netrc credentials from the environment.
         self.session.trust_env = False
         self.session.headers["User-Agent"] = USER_AGENT
-        if scheme == "https" and tls_fingerprint is not None:
-            self.session.mount(f"{self.base_url}/", PinnedCertificateAdapter(tls_fingerprint))
-        else:
-            self.session.mount(f"{self.base_url}/", HTTPAdapter(max_retries=0))
+        # A compressed answer could expand far beyond the byte caps before they are checked.
+        self.session.headers["Accept-Encoding"] = "identity"
+        pin = tls_fingerprint if scheme == "https" else None
+        adapter = DeviceAdapter(watch=self._watch_socket, fingerprint=pin)
+        self.session.mount(f"{self.base_url}/", adapter)
         self.session.verify = ca_bundle if ca_bundle is not None else True
 
     @property
@@ -372,6 +551,10 @@ class VapixTransport:
 
     def close(self) -> None:
         self.session.close()
+
+    def _watch_socket(self, sock: socket.socket) -> None:
+        if self._exchange is not None:
+            _WATCHDOG.attach(self._exchange, sock)
 
     def _note_challenges(self, response: requests.Response) -> list[Challenge]:
         header = response.headers.get("WWW-Authenticate", "")
@@ -391,25 +574,82 @@ class VapixTransport:
         headers: Mapping[str, str] | None = None,
         read_timeout: float | None = None,
         send_timeout: float | None = None,
-        stream: bool = False,
+        deadline: float | None = None,
+        limit: int | None = None,
         classify_missing: bool = True,
         plain_401_is_answer: bool = False,
     ) -> requests.Response:
         """Send one request and return its 2xx response, authenticating as the device asks.
 
-        ``body_factory`` builds a fresh streamed body for each attempt (an attempt is repeated
-        only after a 401). ``send_timeout`` (default: the connect timeout) bounds connecting and
-        each wait while the body goes out; urllib3 uses one value for both.
-        ``plain_401_is_answer`` returns a 401 that carries no challenge as the answer
-        (pwdgrp.cgi reports initial-admin errors that way). Raises a ``VapixError`` for every
-        failure.
+        The body is read in full, at most ``limit`` bytes (default ``Limits.text``), within
+        ``deadline`` seconds from now for the whole exchange (default ``Timeouts.total``, or
+        connect plus ``read_timeout`` when that is longer). ``body_factory`` builds a fresh
+        streamed body for each attempt (an attempt is repeated only after a 401).
+        ``send_timeout`` (default: the connect timeout) bounds connecting and each wait while
+        the body goes out; urllib3 uses one value for both. ``plain_401_is_answer`` returns a
+        401 that carries no challenge as the answer (pwdgrp.cgi reports initial-admin errors
+        that way). Raises a ``VapixError`` for every failure.
         """
+        response, _ = self._exchange_with(
+            method,
+            path,
+            params=params,
+            data=data,
+            body_factory=body_factory,
+            headers=headers,
+            read_timeout=read_timeout,
+            send_timeout=send_timeout,
+            deadline=deadline,
+            limit=self.limits.text if limit is None else limit,
+            classify_missing=classify_missing,
+            plain_401_is_answer=plain_401_is_answer,
+        )
+        return response
+
+    def open_stream(
+        self, method: str, path: str, *, params: Mapping[str, str] | None = None
+    ) -> StreamedAnswer:
+        """Send one request and return its 2xx answer with the body still to be read.
+
+        The headers must arrive within ``Timeouts.total``, and so must each chunk later.
+        """
+        response, sock = self._exchange_with(method, path, params=params, limit=None)
+        what = f"{method} {path} on {self.host}:{self.port}"
+        return StreamedAnswer(response, sock, what=what, chunk_deadline=self.timeouts.total)
+
+    def _exchange_with(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: bytes | str | Mapping[str, str] | None = None,
+        body_factory: BodyFactory | None = None,
+        headers: Mapping[str, str] | None = None,
+        read_timeout: float | None = None,
+        send_timeout: float | None = None,
+        deadline: float | None = None,
+        limit: int | None,
+        classify_missing: bool = True,
+        plain_401_is_answer: bool = False,
+    ) -> tuple[requests.Response, socket.socket | None]:
+        """Run the exchange; ``limit=None`` leaves a 2xx body unread for a stream."""
         url = self.base_url + path
         what = f"{method} {path} on {self.host}:{self.port}"
-        timeout = (send_timeout or self.timeouts.connect, read_timeout or self.timeouts.read)
+        connect = send_timeout or self.timeouts.connect
+        timeout = (connect, read_timeout or self.timeouts.read)
+        if deadline is None:
+            deadline = self.timeouts.total
+            if read_timeout is not None:  # a long poll waits longer than an ordinary call
+                deadline = max(deadline, connect + read_timeout)
+        ends = time.monotonic() + deadline
         sent_with: str | None = None
+        sock: socket.socket | None = None
         for attempt in range(3):
             body = body_factory() if body_factory is not None else data
+            exchange = _Exchange(ends)
+            self._exchange = exchange
+            _WATCHDOG.watch(exchange)
             try:
                 request = requests.Request(method, url, params=params, data=body, headers=headers)
                 prepared = self.session.prepare_request(request)
@@ -419,11 +659,29 @@ class VapixTransport:
                 challenge = self._auth.challenge
                 sent_with = challenge.params.get("nonce") if challenge else None
                 response = self.session.send(
-                    prepared, timeout=timeout, stream=stream, allow_redirects=False
+                    prepared, timeout=timeout, stream=True, allow_redirects=False
                 )
+                sock = exchange.sock
+                if not 200 <= response.status_code < 300:
+                    _read_body(
+                        response,
+                        ERROR_EXCERPT_BYTES,
+                        exchange,
+                        what,
+                        seconds=deadline,
+                        excerpt=True,
+                    )
+                elif limit is not None:
+                    _read_body(response, limit, exchange, what, seconds=deadline)
+            except VapixError:
+                raise
             except Exception as error:  # every transport failure is mapped
+                if exchange.expired:
+                    raise _deadline_exceeded(what, deadline) from error
                 raise map_transport_error(error, what) from error
             finally:
+                _WATCHDOG.finish(exchange)
+                self._exchange = None
                 close = getattr(body, "close", None)
                 if close is not None:
                     close()
@@ -431,7 +689,7 @@ class VapixTransport:
                 break
             challenges = self._note_challenges(response)
             if not challenges and plain_401_is_answer:
-                return response
+                return response, sock
             response.close()
             if not challenges:
                 raise AuthFailed(f"{what}: 401 without a challenge")
@@ -451,7 +709,8 @@ class VapixTransport:
         if authorization is not None and response.status_code < 500:
             # Anything but a 401 (or a server error) means the device accepted who we are.
             self.credentials_accepted = True
-        return self._check_status(response, what, path, classify_missing=classify_missing)
+        checked = self._check_status(response, what, path, classify_missing=classify_missing)
+        return checked, sock
 
     def _rejected(self, what: str) -> AuthFailed:
         if self.credentials_accepted:
@@ -500,6 +759,101 @@ class VapixTransport:
         if "Brand.Brand=" in text:
             self.axis_confirmed = True
         return self.axis_confirmed
+
+
+def _read_body(
+    response: requests.Response,
+    limit: int,
+    exchange: _Exchange,
+    what: str,
+    *,
+    seconds: float,
+    excerpt: bool = False,
+) -> None:
+    """Read a body into ``response.content``: at most ``limit`` bytes, before the deadline.
+
+    A larger body raises ``AnswerTooLarge``; with ``excerpt`` its first ``limit`` bytes are
+    kept instead (error pages, which matter only for logs).
+    """
+    declared = response.headers.get("Content-Length", "").strip()
+    if not excerpt and declared.isdecimal() and int(declared) > limit:
+        response.close()
+        raise _too_large(what, limit)
+    body = bytearray()
+    for chunk in response.iter_content(READ_CHUNK_SIZE):
+        body += chunk
+        if len(body) > limit:
+            response.close()
+            if not excerpt:
+                raise _too_large(what, limit)
+            del body[limit:]
+            break
+        if exchange.expired:  # cut between two reads: the body may look complete
+            break
+    if exchange.expired:
+        response.close()
+        raise _deadline_exceeded(what, seconds)
+    response._content = bytes(body)
+
+
+class StreamedAnswer:
+    """A 2xx answer whose body is read piece by piece, each piece within its own deadline."""
+
+    def __init__(
+        self,
+        response: requests.Response,
+        sock: socket.socket | None,
+        *,
+        what: str,
+        chunk_deadline: float,
+    ) -> None:
+        self.response = response
+        self.what = what
+        self._sock = sock
+        self._chunk_deadline = chunk_deadline
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self.response.headers
+
+    @property
+    def content_type(self) -> str:
+        """Return the media type, lower-case, without parameters."""
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+    def chunks(self, size: int = READ_CHUNK_SIZE) -> Iterator[bytes]:
+        """Yield the body in chunks of ``size`` bytes; each must arrive within the deadline."""
+        source = self.response.iter_content(size)
+        while True:
+            exchange = _Exchange(time.monotonic() + self._chunk_deadline, self._sock)
+            _WATCHDOG.watch(exchange)
+            try:
+                chunk = next(source, None)
+            except Exception as error:  # every transport failure is mapped
+                if exchange.expired:
+                    raise _deadline_exceeded(self.what, self._chunk_deadline) from error
+                raise map_transport_error(error, self.what) from error
+            finally:
+                _WATCHDOG.finish(exchange)
+            if exchange.expired:
+                raise _deadline_exceeded(self.what, self._chunk_deadline)
+            if chunk is None:
+                return
+            if chunk:
+                yield chunk
+
+    def read_text(self, limit: int) -> str:
+        """Return the whole body as text (an error answer), at most ``limit`` bytes."""
+        body = bytearray()
+        for chunk in self.chunks():
+            body += chunk
+            if len(body) > limit:
+                raise _too_large(self.what, limit)
+        self.response._content = bytes(body)
+        return response_text(self.response)
+
+    def close(self) -> None:
+        self.response.close()
 
 
 def wait(seconds: float) -> None:

@@ -37,12 +37,12 @@ from devices.vapix import (
     AuthFailed,
     CertificateMismatch,
     DeviceRefused,
+    DeviceRole,
     FirmwareErrorCode,
     InsufficientPrivilege,
     InvalidArgument,
     JsonApiErrorCode,
     NotAxisDevice,
-    Role,
     TextErrorCode,
     Timeout,
     Timeouts,
@@ -52,6 +52,7 @@ from devices.vapix import (
     fetch_certificate_fingerprint,
 )
 from devices.vapix.streams import UPLOAD_CHUNK_SIZE
+from devices.vapix.testing import upgrade, wait_for_restart
 from devices.vapix.upgrade import (
     Outcome,
     Progress,
@@ -64,9 +65,7 @@ from devices.vapix.upgrade import (
     commit,
     snapshot_health_check,
     start_upgrade,
-    upgrade,
     verify_version,
-    wait_for_restart,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -247,11 +246,14 @@ def test_any_json_api_can_be_called_generically(
     assert caught.value.code == FirmwareErrorCode.UNKNOWN_METHOD
 
 
-def test_applications_list_is_missing_on_the_simulated_cameras(
+def test_applications_list_reads_the_simulated_cameras(
     fleet: FleetThread, connect: Callable[..., VapixClient]
 ) -> None:
-    with pytest.raises(ApiNotSupported):
-        connect(fleet.by_product("P3265-V")).list_applications()
+    # The simulator serves applications/list.cgi since issue 10 (it answered 404 before).
+    applications = connect(fleet.by_product("P3265-V")).list_applications()
+
+    assert [(a.name, a.status) for a in applications] == [("recorderagent", "Running")]
+    assert connect(fleet.by_product("M3024-L")).list_applications() == []
 
 
 # --- parameters -----------------------------------------------------------------------------------
@@ -499,7 +501,7 @@ def test_factory_default_then_initial_admin(
 
     assert too_early.value.code == TextErrorCode.INITIAL_ADMIN_REQUIRED
     assert created == "fleetadmin"
-    assert fresh.whoami().role == Role.ADMIN
+    assert fresh.whoami().role == DeviceRole.ADMIN
     assert not fresh.system_ready().needs_setup
 
 
@@ -535,17 +537,19 @@ def test_add_user_change_password_change_role_and_remove(
     camera = fleet.by_product("P3265-V")
     admin = connect(camera)
 
-    added = admin.add_user("nocviewer", "First-Pass-2026", Role.VIEWER, ptz=True, comment="NOC")
+    added = admin.add_user(
+        "nocviewer", "First-Pass-2026", DeviceRole.VIEWER, ptz=True, comment="NOC"
+    )
     as_viewer = connect(camera, username="nocviewer", password="First-Pass-2026")
-    assert as_viewer.whoami().role == Role.VIEWER
+    assert as_viewer.whoami().role == DeviceRole.VIEWER
     admin.change_password("nocviewer", "Second-Pass-2026")
-    promoted = admin.set_user_role("nocviewer", Role.OPERATOR)
+    promoted = admin.set_user_role("nocviewer", DeviceRole.OPERATOR)
     admin.remove_user("nocviewer")
 
-    assert added.role == Role.VIEWER
+    assert added.role == DeviceRole.VIEWER
     assert added.ptz
     assert connect(camera, username="nocviewer", password="Second-Pass-2026") is not None
-    assert promoted.role == Role.OPERATOR
+    assert promoted.role == DeviceRole.OPERATOR
     assert not promoted.ptz
     assert "nocviewer" not in [user.name for user in admin.list_users()]
 
@@ -555,7 +559,7 @@ def test_changed_password_works_and_the_old_one_does_not(
 ) -> None:
     camera = fleet.by_product("M1075-L")
     admin = connect(camera)
-    admin.add_user("opsuser", "First-Pass-2026", Role.OPERATOR)
+    admin.add_user("opsuser", "First-Pass-2026", DeviceRole.OPERATOR)
 
     admin.change_password("opsuser", "Second-Pass-2026")
 
@@ -579,7 +583,7 @@ def test_changing_our_own_password_switches_the_client(
 
 def test_existing_user_is_refused(fleet: FleetThread, connect: Callable[..., VapixClient]) -> None:
     with pytest.raises(DeviceRefused) as caught:
-        connect(fleet.by_product("P3265-V")).add_user("viewer", "Some-Pass-2026", Role.VIEWER)
+        connect(fleet.by_product("P3265-V")).add_user("viewer", "Some-Pass-2026", DeviceRole.VIEWER)
 
     assert caught.value.code == TextErrorCode.USER_EXISTS
 
@@ -600,7 +604,7 @@ def test_invalid_names_and_passwords_are_refused_before_sending(
     log_before = len(fleet.state(camera.serial)["log"])  # type: ignore[arg-type]
 
     with pytest.raises(InvalidArgument):
-        client.add_user(name, password, Role.VIEWER)
+        client.add_user(name, password, DeviceRole.VIEWER)
 
     assert len(fleet.state(camera.serial)["log"]) == log_before  # type: ignore[arg-type]
 
@@ -612,21 +616,21 @@ def test_passphrase_policy_of_the_device_is_applied(
     fleet.set_knobs(camera.serial, passphrase_policy="complex")
 
     with pytest.raises(InvalidArgument, match="passphrase policy"):
-        connect(camera).add_user("weakling", "alllowercase", Role.VIEWER)
+        connect(camera).add_user("weakling", "alllowercase", DeviceRole.VIEWER)
 
 
 def test_lock_out_protection(fleet: FleetThread, connect: Callable[..., VapixClient]) -> None:
     current_camera, old_camera = fleet.by_product("P3265-V"), fleet.by_product("M1065-LW")
     current, old = connect(current_camera), connect(old_camera)
-    current.add_user("second", "Second-Admin-2026", Role.ADMIN)
-    old.add_user("second", "Second-Admin-2026", Role.ADMIN)
+    current.add_user("second", "Second-Admin-2026", DeviceRole.ADMIN)
+    old.add_user("second", "Second-Admin-2026", DeviceRole.ADMIN)
     second_on_current = connect(current_camera, username="second", password="Second-Admin-2026")
     second_on_old = connect(old_camera, username="second", password="Second-Admin-2026")
 
     with pytest.raises(InvalidArgument, match="authenticates"):
         current.remove_user("root")
     with pytest.raises(InvalidArgument, match="admin"):
-        current.set_user_role("root", Role.VIEWER)
+        current.set_user_role("root", DeviceRole.VIEWER)
     with pytest.raises(InvalidArgument, match="root cannot be removed"):
         second_on_old.remove_user("root")
     second_on_current.remove_user("root")

@@ -20,7 +20,7 @@ from devices.vapix.errors import (
     TextErrorCode,
     UnexpectedResponse,
 )
-from devices.vapix.models import ParameterList, Role, compare_versions, parse_version
+from devices.vapix.models import DeviceRole, ParameterList, compare_versions, parse_version
 from devices.vapix.streams import (
     MultipartFileUpload,
     boundary_from_content_type,
@@ -383,21 +383,21 @@ def test_users_of_current_firmware_with_roles_and_ptz() -> None:
     users = {user.name: user for user in parsing.parse_users(samples.DOME_PWDGRP_GET)}
 
     assert list(users) == ["root", "svcfleet", "nocadmin", "vms", "lobby"]
-    assert users["nocadmin"].role == Role.ADMIN
+    assert users["nocadmin"].role == DeviceRole.ADMIN
     assert users["nocadmin"].ptz
-    assert users["svcfleet"].role == Role.ADMIN
+    assert users["svcfleet"].role == DeviceRole.ADMIN
     assert not users["svcfleet"].ptz
-    assert users["vms"].role == Role.OPERATOR
-    assert users["lobby"].role == Role.VIEWER
+    assert users["vms"].role == DeviceRole.OPERATOR
+    assert users["lobby"].role == DeviceRole.VIEWER
 
 
 def test_users_of_older_firmware_leave_out_service_accounts() -> None:
     users = {user.name: user for user in parsing.parse_users(samples.BOX_PWDGRP_GET)}
 
     assert set(users) == {"root", "kiosk", "display", "lobby", "guard", "fleet"}
-    assert users["fleet"].role == Role.ADMIN
-    assert users["guard"].role == Role.OPERATOR
-    assert users["lobby"].role == Role.VIEWER
+    assert users["fleet"].role == DeviceRole.ADMIN
+    assert users["guard"].role == DeviceRole.OPERATOR
+    assert users["lobby"].role == DeviceRole.VIEWER
     assert users["kiosk"].role is None
 
 
@@ -458,7 +458,7 @@ def test_usergroup_names_account_and_groups(body: str, name: str, groups: tuple[
 
     assert whoami.name == name
     assert whoami.groups == groups
-    assert whoami.role == Role.ADMIN
+    assert whoami.role == DeviceRole.ADMIN
 
 
 # --- WWW-Authenticate ------------------------------------------------------------------------
@@ -779,8 +779,8 @@ def test_password_rules_and_passphrase_policies(
 
 
 def test_secondary_groups_and_root_rule() -> None:
-    assert rules.secondary_groups(Role.ADMIN, ptz=True) == "admin:operator:viewer:ptz"
-    assert rules.secondary_groups(Role.VIEWER, ptz=False) == "viewer"
+    assert rules.secondary_groups(DeviceRole.ADMIN, ptz=True) == "admin:operator:viewer:ptz"
+    assert rules.secondary_groups(DeviceRole.VIEWER, ptz=False) == "viewer"
     assert rules.root_is_permanent("10.12.323")
     assert not rules.root_is_permanent("11.11.192")
 
