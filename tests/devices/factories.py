@@ -34,4 +34,3 @@ class DeviceFactory(factory.django.DjangoModelFactory):
     username = "root"
     password = DEVICE_PASSWORD
     status = Device.Status.ONLINE
-
