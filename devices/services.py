@@ -5,6 +5,9 @@ member (`actor`) first, check `organizations.access`, and write one audit event 
 same transaction. Services that create, move or remove devices take the organization row lock
 first, like the folder services (lock order in `organizations.services.locks`). No network I/O
 happens here: talking to the device is the caller's job, outside any transaction.
+
+Audit actions: device.create, device.move, device.remove. Status transitions are not audited: they
+come from polling, not from a person, and go to DeviceStatusChange instead.
 """
 
 import re
@@ -34,6 +37,8 @@ from organizations.models import Folder, Membership
 from organizations.roles import Action
 from organizations.services.locks import lock_organization
 
+# TODO(#11): give device.create/move/remove their words on the activity page once
+# organizations.audit has its label registry (being added); until then it shows the codes.
 _HEX = re.compile(r"^[0-9a-f]+$")
 REASON_MAX_LENGTH = 1000
 
