@@ -54,7 +54,7 @@ class Secret:
     # Unhashable: a password has no business being a dict key or a set member.
     __hash__ = None  # type: ignore[assignment]
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> tuple[object, ...]:
         # Pickling would carry the password into caches, task queues or crash dumps.
         raise TypeError("a Secret cannot be pickled")
 
