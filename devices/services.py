@@ -37,8 +37,13 @@ from organizations.models import Folder, Membership
 from organizations.roles import Action
 from organizations.services.locks import lock_organization
 
-# TODO(#11): give device.create/move/remove their words on the activity page once
-# organizations.audit has its label registry (being added); until then it shows the codes.
+# This app's audit actions in words for the activity page (registered in DevicesConfig.ready).
+DEVICE_EVENT_TYPES = {
+    "device.create": _("Device onboarded"),
+    "device.move": _("Device moved"),
+    "device.remove": _("Device removed"),
+}
+
 _HEX = re.compile(r"^[0-9a-f]+$")
 REASON_MAX_LENGTH = 1000
 

@@ -7,18 +7,6 @@ import pytest
 from common.errors import NotFound
 from devices import selectors
 from tests.devices.factories import DeviceFactory
-from tests.organizations.conftest import _build_tenant
-
-
-@pytest.fixture
-def tenant(db):
-    """The organizations app's cast: a folder tree and a member of every role."""
-    return _build_tenant("Acme Security")
-
-
-@pytest.fixture
-def other_tenant(db):
-    return _build_tenant("Other Corp")
 
 
 @pytest.fixture

@@ -15,21 +15,10 @@ from devices.networks import resolve_device_address
 from devices.services import DeviceIdentity
 from organizations.models import AuditEvent
 from tests.devices.factories import DeviceFactory
-from tests.organizations.conftest import _build_tenant, _race
+from tests.support.cast import build_tenant
 
 MARKER_PASSWORD = "marker-pw-5c1e9d"
 FINGERPRINT = "AB:" * 31 + "CD"
-
-
-@pytest.fixture
-def tenant(db):
-    """The organizations app's cast: a folder tree and a member of every role."""
-    return _build_tenant("Acme Security")
-
-
-@pytest.fixture
-def other_tenant(db):
-    return _build_tenant("Other Corp")
 
 
 def _identity(serial_number: str = "b8a44f0000aa") -> DeviceIdentity:
@@ -137,9 +126,9 @@ def test_a_serial_number_already_onboarded_is_refused_naming_no_organization(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_organizations_onboarding_one_camera_at_once_one_wins():
-    first, second = _build_tenant("First"), _build_tenant("Second")
-    outcomes = _race(
+def test_two_organizations_onboarding_one_camera_at_once_one_wins(race):
+    first, second = build_tenant("First"), build_tenant("Second")
+    outcomes = race(
         lambda: _create(first.admin, first.site_a),
         lambda: _create(second.admin, second.site_a),
     )
@@ -154,7 +143,7 @@ def test_two_organizations_onboarding_one_camera_at_once_one_wins():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_unique_constraint_decides_when_the_other_insert_is_not_committed_yet():
-    first, second = _build_tenant("First"), _build_tenant("Second")
+    first, second = build_tenant("First"), build_tenant("Second")
     inserted, release = threading.Event(), threading.Event()
     outcome: list = []
 
@@ -340,10 +329,10 @@ def test_an_unknown_status_is_a_programming_error(tenant):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_pollers_record_one_transition():
-    tenant = _build_tenant("Polled")
+def test_concurrent_pollers_record_one_transition(race):
+    tenant = build_tenant("Polled")
     device = DeviceFactory(folder=tenant.site_a, status=Device.Status.ONLINE)
-    outcomes = _race(
+    outcomes = race(
         *[
             lambda: services.record_device_status(device_id=device.pk, status="offline")
             for _ in range(4)
@@ -367,3 +356,11 @@ def test_a_folder_holding_a_device_cannot_be_deleted(tenant):
     with pytest.raises(Conflict) as refused:
         delete_folder(actor=tenant.admin, folder_id=tenant.site_b.pk, understood=True)
     assert refused.value.code == "folder_has_devices"
+
+
+def test_device_events_have_words_on_the_activity_page():
+    from organizations import audit
+
+    assert audit.event_type_label("device.create") == "Device onboarded"
+    assert audit.event_type_label("device.move") == "Device moved"
+    assert audit.event_type_label("device.remove") == "Device removed"
