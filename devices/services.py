@@ -31,6 +31,7 @@ from devices.models import (
     DeviceStatusChange,
 )
 from devices.networks import CheckedAddress
+from devices.vapix import InvalidArgument, transport
 from organizations import access, audit
 from organizations import selectors as organization_selectors
 from organizations.models import Folder, Membership
@@ -44,7 +45,6 @@ DEVICE_EVENT_TYPES = {
     "device.remove": _("Device removed"),
 }
 
-_HEX = re.compile(r"^[0-9a-f]+$")
 REASON_MAX_LENGTH = 1000
 
 
@@ -77,11 +77,12 @@ def normalize_mac_address(mac_address: str) -> str:
 
 def normalize_fingerprint(fingerprint: str) -> str:
     """Return a SHA-256 certificate fingerprint as 64 lowercase hex digits, or raise Invalid."""
-    cleaned = fingerprint.strip().lower().replace(":", "").replace(" ", "")
-    if len(cleaned) != 64 or not _HEX.match(cleaned):
+    try:
+        return transport.normalize_fingerprint(fingerprint)
+    except InvalidArgument:
         message = _("The certificate fingerprint must be a SHA-256 digest (64 hex digits).")
-        raise Invalid("invalid_fingerprint", message, {"certificate_fingerprint": [message]})
-    return cleaned
+        fields = {"certificate_fingerprint": [message]}
+        raise Invalid("invalid_fingerprint", message, fields) from None
 
 
 def _lock_device(actor: Membership, device_id: UUID) -> Device:

@@ -102,9 +102,10 @@ def test_a_folder_of_another_organization_is_404(tenant, other_tenant):
     assert not Device.objects.exists()
 
 
-def test_https_needs_a_certificate_fingerprint(tenant):
+@pytest.mark.parametrize("fingerprint", ["", "ab:cd", "g" * 64])
+def test_https_needs_a_sha256_certificate_fingerprint(tenant, fingerprint):
     with pytest.raises(Invalid) as refused:
-        _create(tenant.admin, tenant.site_a, certificate_fingerprint="")
+        _create(tenant.admin, tenant.site_a, certificate_fingerprint=fingerprint)
     assert refused.value.code == "invalid_fingerprint"
     assert not Device.objects.exists()
 
