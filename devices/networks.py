@@ -233,7 +233,11 @@ def _clean_host(host: str) -> str:
     host = (host or "").strip()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]  # an IPv6 literal as written in URLs
-    if not host or len(host) > 253 or any(c.isspace() or c in "/?#@" for c in host):
+    if (
+        not host
+        or len(host) > 253
+        or any(c.isspace() or not c.isprintable() or c in "/?#@" for c in host)
+    ):
         message = _("Enter the device's host name or IP address, without a scheme or path.")
         raise Invalid("invalid_host", message, {"host": [message]})
     return host
@@ -259,7 +263,7 @@ def resolve_device_address(host: str, port: object) -> CheckedAddress:
 def _resolve(host: str, port: int) -> list[IPAddress]:
     try:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
+    except (OSError, UnicodeError, ValueError):
         answers = []
     addresses: list[IPAddress] = []
     for answer in answers:

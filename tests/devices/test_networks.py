@@ -121,7 +121,9 @@ def test_a_port_out_of_range_is_refused(port):
     assert "port" in refused.value.fields
 
 
-@pytest.mark.parametrize("host", ["", "   ", "http://10.1.2.3", "10.1.2.3/admin", "a b"])
+@pytest.mark.parametrize(
+    "host", ["", "   ", "http://10.1.2.3", "10.1.2.3/admin", "a b", "cam\x00era", "x" * 254]
+)
 def test_a_host_that_is_not_a_host_is_refused(host):
     with pytest.raises(Invalid) as refused:
         resolve_device_address(host, 80)
