@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class DevicesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "devices"
+
+    def ready(self) -> None:
+        from devices import services
+        from organizations import audit
+
+        audit.register_event_types(services.DEVICE_EVENT_TYPES)

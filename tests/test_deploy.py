@@ -17,6 +17,7 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/camfleet",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "DEVICE_CREDENTIAL_KEYS": "Y2hlY2stb25seS1ub3QtYS1yZWFsLWtleS0wMTIzNDU=",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -270,3 +270,19 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# --- Devices (devices/credentials.py, devices/networks.py) -------------------------------------
+# Fernet keys that encrypt device passwords at rest, comma-separated, newest first: the newest
+# encrypts, all decrypt (`manage.py rotate_device_credentials` moves every password to the
+# newest). Development and tests derive a fixed, public key; production requires real ones.
+DEVICE_CREDENTIAL_KEYS = env.list("DEVICE_CREDENTIAL_KEYS", default=[])
+# The public development key (dev and test settings only; production refuses it).
+DEVELOPMENT_DEVICE_CREDENTIAL_KEY = "Y2FtZmxlZXQtZGV2ZWxvcG1lbnQtb25seS1rZXktMDE="
+# The networks the service may connect to devices in (CIDR, comma-separated). Link-local, cloud
+# metadata and the service's own addresses are refused whatever this says.
+DEVICE_ALLOWED_NETWORKS = env.list(
+    "DEVICE_ALLOWED_NETWORKS", default=["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+)
+# Loopback device addresses (the simulator on 127.0.0.1): development and tests only, never
+# read from the environment here, so production cannot turn it on by accident.
+DEVICE_ALLOW_LOOPBACK = False

@@ -15,3 +15,10 @@ STORAGES = {
 # Serve static files straight from the app folders; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Devices: the public development key unless one is given, and loopback devices (the simulator).
+DEVICE_CREDENTIAL_KEYS = env.list(
+    "DEVICE_CREDENTIAL_KEYS",
+    default=[DEVELOPMENT_DEVICE_CREDENTIAL_KEY],  # noqa: F405
+)
+DEVICE_ALLOW_LOOPBACK = env.bool("DEVICE_ALLOW_LOOPBACK", default=True)

@@ -1,5 +1,8 @@
 """Production: secrets and hosts must come from the environment; secure cookies and HSTS."""
 
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -27,3 +30,36 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Devices: real credential keys are required; the public development key is refused.
+DEVICE_CREDENTIAL_KEYS = env.list("DEVICE_CREDENTIAL_KEYS", default=[])
+DEVICE_ALLOW_LOOPBACK = False
+
+
+def _check_device_credential_keys(keys: list[str]) -> None:
+    hint = (
+        "Set DEVICE_CREDENTIAL_KEYS to one or more Fernet keys, comma-separated, newest first "
+        '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+        "); README, Configuration."
+    )
+    if not keys:
+        raise ImproperlyConfigured(
+            f"camfleet will not start: DEVICE_CREDENTIAL_KEYS is not set. {hint}"
+        )
+    for position, key in enumerate(keys, start=1):
+        if key.strip() == DEVELOPMENT_DEVICE_CREDENTIAL_KEY:  # noqa: F405
+            raise ImproperlyConfigured(
+                f"camfleet will not start: DEVICE_CREDENTIAL_KEYS entry {position} is the public "
+                f"development key. {hint}"
+            )
+        try:
+            Fernet(key.strip())
+        except ValueError:
+            # Never echo the key: it is a secret.
+            raise ImproperlyConfigured(
+                f"camfleet will not start: DEVICE_CREDENTIAL_KEYS entry {position} is not a "
+                f"Fernet key. {hint}"
+            ) from None
+
+
+_check_device_credential_keys(DEVICE_CREDENTIAL_KEYS)

@@ -34,6 +34,7 @@ def test_production_sends_the_policy_the_tests_run_under():
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/camfleet",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "DEVICE_CREDENTIAL_KEYS": "Y2hlY2stb25seS1ub3QtYS1yZWFsLWtleS0wMTIzNDU=",
     }
     script = "from csp.utils import build_policy; print(build_policy())"
     result = subprocess.run(

@@ -19,6 +19,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "127.0.0.1",
     "SECURE_SSL_REDIRECT": "false",
     "CACHE_URL": "locmemcache://",
+    "DEVICE_CREDENTIAL_KEYS": "Y2hlY2stb25seS1ub3QtYS1yZWFsLWtleS0wMTIzNDU=",
 }
 # Each entry point as production starts it (README), with a quick way to stop after loading.
 ENTRY_POINTS = {

@@ -1,0 +1,152 @@
+"""Devices of an organization's fleet and the history of their status."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from devices.credentials import Secret, decrypt_secret, encrypt_secret
+from organizations.models import Folder, Organization, TenantQuerySet
+
+SERIAL_NUMBER_CONSTRAINT = "device_serial_number_in_one_organization"
+# Names no organization: the device may be in another tenant's.
+ALREADY_ONBOARDED_MESSAGE = _(
+    "This device is already in an organization. It must be removed there before it can be "
+    "onboarded again."
+)
+
+
+class Device(models.Model):
+    """One Axis device in one organization's folder, with the credentials the service uses.
+
+    The identity fields are read from the device at onboarding and on every poll. The
+    password is stored only as a Fernet token (`devices.credentials`); `password` returns it as
+    a masked `Secret`. A database constraint keeps `folder` inside `organization` (migration
+    0002, PostgreSQL).
+    """
+
+    class Scheme(models.TextChoices):
+        HTTP = "http", "HTTP"
+        HTTPS = "https", "HTTPS"
+
+    class Status(models.TextChoices):
+        UNKNOWN = "unknown", _("Not polled yet")
+        ONLINE = "online", _("Online")
+        OFFLINE = "offline", _("Offline")
+        AUTH_FAILED = "auth_failed", _("Authentication failed")
+        CERTIFICATE_CHANGED = "certificate_changed", _("Certificate changed")
+        UNREACHABLE = "unreachable", _("Unreachable")
+
+    id = models.UUIDField(_("device ID"), primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="devices")
+    # PROTECT: a folder that holds devices cannot be deleted (PRODUCT.md §4).
+    folder = models.ForeignKey(Folder, on_delete=models.PROTECT, related_name="devices")
+    name = models.CharField(_("name"), max_length=200)
+
+    serial_number = models.CharField(_("serial number"), max_length=64)
+    mac_address = models.CharField(_("MAC address"), max_length=17, blank=True)
+    product_number = models.CharField(_("model"), max_length=64, blank=True)
+    product_name = models.CharField(_("product name"), max_length=200, blank=True)
+    firmware_version = models.CharField(_("firmware version"), max_length=64, blank=True)
+    hardware_id = models.CharField(_("hardware ID"), max_length=64, blank=True)
+    architecture = models.CharField(_("architecture"), max_length=32, blank=True)
+    has_ptz = models.BooleanField(_("has PTZ"), default=False)
+
+    scheme = models.CharField(_("scheme"), max_length=5, choices=Scheme.choices)
+    host = models.CharField(_("host"), max_length=253)
+    port = models.PositiveIntegerField(_("port"))
+
+    username = models.CharField(_("user name"), max_length=64)
+    encrypted_password = models.TextField(editable=False)
+    # SHA-256 of the certificate pinned at onboarding (HTTPS), lowercase hex without colons;
+    # `presented_fingerprint` holds a different certificate seen since, until an admin accepts it.
+    certificate_fingerprint = models.CharField(
+        _("certificate fingerprint"), max_length=64, blank=True
+    )
+    presented_fingerprint = models.CharField(
+        _("presented certificate fingerprint"), max_length=64, blank=True
+    )
+
+    status = models.CharField(
+        _("status"), max_length=32, choices=Status.choices, default=Status.UNKNOWN
+    )
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status since"), default=timezone.now)
+    created_at = models.DateTimeField(_("onboarded at"), default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        ordering = ["name", "id"]
+        constraints = [
+            # One organization at a time: the real guard when two organizations onboard the
+            # same camera at once.
+            models.UniqueConstraint(
+                fields=["serial_number"],
+                name=SERIAL_NUMBER_CONSTRAINT,
+                violation_error_message=ALREADY_ONBOARDED_MESSAGE,
+            ),
+            # Serial numbers are stored upper-case, so the unique constraint cannot be
+            # sidestepped by spelling.
+            models.CheckConstraint(
+                condition=Q(serial_number=Upper("serial_number")) & ~Q(serial_number=""),
+                name="device_serial_number_normalized",
+            ),
+            models.CheckConstraint(
+                condition=Q(port__gte=1, port__lte=65535), name="device_port_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(scheme__in=["http", "https"]), name="device_scheme_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status"], name="device_organization_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def default_name(*, product_name: str, serial_number: str) -> str:
+        """Return the name a device gets at onboarding: its product name and serial number."""
+        return f"{product_name} {serial_number}".strip()[:200]
+
+    @property
+    def password(self) -> Secret:
+        """The device password, decrypted into a masked `Secret`."""
+        return decrypt_secret(self.encrypted_password)
+
+    @password.setter
+    def password(self, value: str | Secret) -> None:
+        self.encrypted_password = encrypt_secret(value)
+
+
+class DeviceStatusChange(models.Model):
+    """One transition of a device's status, with the reason the poll gave."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="status_changes")
+    previous_status = models.CharField(
+        _("previous status"), max_length=32, choices=Device.Status.choices
+    )
+    status = models.CharField(_("status"), max_length=32, choices=Device.Status.choices)
+    reason = models.TextField(_("reason"), blank=True, max_length=1000)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("device status change")
+        verbose_name_plural = _("device status changes")
+        ordering = ["-changed_at", "-id"]
+        # A device's history, newest first.
+        indexes = [
+            models.Index(
+                fields=["device", "-changed_at", "-id"], name="device_status_change_history"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id}: {self.previous_status} → {self.status}"
