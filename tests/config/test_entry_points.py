@@ -19,6 +19,9 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "127.0.0.1",
     "SECURE_SSL_REDIRECT": "false",
     "CACHE_URL": "locmemcache://",
+    # Production reads these with no default; the CI shell sets neither.
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/camfleet",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
     "DEVICE_CREDENTIAL_KEYS": "Y2hlY2stb25seS1ub3QtYS1yZWFsLWtleS0wMTIzNDU=",
 }
 # Each entry point as production starts it (README), with a quick way to stop after loading.

@@ -120,6 +120,9 @@ def _production_check(**environment: str) -> subprocess.CompletedProcess[str]:
         "SECRET_KEY": "a-long-random-production-secret-for-the-test-0123456789abcdef",
         "ALLOWED_HOSTS": "camfleet.example",
         "CACHE_URL": "locmemcache://",
+        # Production reads these with no default; the CI shell sets neither.
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/camfleet",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
         **environment,
     }
     return subprocess.run(
