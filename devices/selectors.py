@@ -6,7 +6,6 @@ else — also another organization's device — is NotFound, the same as a devic
 """
 
 import uuid
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +24,7 @@ def visible_devices(membership: Membership) -> QuerySet[Device]:
     return devices.filter(folder__in=access.visible_folders(membership))
 
 
-def get_visible_device(membership: Membership, device_id: Any) -> Device:
+def get_visible_device(membership: Membership, device_id: uuid.UUID | str) -> Device:
     """Return one visible device, or raise NotFound — also when it belongs to another tenant."""
     try:
         device_uuid = device_id if isinstance(device_id, uuid.UUID) else uuid.UUID(str(device_id))
@@ -34,7 +33,9 @@ def get_visible_device(membership: Membership, device_id: Any) -> Device:
         raise NotFound("device_not_found", _("Device not found.")) from None
 
 
-def device_status_history(membership: Membership, device_id: Any) -> QuerySet[DeviceStatusChange]:
+def device_status_history(
+    membership: Membership, device_id: uuid.UUID | str
+) -> QuerySet[DeviceStatusChange]:
     """Return a visible device's status transitions, newest first (NotFound outside reach)."""
     device = get_visible_device(membership, device_id)
     return DeviceStatusChange.objects.filter(device=device).order_by("-changed_at", "-id")

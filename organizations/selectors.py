@@ -49,7 +49,7 @@ def member_organizations(user: User) -> QuerySet[Organization]:
     )
 
 
-def get_membership(user: User, organization_id: Any) -> Membership:
+def get_membership(user: User, organization_id: uuid.UUID | str) -> Membership:
     """Return the person's membership in an organization, or NotFound (also when archived).
 
     The single entry the HTML and API bases use to resolve `/o/<organization_id>/…`.
@@ -74,7 +74,7 @@ def visible_folders(membership: Membership) -> QuerySet[Folder]:
     return access.visible_folders(membership)
 
 
-def get_visible_folder(membership: Membership, folder_id: Any) -> Folder:
+def get_visible_folder(membership: Membership, folder_id: uuid.UUID | str) -> Folder:
     """Return one folder the member may see, or NotFound — also for another tenant's folder."""
     folder_uuid = _as_uuid(folder_id)
     folder = (
@@ -207,7 +207,7 @@ def members(membership: Membership) -> QuerySet[Membership]:
     )
 
 
-def get_member(membership: Membership, membership_id: Any) -> Membership:
+def get_member(membership: Membership, membership_id: uuid.UUID | str) -> Membership:
     """Return one member of the asker's organization, or NotFound."""
     member_uuid = _as_uuid(membership_id)
     member = members(membership).filter(pk=member_uuid).first() if member_uuid else None
@@ -227,7 +227,7 @@ def pending_invitations(membership: Membership) -> QuerySet[Invitation]:
     )
 
 
-def get_pending_invitation(membership: Membership, invitation_id: Any) -> Invitation:
+def get_pending_invitation(membership: Membership, invitation_id: uuid.UUID | str) -> Invitation:
     """Return one pending invitation of the asker's organization, or NotFound."""
     invitation_uuid = _as_uuid(invitation_id)
     invitation = (
@@ -405,7 +405,7 @@ def api_tokens(membership: Membership) -> QuerySet[ApiToken]:
     return tokens.order_by("-created_at")
 
 
-def get_api_token(membership: Membership, token_id: Any) -> ApiToken:
+def get_api_token(membership: Membership, token_id: uuid.UUID | str) -> ApiToken:
     """Return one API token the member may see, or NotFound."""
     token_uuid = _as_uuid(token_id)
     token = api_tokens(membership).filter(pk=token_uuid).first() if token_uuid else None
@@ -479,7 +479,7 @@ def count_organization_contents(organization: Organization) -> dict[str, int]:
     return counts
 
 
-def organization_for_support(organization_id: Any) -> Organization:
+def organization_for_support(organization_id: uuid.UUID | str) -> Organization:
     """Return any organization by ID for support commands, or NotFound (no membership needed)."""
     organization_uuid = _as_uuid(organization_id)
     organization = (

@@ -1,7 +1,7 @@
 """Input rules shared by the organization services; each raises a domain error a person can read."""
 
 from collections.abc import Iterable
-from typing import Any
+from uuid import UUID
 
 from django.utils.translation import gettext_lazy as _
 
@@ -56,7 +56,7 @@ def clean_role(role: str) -> Role:
     return Role(role)
 
 
-def folders_for_grants(membership: Membership, folder_ids: Iterable[Any]) -> list[Folder]:
+def folders_for_grants(membership: Membership, folder_ids: Iterable[UUID | str]) -> list[Folder]:
     """Return the folders named by ids, all visible to the asker, or raise Invalid."""
     wanted = {str(folder_id) for folder_id in folder_ids or ()}
     if not wanted:
