@@ -1,11 +1,22 @@
 """The API's error mapping: every error answers with the same JSON body shape."""
 
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import DomainError
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Tell whether a request is for the JSON API (its errors answer in JSON, not pages)."""
+    return request.path.startswith("/api/")
+
+
+def error_response(*, status: int, code: str, message: str) -> JsonResponse:
+    """Answer outside DRF (no route, a crash) with the API's error body."""
+    body = {"error": {"code": code, "message": message, "fields": {}}}
+    return JsonResponse(body, status=status)
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
