@@ -50,3 +50,49 @@ handler500 = "config.views.server_error"
 def test_an_api_crash_answers_the_error_body():
     client = Client(raise_request_exception=False)
     _assert_error_body(client.get("/api/v1/crash/"), 500, "server_error")
+
+
+# --- The schema documents what the API answers ----------------------------------------------
+
+
+@pytest.fixture
+def openapi(client, user):
+    client.force_login(user)
+    return client.get("/api/v1/schema/", headers={"Accept": "application/json"}).json()
+
+
+def _operations(openapi):
+    for path_, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            yield f"{method.upper()} {path_}", operation
+
+
+def test_every_documented_error_has_the_error_body(openapi):
+    error = openapi["components"]["schemas"]["Error"]
+    assert error["properties"]["error"]["required"] == ["code", "message", "fields"]
+    for name, operation in _operations(openapi):
+        for status, response in operation["responses"].items():
+            if status.startswith("4"):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}, (name, status)
+
+
+def test_every_operation_documents_401_and_429_and_bodies_415(openapi):
+    for name, operation in _operations(openapi):
+        assert {"401", "429"} <= set(operation["responses"]), name
+        if "requestBody" in operation:
+            assert "415" in operation["responses"], name
+
+
+def test_the_organization_list_is_documented_as_the_paginated_list_it_is(openapi):
+    operation = openapi["paths"]["/api/v1/organizations/"]["get"]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/PaginatedOrganizationList"}
+    assert "404" in operation["responses"]  # ?page=9 answers 404
+
+
+def test_created_invitations_are_documented_as_a_plain_array_without_pages(openapi):
+    operation = openapi["paths"]["/api/v1/organizations/{organization_id}/invitations/"]["post"]
+    schema = operation["responses"]["201"]["content"]["application/json"]["schema"]
+    assert schema == {"type": "array", "items": {"$ref": "#/components/schemas/Invitation"}}
+    assert "page" not in {parameter["name"] for parameter in operation.get("parameters", [])}
