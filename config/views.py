@@ -5,6 +5,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 from common.api import error_response, is_api_request
 
@@ -30,6 +31,15 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api_request(request):
         return error_response(status=404, code="not_found", message=_("Not found."))
     return render(request, "404.html", status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # A request Django refuses before any view (too many fields, a body too large).
+    if is_api_request(request):
+        return error_response(
+            status=400, code="bad_request", message=_("The request is not valid.")
+        )
+    return defaults.bad_request(request, exception)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,6 +1,7 @@
 """What the API fuzzer found, one regression test each (the fuzzer: test_api_fuzz.py)."""
 
 import pytest
+from django.core.exceptions import SuspiciousOperation
 from django.test import Client, override_settings
 from django.urls import path
 
@@ -96,3 +97,42 @@ def test_created_invitations_are_documented_as_a_plain_array_without_pages(opena
     schema = operation["responses"]["201"]["content"]["application/json"]["schema"]
     assert schema == {"type": "array", "items": {"$ref": "#/components/schemas/Invitation"}}
     assert "page" not in {parameter["name"] for parameter in operation.get("parameters", [])}
+
+
+# --- Bodies -------------------------------------------------------------------------------
+
+
+def test_a_form_body_is_refused_with_415_and_changes_nothing(client, owner, organization):
+    client.force_login(owner.user)
+    url = f"/api/v1/organizations/{organization.pk}/"
+    response = client.patch(
+        url, "requires_mfa=0&name=Renamed", content_type="application/x-www-form-urlencoded"
+    )
+    _assert_error_body(response, 415, "unsupported_media_type")
+    organization.refresh_from_db()
+    assert organization.name != "Renamed"
+
+
+def test_a_multipart_body_of_too_many_fields_answers_the_error_body(client, owner, organization):
+    client.force_login(owner.user)
+    url = f"/api/v1/organizations/{organization.pk}/members/{owner.pk}/"
+    fields = "".join(
+        '--b\r\nContent-Disposition: form-data; name="folder_ids"\r\n\r\n\r\n' for _ in range(1200)
+    )
+    response = client.patch(
+        url, f"{fields}--b--\r\n", content_type="multipart/form-data; boundary=b"
+    )
+    _assert_error_body(response, 415, "unsupported_media_type")
+
+
+def _suspicious(request):
+    raise SuspiciousOperation("too many fields")
+
+
+urlpatterns.append(path("api/v1/suspicious/", _suspicious))
+handler400 = "config.views.bad_request"
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_request_django_refuses_before_any_api_view_answers_the_error_body(client):
+    _assert_error_body(client.get("/api/v1/suspicious/"), 400, "bad_request")
