@@ -5,11 +5,29 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, JsonResponse
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import DomainError
+
+
+class StrictCharField(serializers.CharField):
+    """Text input that refuses numbers and booleans instead of quietly turning them into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID given as text, not as an integer DRF would turn into some UUID."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
 
 
 def is_api_request(request: HttpRequest) -> bool:

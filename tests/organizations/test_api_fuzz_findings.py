@@ -136,3 +136,58 @@ handler400 = "config.views.bad_request"
 @override_settings(ROOT_URLCONF=__name__)
 def test_a_request_django_refuses_before_any_api_view_answers_the_error_body(client):
     _assert_error_body(client.get("/api/v1/suspicious/"), 400, "bad_request")
+
+
+# --- Types --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner_api(client, owner):
+    client.force_login(owner.user)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("url_name", "body", "field"),
+    [
+        ("organization", {"name": 0}, "name"),
+        ("organization", {"notes": True}, "notes"),
+        ("folder-create", {"parent_id": "TOP", "name": 12}, "name"),
+        ("folder-create", {"parent_id": 5, "name": "Gate"}, "parent_id"),
+        ("folder", {"name": 1.5}, "name"),
+        ("folder", {"time_zone": 9}, "time_zone"),
+        ("member", {"role": "viewer", "folder_ids": [7]}, "folder_ids"),
+        ("archive", {"confirmation_id": 1, "understood": True}, "confirmation_id"),
+    ],
+)
+def test_a_number_where_text_or_an_id_is_due_is_refused(
+    owner_api, owner, organization, folders, url_name, body, field
+):
+    base = f"/api/v1/organizations/{organization.pk}/"
+    url, method = {
+        "organization": (base, "patch"),
+        "folder-create": (f"{base}folders/", "post"),
+        "folder": (f"{base}folders/{folders.site_a.pk}/", "patch"),
+        "member": (f"{base}members/{owner.pk}/", "patch"),
+        "archive": (f"{base}archive/", "post"),
+    }[url_name]
+    if body.get("parent_id") == "TOP":
+        body = {**body, "parent_id": str(folders.top.pk)}
+    response = getattr(owner_api, method)(url, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["fields"]
+
+
+def test_a_number_as_an_organization_or_token_name_is_refused(owner_api, organization):
+    response = owner_api.post(
+        "/api/v1/organizations/", {"name": 0}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "name" in response.json()["error"]["fields"]
+    response = owner_api.post(
+        f"/api/v1/organizations/{organization.pk}/api-tokens/",
+        {"name": 42, "expires_on": "2099-01-01"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "name" in response.json()["error"]["fields"]
