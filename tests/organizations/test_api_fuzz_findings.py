@@ -191,3 +191,13 @@ def test_a_number_as_an_organization_or_token_name_is_refused(owner_api, organiz
     )
     assert response.status_code == 400
     assert "name" in response.json()["error"]["fields"]
+
+
+# --- Query strings ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["", "0", "x"])
+def test_a_page_that_is_not_a_page_number_answers_404(owner_api, organization, page):
+    response = owner_api.get(f"/api/v1/organizations/{organization.pk}/folders/?page={page}")
+    _assert_error_body(response, 404, "not_found")
+    _assert_error_body(owner_api.get(f"/api/v1/organizations/?page={page}"), 404, "not_found")
