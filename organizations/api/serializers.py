@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -260,6 +261,13 @@ class AuditEventFilterSerializer(serializers.Serializer):
     action = serializers.CharField(required=False, max_length=64)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
+
+    def to_internal_value(self, data):
+        # Read the query as plain values: "?until=" is not a date (as an HTML form, DRF would
+        # take an empty value for "not given" and quietly drop the filter).
+        if isinstance(data, QueryDict):
+            data = data.dict()
+        return super().to_internal_value(data)
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

@@ -201,3 +201,22 @@ def test_a_page_that_is_not_a_page_number_answers_404(owner_api, organization, p
     response = owner_api.get(f"/api/v1/organizations/{organization.pk}/folders/?page={page}")
     _assert_error_body(response, 404, "not_found")
     _assert_error_body(owner_api.get(f"/api/v1/organizations/?page={page}"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "until=",
+        "since=",
+        "actor=",
+        "action=",
+        "since=9999-12-31T23:59:59-12:00",
+        "until=0001-01-01T00:00:00%2B14:00",
+        "actor=a%00b",
+    ],
+)
+def test_an_activity_filter_that_is_empty_or_not_a_date_is_refused(owner_api, organization, query):
+    url = f"/api/v1/organizations/{organization.pk}/audit-events/?{query}"
+    response = owner_api.get(url)
+    assert response.status_code == 400, response.content
+    assert query.split("=")[0] in response.json()["error"]["fields"]
