@@ -220,3 +220,35 @@ def test_an_activity_filter_that_is_empty_or_not_a_date_is_refused(owner_api, or
     response = owner_api.get(url)
     assert response.status_code == 400, response.content
     assert query.split("=")[0] in response.json()["error"]["fields"]
+
+
+# --- The other organization's ids ---------------------------------------------------------
+
+
+def test_another_organizations_folder_is_refused_for_an_admin_too(
+    owner_api, organization, viewer, other_tenant
+):
+    url = f"/api/v1/organizations/{organization.pk}/members/{viewer.pk}/"
+    body = {"role": "admin", "folder_ids": [str(other_tenant.site_a.pk)]}
+    response = owner_api.patch(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "folders_unknown"
+    viewer.refresh_from_db()
+    assert viewer.role == "viewer"
+
+
+def test_another_organizations_folder_is_refused_in_an_admin_invitation(
+    owner_api, organization, other_tenant
+):
+    organization.allow_elevated_invitations = True
+    organization.save()
+    url = f"/api/v1/organizations/{organization.pk}/invitations/"
+    body = {
+        "emails": ["new@example.com"],
+        "role": "admin",
+        "folder_ids": [str(other_tenant.top.pk)],
+    }
+    response = owner_api.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "folders_unknown"
+    assert not organization.invitations.exists()
