@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDEVMODE ?= 1
 
-.PHONY: run test test-fast lint fmt check migrate messages bench install browser demo-data
+.PHONY: run test test-fast lint fmt check migrate messages bench fuzz install browser demo-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,3 +83,12 @@ check: install
 
 bench: install messages
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench
+
+# The API fuzzer with a larger budget and a new seed each run (`make test` runs a small, fixed one).
+# FUZZ_EXAMPLES=… FUZZ_SEED=… to choose; a failure prints the seed that reproduces it.
+fuzz: export DJANGO_SETTINGS_MODULE = config.settings.test
+fuzz: export FUZZ_EXAMPLES ?= 300
+fuzz: export FUZZ_SEED ?= $(shell date +%s)
+fuzz: install messages
+	@echo "API fuzzer: FUZZ_EXAMPLES=$$FUZZ_EXAMPLES FUZZ_SEED=$$FUZZ_SEED"
+	$(BIN)/pytest -n 2 --create-db -p no:randomly tests/organizations/test_api_fuzz.py

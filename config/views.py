@@ -4,6 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views import defaults
+
+from common.api import error_response, is_api_request
 
 
 @login_required
@@ -23,7 +27,19 @@ def health(request: HttpRequest) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # An API path no route matches (an id that is not a UUID) still answers the API's error body.
+    if is_api_request(request):
+        return error_response(status=404, code="not_found", message=_("Not found."))
     return render(request, "404.html", status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # A request Django refuses before any view (too many fields, a body too large).
+    if is_api_request(request):
+        return error_response(
+            status=400, code="bad_request", message=_("The request is not valid.")
+        )
+    return defaults.bad_request(request, exception)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -31,4 +47,12 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api_request(request):
+        return error_response(
+            status=500,
+            code="server_error",
+            message=_(
+                "Something went wrong. The error was recorded; please try again in a moment."
+            ),
+        )
     return render(request, "500.html", status=500)

@@ -2,11 +2,13 @@
 
 from datetime import timedelta
 
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api import StrictCharField, StrictUUIDField
 from organizations import access
 from organizations.models import ApiToken, AuditEvent, Folder, Invitation, Membership, Organization
 from organizations.roles import Role
@@ -71,10 +73,10 @@ class OrganizationListItemSerializer(OrganizationSerializer):
 
 
 class OrganizationCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=120)
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     folder_names = serializers.ListField(
-        child=serializers.CharField(max_length=120),
+        child=StrictCharField(max_length=120),
         required=False,
         default=list,
         max_length=MAX_FIRST_FOLDERS,
@@ -88,8 +90,8 @@ class OrganizationCreateSerializer(serializers.Serializer):
 
 
 class OrganizationUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120, required=False)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    name = StrictCharField(max_length=120, required=False)
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True)
     allow_elevated_invitations = serializers.BooleanField(required=False)
     requires_mfa = serializers.BooleanField(required=False)
 
@@ -100,7 +102,7 @@ class OrganizationUpdateSerializer(serializers.Serializer):
 
 
 class OrganizationArchiveSerializer(serializers.Serializer):
-    confirmation_id = serializers.CharField(
+    confirmation_id = StrictCharField(
         max_length=64, help_text="The organization ID, pasted exactly."
     )
     understood = serializers.BooleanField(help_text='"I understand the risks" — must be true.')
@@ -131,7 +133,7 @@ class MemberSerializer(serializers.ModelSerializer):
 class MemberChangeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     folder_ids = serializers.ListField(
-        child=serializers.UUIDField(),
+        child=StrictUUIDField(),
         required=False,
         max_length=1000,
         help_text="The folders for an operator or viewer; leave out to keep the current ones.",
@@ -178,7 +180,7 @@ class InvitationCreateSerializer(serializers.Serializer):
     )
     role = serializers.ChoiceField(choices=INVITABLE_ROLES, default=Role.VIEWER)
     folder_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, default=list, max_length=1000
+        child=StrictUUIDField(), required=False, default=list, max_length=1000
     )
 
     def validate_emails(self, value: list[str]) -> list[str]:
@@ -213,18 +215,18 @@ class FolderSerializer(serializers.ModelSerializer):
 
 
 class FolderCreateSerializer(serializers.Serializer):
-    parent_id = serializers.UUIDField()
-    name = serializers.CharField(max_length=120)
-    time_zone = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    parent_id = StrictUUIDField()
+    name = StrictCharField(max_length=120)
+    time_zone = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
 
 
 class FolderUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120, required=False)
-    time_zone = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    name = StrictCharField(max_length=120, required=False)
+    time_zone = StrictCharField(max_length=64, required=False, allow_blank=True)
 
 
 class FolderMoveSerializer(serializers.Serializer):
-    new_parent_id = serializers.UUIDField()
+    new_parent_id = StrictUUIDField()
 
 
 class FolderDeleteSerializer(serializers.Serializer):
@@ -260,6 +262,13 @@ class AuditEventFilterSerializer(serializers.Serializer):
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
 
+    def to_internal_value(self, data):
+        # Read the query as plain values: "?until=" is not a date (as an HTML form, DRF would
+        # take an empty value for "not given" and quietly drop the filter).
+        if isinstance(data, QueryDict):
+            data = data.dict()
+        return super().to_internal_value(data)
+
 
 class ApiTokenSerializer(serializers.ModelSerializer):
     member_id = serializers.UUIDField(source="membership_id", read_only=True)
@@ -291,7 +300,7 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
 
 class ApiTokenCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=80)
+    name = StrictCharField(max_length=80)
     expires_on = serializers.DateField()
 
     def validate_expires_on(self, value):

@@ -80,7 +80,10 @@ class OrganizationListView(GenericAPIView):
             for membership in self.request.user.memberships.select_related("organization")
         }
 
-    @extend_schema(operation_id="organizations_list")
+    @extend_schema(
+        operation_id="organizations_list",
+        responses={200: serializers.OrganizationSerializer(many=True), 404: ERRORS[404]},
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         memberships = self._memberships()

@@ -193,7 +193,10 @@ def invite_members(
             "count": MAX_INVITATION_EMAILS
         }
         raise Invalid("too_many_emails", message, {"emails": [message]})
-    folders = folders_for_grants(actor, folder_ids) if role in (Role.OPERATOR, Role.VIEWER) else []
+    # Folders the organization does not have are refused whatever the role.
+    folders = folders_for_grants(actor, folder_ids)
+    if role not in (Role.OPERATOR, Role.VIEWER):
+        folders = []
     require_folders_for_role(role, folders)
     members = sorted(
         Membership.objects.for_organization(organization)

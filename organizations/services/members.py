@@ -50,12 +50,15 @@ def change_member(
         )
     before_role = member.role
     before_folders = {str(f.pk) for f in member.granted_folders}
+    # Folders the organization does not have are refused whatever the role (owners and admins
+    # get none, but another organization's ids must not pass for valid ones).
+    named_folders = folders_for_grants(actor, folder_ids or ())
     if role not in (Role.OPERATOR, Role.VIEWER):
         folders = []
     elif folder_ids is None:
         folders = folders_for_grants(actor, before_folders)
     else:
-        folders = folders_for_grants(actor, folder_ids)
+        folders = named_folders
     require_folders_for_role(role, folders)
     if role != before_role:
         member.role = role
