@@ -444,6 +444,22 @@ def count_folder_contents(folder: Folder) -> dict[str, int]:
     return counts
 
 
+def folders_holding_contents(membership: Membership) -> set[uuid.UUID]:
+    """Return the ids of the visible folders that hold devices (or other contents).
+
+    One query per content model, for the folder tree's "…" menus (see `count_folder_contents`).
+    """
+    holding: set[uuid.UUID] = set()
+    visible = access.visible_folders(membership).values("pk")
+    for model, field_name in _folder_content_relations():
+        holding.update(
+            model._default_manager.filter(**{f"{field_name}__in": visible})
+            .values_list(f"{field_name}_id", flat=True)
+            .distinct()
+        )
+    return holding
+
+
 def folder_deletion_refusal(folder: Folder) -> Conflict | None:
     """Return why this folder cannot be deleted (subfolders, or contents), or None if it can.
 

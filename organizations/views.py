@@ -523,10 +523,13 @@ def _accept(request: HttpRequest, token: str) -> HttpResponse:
 def folder_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     """The folder tree as far as the caller may see it."""
     membership = request.membership
+    can_manage = access.can(membership, Action.FOLDER_MANAGE)
     context = {
         "folders": selectors.folder_tree_rows(membership),
-        "can_manage": access.can(membership, Action.FOLDER_MANAGE),
+        "can_manage": can_manage,
         "folders_url": reverse("organizations:folder-list", args=[organization_id]),
+        # Delete is greyed out, with the reason, on folders that hold devices.
+        "holding": selectors.folders_holding_contents(membership) if can_manage else set(),
     }
     return render(request, "organizations/folder_list.html", context)
 
@@ -545,11 +548,17 @@ def folder_detail(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
     for child in subtree:
         # Indent below this folder, not by the depth in the whole tree.
         child.indent = max(child.level - base_level, 0)
+    can_manage = access.can(membership, Action.FOLDER_MANAGE)
+    # Delete is greyed out in the "…" menu, with the reason, when it would be refused.
+    refusal = (
+        selectors.folder_deletion_refusal(folder) if can_manage and folder.parent_id else None
+    )
     context = {
         "folder": folder,
         "effective_time_zone": this.effective_time_zone if this is not None else folder.time_zone,
         "subtree": subtree,
-        "can_manage": access.can(membership, Action.FOLDER_MANAGE),
+        "can_manage": can_manage,
+        "delete_refusal": str(refusal.message) if refusal else "",
     }
     return render(request, "organizations/folder_detail.html", context)
 
