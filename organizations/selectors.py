@@ -387,6 +387,15 @@ def audit_events(
     return events.order_by("-sequence")
 
 
+def visible_folder_names(membership: Membership, folder_ids: Iterable[Any]) -> dict[str, str]:
+    """Return id → name of those of the folders the member may see (one query)."""
+    wanted = [folder_uuid for folder_uuid in map(_as_uuid, folder_ids) if folder_uuid]
+    if not wanted:
+        return {}
+    rows = access.visible_folders(membership).filter(pk__in=wanted).values_list("pk", "name")
+    return {str(folder_id): name for folder_id, name in rows}
+
+
 def _is_email(value: str) -> bool:
     try:
         validate_email(value)
