@@ -245,6 +245,17 @@ class MemberChangeForm(FolderAccessMixin):
         self.set_folder_choices(folders)
 
 
+class MemberSearchForm(BootstrapForm):
+    q = forms.CharField(
+        label=_("Search users"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name or e-mail address")}
+        ),
+    )
+
+
 class MemberSelectionForm(BootstrapForm):
     member = forms.MultipleChoiceField(label=_("Members"))
 

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
@@ -38,6 +39,7 @@ from organizations.forms import (
     InvitationSignUpForm,
     InviteForm,
     MemberChangeForm,
+    MemberSearchForm,
     MemberSelectionForm,
     OrganizationCreateForm,
     OrganizationGeneralForm,
@@ -146,6 +148,21 @@ def organization_security(request: HttpRequest, organization_id: UUID) -> HttpRe
         # The invitation policy is the owners' call; admins see it without changing it.
         form.fields["allow_elevated_invitations"].disabled = True
         form.fields["allow_elevated_invitations"].help_text = _("Only an owner can change this.")
+    if not organization.requires_mfa:
+        # Say who is affected before they are sent to enrolment, not after.
+        count = selectors.members_without_second_factor(membership)
+        form.fields["requires_mfa"].help_text = (
+            ngettext(
+                "Turning this on sends %(count)d member without a second factor to enrolment "
+                "before they can enter.",
+                "Turning this on sends %(count)d members without a second factor to enrolment "
+                "before they can enter.",
+                count,
+            )
+            % {"count": count}
+            if count
+            else _("Every member already uses a second factor.")
+        )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_security_settings(
@@ -263,8 +280,12 @@ def member_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     membership = request.membership
     can_change = access.can(membership, Action.MEMBER_CHANGE)
     can_invite = access.can(membership, Action.MEMBER_INVITE)
+    search_form = MemberSearchForm(request.GET)
+    search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
     context = {
-        "members": selectors.members(membership),
+        "search_form": search_form,
+        "search": search,
+        "members": selectors.members(membership, search=search),
         "invitations": selectors.pending_invitations(membership) if can_invite else [],
         "can_change": can_change,
         "can_remove": access.can(membership, Action.MEMBER_REMOVE),
