@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from common.forms import BootstrapForm
-from common.time_zones import place_time_zones
+from common.time_zones import TimeZoneSelect, place_time_zones
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
 from organizations.roles import Action, Role
@@ -269,7 +269,7 @@ class MemberSelectionForm(BootstrapForm):
 
 class FolderNameForm(BootstrapForm):
     name = forms.CharField(label=_("Name"), max_length=120)
-    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False, widget=TimeZoneSelect)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
