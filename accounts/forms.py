@@ -15,7 +15,7 @@ from accounts import services, tasks
 from accounts.models import User, canonical_email
 from common.errors import DomainError
 from common.field_limits import say_max_length
-from common.time_zones import TimeZoneSelect, place_time_zones
+from common.time_zones import TimeZoneSelect, place_time_zones, with_current_zone
 
 
 def _clean_person_name(name: str) -> str:
@@ -154,7 +154,9 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(zone, zone) for zone in place_time_zones()]
+        self.fields["time_zone"].choices = with_current_zone(
+            [(zone, zone) for zone in place_time_zones()], self.instance.time_zone
+        )
         self.fields["language"].choices = [("", _("Browser default")), *User.Language.choices]
         say_max_length(self.fields["name"])
         for name in ("language", "time_zone"):

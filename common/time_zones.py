@@ -42,6 +42,17 @@ def place_time_zones() -> tuple[str, ...]:
     return tuple(sorted((places | {"UTC"}) & available_timezones()))
 
 
+def with_current_zone(choices: list[tuple[str, str]], current: str | None) -> list:
+    """Return the choices with the current zone added when it is an older name ("Japan").
+
+    A zone saved before the list was narrowed stays selected instead of the picker falling
+    back to its first entry, and saving the form keeps it.
+    """
+    if not current or current in place_time_zones() or current not in available_timezones():
+        return choices
+    return [*choices, (current, current)]
+
+
 def utc_offset(zone: str, at: datetime | None = None) -> str:
     """Return the zone's offset from UTC now (or at `at`), e.g. "UTC+09:00", "UTC-03:30"."""
     moment = (at or timezone.now()).astimezone(ZoneInfo(zone))

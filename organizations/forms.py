@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from common.forms import BootstrapForm
-from common.time_zones import TimeZoneSelect, place_time_zones
+from common.time_zones import TimeZoneSelect, place_time_zones, with_current_zone
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
 from organizations.roles import Action, Role
@@ -273,7 +273,9 @@ class FolderNameForm(BootstrapForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = _time_zone_choices()
+        self.fields["time_zone"].choices = with_current_zone(
+            _time_zone_choices(), self.initial.get("time_zone")
+        )
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

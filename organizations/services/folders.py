@@ -88,7 +88,8 @@ def rename_folder(
             check_folder_name_free(folder.parent, name, exclude=folder)
         changes["name"] = {"from": folder.name, "to": name}
         folder.name = name
-    if time_zone is not None:
+    # A zone saved before the list of places was narrowed ("Japan") may stay as it is.
+    if time_zone is not None and (time_zone or "").strip() != folder.time_zone:
         time_zone = clean_time_zone(time_zone)
         if time_zone != folder.time_zone:
             changes["time_zone"] = {"from": folder.time_zone, "to": time_zone}

@@ -125,3 +125,15 @@ def test_a_sign_up_address_longer_than_an_account_holds_is_refused(client):
     )
     assert response.status_code in (200, 400)
     assert "Ensure this value has at most 254 characters" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_folder_saved_with_an_older_zone_name_keeps_it_when_renamed(client, admin, folders):
+    Folder.objects.filter(pk=folders.site_b.pk).update(time_zone="Japan")
+    client.force_login(admin.user)
+    url = reverse("organizations:folder-rename", args=[folders.organization.pk, folders.site_b.pk])
+    assert '<option value="Japan" selected>Japan</option>' in client.get(url).content.decode()
+    response = client.post(url, {"name": "Depot", "time_zone": "Japan"})
+    assert response.status_code == 302
+    folder = Folder.objects.get(pk=folders.site_b.pk)
+    assert (folder.name, folder.time_zone) == ("Depot", "Japan")
