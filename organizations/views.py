@@ -730,9 +730,8 @@ def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, Query
             filters["since"] = _start_of_day(data["since"])
         if data["until"]:
             filters["until"] = _start_of_day(data["until"] + timedelta(days=1))
-    if form.errors:
-        return form, AuditEvent.objects.none()
-    return form, selectors.audit_events(membership, **filters)
+    events = selectors.audit_events(membership, **filters)
+    return form, events.none() if form.errors else events
 
 
 def _describe_audit_events(membership, events: list[AuditEvent]) -> list[AuditEvent]:
