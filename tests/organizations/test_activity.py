@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from organizations import audit, services
+from organizations.audit_changes import FolderNames, describe_changes
 from organizations.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +168,20 @@ def test_an_invalid_filter_sends_the_export_back_to_the_page(client, admin, orga
     response = client.get(_url("audit-event-export", organization), query)
     assert response.status_code == 302
     assert response["Location"].startswith(_url("audit-event-list", organization) + "?")
+
+
+def test_folders_a_reader_cannot_see_are_not_named(owner, organization, folders, viewer):
+    services.change_member(
+        actor=owner, member_id=viewer.pk, role="viewer", folder_ids=[folders.site_b.pk]
+    )
+    event = _latest(organization)
+    visible = {str(folders.site_b.pk): "Site B"}
+    restricted = FolderNames(visible=visible, sees_all=False)
+    assert [str(change) for change in describe_changes(event, restricted)] == [
+        "Folders granted: Site B",
+        "Folders revoked: a folder not visible to you",
+    ]
+    everything = FolderNames(visible=visible, sees_all=True)  # Building A1 deleted since
+    assert [str(change) for change in describe_changes(event, everything)][1] == (
+        "Folders revoked: Building A1"
+    )
