@@ -58,11 +58,6 @@ def event_type_label(action: str) -> str:
     return str(_event_types.get(action, action))
 
 
-def event_types() -> dict[str, str]:
-    """Return every registered action with its words, for the activity page's "What" list."""
-    return {action: str(label) for action, label in _event_types.items()}
-
-
 # This app's actions (the code stays beside the words on the page: the filter takes it).
 ORGANIZATION_EVENT_TYPES = {
     "api_token.create": _("API token created"),

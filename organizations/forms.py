@@ -1,6 +1,7 @@
 """Forms of the organization pages; they validate input, the services decide."""
 
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django import forms
@@ -304,10 +305,10 @@ class FolderDeleteForm(BootstrapForm):
     understood = forms.BooleanField(label=_("I understand the risks"), required=True)
 
 
-def audit_action_choices() -> list[tuple[str, str]]:
-    """Return the event types by their words, for the activity page's "What" list."""
+def audit_action_choices(actions: Iterable[str]) -> list[tuple[str, str]]:
+    """Return these event types by their words, for the activity page's "What" list."""
     labelled = sorted(
-        ((code.replace(".", "-"), label) for code, label in audit.event_types().items()),
+        ((code.replace(".", "-"), audit.event_type_label(code)) for code in actions),
         key=lambda choice: choice[1].casefold(),
     )
     return [("", _("Anything")), *labelled]
@@ -340,9 +341,11 @@ class AuditFilterForm(BootstrapForm):
         label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, members: list[Membership], **kwargs) -> None:
+    def __init__(
+        self, *args, members: list[Membership], actions: Iterable[str] = (), **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = audit_action_choices()
+        self.fields["action"].choices = audit_action_choices(actions)
         self.fields["actor"].choices = [
             ("", _("Anyone")),
             *(

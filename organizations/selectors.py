@@ -420,6 +420,18 @@ def audit_events(
     return events.order_by("-sequence")
 
 
+def audit_event_types(membership: Membership) -> list[str]:
+    """Return the actions that occur in the organization's audit log (for its filter)."""
+    if not access.can(membership, Action.AUDIT_VIEW):
+        return []
+    return list(
+        AuditEvent.objects.for_organization(membership.organization_id)
+        .order_by()
+        .values_list("action", flat=True)
+        .distinct()
+    )
+
+
 def visible_folder_names(membership: Membership, folder_ids: Iterable[Any]) -> dict[str, str]:
     """Return id → name of those of the folders the member may see (one query)."""
     wanted = [folder_uuid for folder_uuid in map(_as_uuid, folder_ids) if folder_uuid]

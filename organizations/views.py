@@ -719,8 +719,12 @@ def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, Query
     """Return the activity filter form and the events it selects (none when it is invalid)."""
     membership = request.membership
     access.require(membership, Action.AUDIT_VIEW)
-    members = list(selectors.members(membership))
-    form = AuditFilterForm(request.GET or None, members=members)
+    # Names and addresses only: the "Who" list needs no folder grants.
+    members = list(selectors.members(membership).prefetch_related(None))
+    # The types this organization's log holds: a type that never happened filters to nothing.
+    form = AuditFilterForm(
+        request.GET or None, members=members, actions=selectors.audit_event_types(membership)
+    )
     filters: dict = {}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
