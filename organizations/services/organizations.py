@@ -112,7 +112,7 @@ def _update_organization(
             setattr(organization, field_name, change["to"])
         organization.save(update_fields=list(security))
         audit.record(actor, organization, "organization.security_update", organization, security)
-    if security.get("allow_elevated_invitations") is False:
+    if security.get("allow_elevated_invitations", {}).get("to") is False:
         revoke_invitations_no_longer_allowed(
             actor=actor, organization=organization, reason="policy_viewer_only"
         )
