@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services, tasks
 from accounts.models import User, canonical_email
 from common.errors import DomainError
-from common.time_zones import place_time_zones
+from common.field_limits import say_max_length
+from common.time_zones import TimeZoneSelect, place_time_zones, with_current_zone
 
 
 def _clean_person_name(name: str) -> str:
@@ -88,7 +89,9 @@ class SecondFactorForm(forms.Form):
 class SignUpForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
     email = forms.EmailField(
-        label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("E-mail address"),
+        max_length=254,  # User.email; the e-mail validator alone lets 320 through
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
         label=_("Password"),
@@ -96,6 +99,10 @@ class SignUpForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("At least 10 characters, not only digits, not a common password."),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        say_max_length(self.fields["name"])
 
     def clean_name(self) -> str:
         return _clean_person_name(self.cleaned_data["name"])
@@ -139,7 +146,7 @@ class PasswordConfirmForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(label=_("Time zone"))
+    time_zone = forms.ChoiceField(label=_("Time zone"), widget=TimeZoneSelect)
 
     class Meta:
         model = User
@@ -147,8 +154,13 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(zone, zone) for zone in place_time_zones()]
+        self.fields["time_zone"].choices = with_current_zone(
+            [(zone, zone) for zone in place_time_zones()], self.instance.time_zone
+        )
         self.fields["language"].choices = [("", _("Browser default")), *User.Language.choices]
+        say_max_length(self.fields["name"])
+        for name in ("language", "time_zone"):
+            self.fields[name].widget.attrs["class"] = "form-select"
 
     def clean_name(self) -> str:
         return _clean_person_name(self.cleaned_data["name"])

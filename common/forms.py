@@ -3,10 +3,13 @@
 from django import forms
 
 from common.errors import DomainError
+from common.field_limits import say_max_length
 
 
 class BootstrapForm(forms.Form):
     """A form whose widgets carry Bootstrap's classes for partials/form_fields.html.
+
+    Text fields say their maximum length in their help (see `say_max_length`).
 
     A form whose field names differ from the service's arguments says so in `service_fields`
     (service name → form field), so `apply_domain_error` finds the field a refusal names.
@@ -17,6 +20,7 @@ class BootstrapForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            say_max_length(field)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"

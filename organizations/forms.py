@@ -1,6 +1,7 @@
 """Forms of the organization pages; they validate input, the services decide."""
 
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django import forms
@@ -12,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from common.forms import BootstrapForm
-from common.time_zones import place_time_zones
+from common.time_zones import TimeZoneSelect, place_time_zones, with_current_zone
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
 from organizations.roles import Action, Role
@@ -245,6 +246,17 @@ class MemberChangeForm(FolderAccessMixin):
         self.set_folder_choices(folders)
 
 
+class MemberSearchForm(BootstrapForm):
+    q = forms.CharField(
+        label=_("Search users"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name or e-mail address")}
+        ),
+    )
+
+
 class MemberSelectionForm(BootstrapForm):
     member = forms.MultipleChoiceField(label=_("Members"))
 
@@ -258,11 +270,13 @@ class MemberSelectionForm(BootstrapForm):
 
 class FolderNameForm(BootstrapForm):
     name = forms.CharField(label=_("Name"), max_length=120)
-    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False, widget=TimeZoneSelect)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = _time_zone_choices()
+        self.fields["time_zone"].choices = with_current_zone(
+            _time_zone_choices(), self.initial.get("time_zone")
+        )
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -291,14 +305,35 @@ class FolderDeleteForm(BootstrapForm):
     understood = forms.BooleanField(label=_("I understand the risks"), required=True)
 
 
+def audit_action_choices(actions: Iterable[str]) -> list[tuple[str, str]]:
+    """Return these event types by their words, for the activity page's "What" list."""
+    labelled = sorted(
+        ((code.replace(".", "-"), audit.event_type_label(code)) for code in actions),
+        key=lambda choice: choice[1].casefold(),
+    )
+    return [("", _("Anything")), *labelled]
+
+
+class AuditActionField(forms.ChoiceField):
+    """An event type from the list; cleans to its code ("folder.create").
+
+    The list's values read "folder-create", so a filtered page names the other types only in
+    words; the dotted code is taken too (links and bookmarks from the typed filter).
+    """
+
+    def to_python(self, value) -> str:
+        return super().to_python(value).replace(".", "-")
+
+    def clean(self, value) -> str:
+        return super().clean(value).replace("-", ".")
+
+    def bound_data(self, data, initial):
+        return data.replace(".", "-") if isinstance(data, str) else data
+
+
 class AuditFilterForm(BootstrapForm):
     actor = forms.ChoiceField(label=_("Who"), required=False)
-    action = forms.CharField(
-        label=_("What"),
-        required=False,
-        max_length=64,
-        widget=forms.TextInput(attrs={"placeholder": _("e.g. invitation.create or folder")}),
-    )
+    action = AuditActionField(label=_("What"), required=False)
     since = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -306,8 +341,11 @@ class AuditFilterForm(BootstrapForm):
         label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, members: list[Membership], **kwargs) -> None:
+    def __init__(
+        self, *args, members: list[Membership], actions: Iterable[str] = (), **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["action"].choices = audit_action_choices(actions)
         self.fields["actor"].choices = [
             ("", _("Anyone")),
             *(

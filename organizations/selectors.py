@@ -10,10 +10,12 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import selectors as account_selectors
 from accounts.models import User
 from common.errors import Conflict, Invalid, NotFound
 from organizations import access, audit
@@ -193,17 +195,48 @@ def _grants_prefetch(membership: Membership) -> Prefetch:
     )
 
 
-def members(membership: Membership) -> QuerySet[Membership]:
+def members(membership: Membership, *, search: str = "") -> QuerySet[Membership]:
     """Return the organization's members with their users and granted folders (no N+1).
 
     Each membership's `granted_folders` reads the prefetched grants, limited to the folders the
-    asker may see.
+    asker may see; `folder_grant_count` counts all of them, so a page can say that some are not
+    visible to the asker; `has_second_factor` tells whether the person uses MFA. `search` keeps
+    the members whose name or e-mail address contains it.
     """
-    return (
+    all_grants = (
+        FolderUserObjectPermission.objects.filter(
+            user=OuterRef("user_id"),
+            permission__codename=access.VIEW_FOLDER,
+            content_object__organization_id=membership.organization_id,
+        )
+        .order_by()
+        .values("user")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    found = (
         Membership.objects.for_organization(membership.organization_id)
         .select_related("user", "organization")
         .prefetch_related(_grants_prefetch(membership))
+        .annotate(
+            folder_grant_count=Coalesce(Subquery(all_grants), 0),
+            has_second_factor=account_selectors.has_second_factor("user_id"),
+        )
         .order_by("user__name", "user__email")
+    )
+    search = (search or "").strip()
+    if search:
+        found = found.filter(Q(user__name__icontains=search) | Q(user__email__icontains=search))
+    return found
+
+
+def members_without_second_factor(membership: Membership) -> int:
+    """Return how many members have no second factor (sent to enrolment if MFA is required)."""
+    return (
+        Membership.objects.for_organization(membership.organization_id)
+        .annotate(has_second_factor=account_selectors.has_second_factor("user_id"))
+        .filter(has_second_factor=False)
+        .count()
     )
 
 
@@ -387,6 +420,27 @@ def audit_events(
     return events.order_by("-sequence")
 
 
+def audit_event_types(membership: Membership) -> list[str]:
+    """Return the actions that occur in the organization's audit log (for its filter)."""
+    if not access.can(membership, Action.AUDIT_VIEW):
+        return []
+    return list(
+        AuditEvent.objects.for_organization(membership.organization_id)
+        .order_by()
+        .values_list("action", flat=True)
+        .distinct()
+    )
+
+
+def visible_folder_names(membership: Membership, folder_ids: Iterable[Any]) -> dict[str, str]:
+    """Return id → name of those of the folders the member may see (one query)."""
+    wanted = [folder_uuid for folder_uuid in map(_as_uuid, folder_ids) if folder_uuid]
+    if not wanted:
+        return {}
+    rows = access.visible_folders(membership).filter(pk__in=wanted).values_list("pk", "name")
+    return {str(folder_id): name for folder_id, name in rows}
+
+
 def _is_email(value: str) -> bool:
     try:
         validate_email(value)
@@ -442,6 +496,22 @@ def count_folder_contents(folder: Folder) -> dict[str, int]:
         if count:
             counts[model._meta.label_lower] = count
     return counts
+
+
+def folders_holding_contents(membership: Membership) -> set[uuid.UUID]:
+    """Return the ids of the visible folders that hold devices (or other contents).
+
+    One query per content model, for the folder tree's "…" menus (see `count_folder_contents`).
+    """
+    holding: set[uuid.UUID] = set()
+    visible = access.visible_folders(membership).values("pk")
+    for model, field_name in _folder_content_relations():
+        holding.update(
+            model._default_manager.filter(**{f"{field_name}__in": visible})
+            .values_list(f"{field_name}_id", flat=True)
+            .distinct()
+        )
+    return holding
 
 
 def folder_deletion_refusal(folder: Folder) -> Conflict | None:

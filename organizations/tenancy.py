@@ -53,6 +53,30 @@ def render_domain_error(request: HttpRequest, error: DomainError) -> HttpRespons
     return render(request, template, {"reason": str(error.message)}, status=error.http_status)
 
 
+# The session remembers the organization last worked in, so the account pages keep it in view.
+LAST_ORGANIZATION_SESSION_KEY = "last_organization_id"
+
+
+def remember_organization(request: HttpRequest, membership: Membership) -> None:
+    """Remember this organization as the one the person works in, for the account pages."""
+    organization_id = str(membership.organization_id)
+    if request.session.get(LAST_ORGANIZATION_SESSION_KEY) != organization_id:
+        request.session[LAST_ORGANIZATION_SESSION_KEY] = organization_id
+
+
+def remembered_membership(request: HttpRequest) -> Membership | None:
+    """Return the person's membership in the organization they last worked in, if it still holds."""
+    organization_id = request.session.get(LAST_ORGANIZATION_SESSION_KEY)
+    if not organization_id:
+        return None
+    try:
+        return selectors.get_membership(request.user, organization_id)
+    except NotFound:
+        # Removed, or the organization was archived meanwhile: forget it.
+        request.session.pop(LAST_ORGANIZATION_SESSION_KEY, None)
+        return None
+
+
 def organization_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Wrap an HTML view that takes `organization_id`: membership or 404, MFA policy, audit context.
 
@@ -71,6 +95,7 @@ def organization_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             raise Http404 from None
         request.membership = membership
         request.organization = membership.organization
+        remember_organization(request, membership)
         if mfa_missing(request, membership):
             if has_mfa(request.user):
                 messages.warning(

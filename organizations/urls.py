@@ -35,6 +35,7 @@ organization_patterns = [
     path("folders/<uuid:folder_id>/move/", views.folder_move, name="folder-move"),
     path("folders/<uuid:folder_id>/delete/", views.folder_delete, name="folder-delete"),
     path("activity/", views.audit_event_list, name="audit-event-list"),
+    path("activity/export.csv", views.audit_event_export, name="audit-event-export"),
 ]
 
 urlpatterns = [

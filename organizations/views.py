@@ -4,6 +4,8 @@ Every view under /o/<organization_id>/ goes through `tenancy.organization_view`,
 selectors and writes through services; refusals come back as domain errors.
 """
 
+import csv
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
@@ -11,11 +13,13 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
@@ -24,6 +28,7 @@ from common.errors import Conflict, DomainError
 from common.forms import apply_domain_error, form_status
 from common.http import client_address
 from organizations import access, audit, selectors, services
+from organizations.audit_changes import FolderNames, describe_changes, referenced_folder_ids
 from organizations.forms import (
     ApiTokenCreateForm,
     ArchiveForm,
@@ -34,11 +39,13 @@ from organizations.forms import (
     InvitationSignUpForm,
     InviteForm,
     MemberChangeForm,
+    MemberSearchForm,
     MemberSelectionForm,
     OrganizationCreateForm,
     OrganizationGeneralForm,
     SecuritySettingsForm,
 )
+from organizations.models import AuditEvent
 from organizations.roles import Action
 from organizations.tenancy import organization_view
 
@@ -141,6 +148,21 @@ def organization_security(request: HttpRequest, organization_id: UUID) -> HttpRe
         # The invitation policy is the owners' call; admins see it without changing it.
         form.fields["allow_elevated_invitations"].disabled = True
         form.fields["allow_elevated_invitations"].help_text = _("Only an owner can change this.")
+    if not organization.requires_mfa:
+        # Say who is affected before they are sent to enrolment, not after.
+        count = selectors.members_without_second_factor(membership)
+        form.fields["requires_mfa"].help_text = (
+            ngettext(
+                "Turning this on sends %(count)d member without a second factor to enrolment "
+                "before they can enter.",
+                "Turning this on sends %(count)d members without a second factor to enrolment "
+                "before they can enter.",
+                count,
+            )
+            % {"count": count}
+            if count
+            else _("Every member already uses a second factor.")
+        )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_security_settings(
@@ -258,8 +280,12 @@ def member_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     membership = request.membership
     can_change = access.can(membership, Action.MEMBER_CHANGE)
     can_invite = access.can(membership, Action.MEMBER_INVITE)
+    search_form = MemberSearchForm(request.GET)
+    search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
     context = {
-        "members": selectors.members(membership),
+        "search_form": search_form,
+        "search": search,
+        "members": selectors.members(membership, search=search),
         "invitations": selectors.pending_invitations(membership) if can_invite else [],
         "can_change": can_change,
         "can_remove": access.can(membership, Action.MEMBER_REMOVE),
@@ -523,10 +549,13 @@ def _accept(request: HttpRequest, token: str) -> HttpResponse:
 def folder_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     """The folder tree as far as the caller may see it."""
     membership = request.membership
+    can_manage = access.can(membership, Action.FOLDER_MANAGE)
     context = {
         "folders": selectors.folder_tree_rows(membership),
-        "can_manage": access.can(membership, Action.FOLDER_MANAGE),
+        "can_manage": can_manage,
         "folders_url": reverse("organizations:folder-list", args=[organization_id]),
+        # Delete is greyed out, with the reason, on folders that hold devices.
+        "holding": selectors.folders_holding_contents(membership) if can_manage else set(),
     }
     return render(request, "organizations/folder_list.html", context)
 
@@ -545,11 +574,15 @@ def folder_detail(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
     for child in subtree:
         # Indent below this folder, not by the depth in the whole tree.
         child.indent = max(child.level - base_level, 0)
+    can_manage = access.can(membership, Action.FOLDER_MANAGE)
+    # Delete is greyed out in the "…" menu, with the reason, when it would be refused.
+    refusal = selectors.folder_deletion_refusal(folder) if can_manage and folder.parent_id else None
     context = {
         "folder": folder,
         "effective_time_zone": this.effective_time_zone if this is not None else folder.time_zone,
         "subtree": subtree,
-        "can_manage": access.can(membership, Action.FOLDER_MANAGE),
+        "can_manage": can_manage,
+        "delete_refusal": str(refusal.message) if refusal else "",
     }
     return render(request, "organizations/folder_detail.html", context)
 
@@ -675,32 +708,126 @@ def folder_delete(request: HttpRequest, organization_id: UUID, folder_id: UUID) 
     )
 
 
-# --- Activity -----------------------------------------------------------------------------
+# --- Activity --------------------------------------------------------------------------------
 
 
 def _start_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-@organization_view
-def audit_event_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
-    """Activity: the organization's audit events, filtered by who, what and when (admin+)."""
+def _filtered_audit_events(request: HttpRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
+    """Return the activity filter form and the events it selects (none when it is invalid)."""
     membership = request.membership
     access.require(membership, Action.AUDIT_VIEW)
-    members = list(selectors.members(membership))
-    form = AuditFilterForm(request.GET or None, members=members)
+    # Names and addresses only: the "Who" list needs no folder grants.
+    members = list(selectors.members(membership).prefetch_related(None))
+    # The types this organization's log holds: a type that never happened filters to nothing.
+    form = AuditFilterForm(
+        request.GET or None, members=members, actions=selectors.audit_event_types(membership)
+    )
     filters: dict = {}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         filters["actor"] = data["actor"] or None
-        filters["action"] = data["action"].strip() or None
+        filters["action"] = data["action"] or None
         if data["since"]:
             filters["since"] = _start_of_day(data["since"])
         if data["until"]:
             filters["until"] = _start_of_day(data["until"] + timedelta(days=1))
-    events = selectors.audit_events(membership, **filters) if not form.errors else []
+    events = selectors.audit_events(membership, **filters)
+    return form, events.none() if form.errors else events
+
+
+def _describe_audit_events(membership, events: list[AuditEvent]) -> list[AuditEvent]:
+    """Attach `changes` (what each event changed, in words) to the events; one query."""
+    names = FolderNames(
+        visible=selectors.visible_folder_names(membership, referenced_folder_ids(events)),
+        sees_all=access.sees_all_folders(membership),
+    )
+    for event in events:
+        event.changes = describe_changes(event, names)
+    return events
+
+
+@organization_view
+def audit_event_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Activity: the organization's audit events, filtered by who, what and when (admin+)."""
+    form, events = _filtered_audit_events(request)
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    _describe_audit_events(request.membership, list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
     return render(request, "organizations/audit_event_list.html", context)
+
+
+# A spreadsheet runs a cell that starts like a formula; a leading ' makes it text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+AUDIT_EXPORT_CHUNK = 500
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a streamed answer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@organization_view
+def audit_event_export(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """The filtered activity as a CSV file, streamed; an invalid filter goes back to the page."""
+    membership = request.membership
+    form, events = _filtered_audit_events(request)
+    if form.errors:
+        url = reverse("organizations:audit-event-list", args=[organization_id])
+        return redirect(f"{url}?{request.GET.urlencode()}")
+    # The answer streams after the view returns: keep the person's language and time zone.
+    language, zone = translation.get_language(), timezone.get_current_timezone()
+
+    def rows() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        with translation.override(language), timezone.override(zone):
+            yield writer.writerow(
+                [
+                    _("When"),
+                    _("Who"),
+                    _("What"),
+                    _("Event type"),
+                    _("Target"),
+                    _("Changes"),
+                    _("Client address"),
+                ]
+            )
+            chunk: list[AuditEvent] = []
+            for event in events.iterator(chunk_size=AUDIT_EXPORT_CHUNK):
+                chunk.append(event)
+                if len(chunk) == AUDIT_EXPORT_CHUNK:
+                    yield from _csv_rows(writer, membership, chunk)
+                    chunk = []
+            yield from _csv_rows(writer, membership, chunk)
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    filename = f"activity-{timezone.localdate().isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _csv_rows(writer, membership, events: list[AuditEvent]) -> Iterator[str]:
+    for event in _describe_audit_events(membership, events):
+        yield writer.writerow(
+            _csv_cell(value)
+            for value in (
+                timezone.localtime(event.created_at).isoformat(timespec="seconds"),
+                event.actor_label,
+                event.action_display,
+                event.action,
+                event.target_label,
+                "; ".join(map(str, event.changes)),
+                event.client_address,
+            )
+        )

@@ -60,7 +60,12 @@ def create_folder(*, actor: Membership, parent_id: UUID, name: str, time_zone: s
         organization,
         "folder.create",
         folder,
-        {"parent": str(parent.pk), "name": name, "time_zone": time_zone},
+        {
+            "parent": str(parent.pk),
+            "name": name,
+            "time_zone": time_zone,
+            "folder_names": {str(parent.pk): parent.name},
+        },
     )
     return folder
 
@@ -83,7 +88,8 @@ def rename_folder(
             check_folder_name_free(folder.parent, name, exclude=folder)
         changes["name"] = {"from": folder.name, "to": name}
         folder.name = name
-    if time_zone is not None:
+    # A zone saved before the list of places was narrowed ("Japan") may stay as it is.
+    if time_zone is not None and (time_zone or "").strip() != folder.time_zone:
         time_zone = clean_time_zone(time_zone)
         if time_zone != folder.time_zone:
             changes["time_zone"] = {"from": folder.time_zone, "to": time_zone}
@@ -126,7 +132,7 @@ def move_folder(*, actor: Membership, folder_id: UUID, new_parent_id: UUID) -> F
             _("Folders can be nested at most %(depth)d levels deep.") % {"depth": MAX_FOLDER_DEPTH},
         )
     check_folder_name_free(new_parent, folder.name, exclude=folder)
-    old_parent_id, old_path = folder.parent_id, folder.path
+    old_parent, old_path = folder.parent, folder.path
     new_path = f"{new_parent.path}{folder.pk}/"
     depth_change = new_parent.depth + 1 - folder.depth
     Folder.objects.filter(pk=folder.pk).update(parent=new_parent)
@@ -140,7 +146,14 @@ def move_folder(*, actor: Membership, folder_id: UUID, new_parent_id: UUID) -> F
         organization,
         "folder.move",
         folder,
-        {"from_parent": str(old_parent_id), "to_parent": str(new_parent.pk)},
+        {
+            "from_parent": str(old_parent.pk),
+            "to_parent": str(new_parent.pk),
+            "folder_names": {
+                str(old_parent.pk): old_parent.name,
+                str(new_parent.pk): new_parent.name,
+            },
+        },
     )
     return folder
 
@@ -163,6 +176,10 @@ def delete_folder(*, actor: Membership, folder_id: UUID, understood: bool) -> No
         organization,
         "folder.delete",
         folder,
-        {"name": folder.name, "parent": str(folder.parent_id)},
+        {
+            "name": folder.name,
+            "parent": str(folder.parent_id),
+            "folder_names": {str(folder.parent_id): folder.parent.name},
+        },
     )
     folder.delete()

@@ -249,7 +249,12 @@ def invite_members(
             organization,
             "invitation.create",
             invitation,
-            {"email": email, "role": role, "folders": sorted(str(f.pk) for f in folders)},
+            {
+                "email": email,
+                "role": role,
+                "folders": sorted(str(f.pk) for f in folders),
+                "folder_names": {str(f.pk): f.name for f in folders},
+            },
         )
     for invitation, raw_token in invitations:
         _queue_invitation_email(invitation, raw_token, request)

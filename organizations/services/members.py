@@ -49,7 +49,8 @@ def change_member(
             % {"name": member.user.get_full_name()},
         )
     before_role = member.role
-    before_folders = {str(f.pk) for f in member.granted_folders}
+    granted_before = member.granted_folders
+    before_folders = {str(f.pk) for f in granted_before}
     # Folders the organization does not have are refused whatever the role (owners and admins
     # get none, but another organization's ids must not pass for valid ones).
     named_folders = folders_for_grants(actor, folder_ids or ())
@@ -77,6 +78,12 @@ def change_member(
             "role": {"from": before_role, "to": role},
             "folders_granted": sorted(after_folders - before_folders),
             "folders_revoked": sorted(before_folders - after_folders),
+            # Names as they were, so the activity page can say which folders without ids.
+            "folder_names": {
+                str(f.pk): f.name
+                for f in [*granted_before, *folders]
+                if str(f.pk) in after_folders ^ before_folders
+            },
         },
     )
     if role != before_role:

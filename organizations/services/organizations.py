@@ -83,8 +83,8 @@ def _update_organization(
     if name is not None and (name := clean_name(name)) != organization.name:
         general["name"] = {"from": organization.name, "to": name}
     if notes is not None and (notes := clean_notes(notes)) != organization.notes:
-        general["notes"] = True
-    security: dict[str, bool] = {}
+        general["notes"] = {"from": organization.notes, "to": notes}
+    security: dict[str, dict[str, bool]] = {}
     if (
         allow_elevated_invitations is not None
         and bool(allow_elevated_invitations) != organization.allow_elevated_invitations
@@ -94,9 +94,12 @@ def _update_organization(
                 "owner_only_policy",
                 _("Only an owner can allow operator and admin invitations."),
             )
-        security["allow_elevated_invitations"] = bool(allow_elevated_invitations)
+        security["allow_elevated_invitations"] = {
+            "from": organization.allow_elevated_invitations,
+            "to": bool(allow_elevated_invitations),
+        }
     if requires_mfa is not None and bool(requires_mfa) != organization.requires_mfa:
-        security["requires_mfa"] = bool(requires_mfa)
+        security["requires_mfa"] = {"from": organization.requires_mfa, "to": bool(requires_mfa)}
     if general:
         if "name" in general:
             organization.name = name
@@ -105,11 +108,11 @@ def _update_organization(
         organization.save(update_fields=[field for field in ("name", "notes") if field in general])
         audit.record(actor, organization, "organization.update", organization, general)
     if security:
-        for field_name, value in security.items():
-            setattr(organization, field_name, value)
+        for field_name, change in security.items():
+            setattr(organization, field_name, change["to"])
         organization.save(update_fields=list(security))
         audit.record(actor, organization, "organization.security_update", organization, security)
-    if security.get("allow_elevated_invitations") is False:
+    if security.get("allow_elevated_invitations", {}).get("to") is False:
         revoke_invitations_no_longer_allowed(
             actor=actor, organization=organization, reason="policy_viewer_only"
         )

@@ -26,11 +26,10 @@ def clean_name(name: str, *, field_name: str = "name", max_length: int = 120) ->
 
 
 def clean_folder_name(name: str, *, field_name: str = "name") -> str:
-    name = clean_name(name, field_name=field_name)
-    if "/" in name:
-        message = _("A folder name cannot contain “/”.")
-        raise Invalid("name_invalid", message, {field_name: [message]})
-    return name
+    # The rule of organization names: the top folder is named after its organization, so a
+    # stricter folder rule ("Nordic A/S") would leave a top folder that can never be saved again.
+    # Paths are made of ids, so "/" in a name is harmless.
+    return clean_name(name, field_name=field_name)
 
 
 def clean_notes(notes: str) -> str:
