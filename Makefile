@@ -81,8 +81,9 @@ check: install
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Benchmarks measure the product, not development mode (asyncio debug mode alone halves the simulator).
 bench: install messages
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench
+	env -u PYTHONDEVMODE DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench
 
 # The API fuzzer with a larger budget and a new seed each run (`make test` runs a small, fixed one).
 # FUZZ_EXAMPLES=… FUZZ_SEED=… to choose; a failure prints the seed that reproduces it.
