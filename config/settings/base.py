@@ -147,7 +147,6 @@ EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
 
 # Second factors, from django-otp
 OTP_TOTP_ISSUER = "camfleet"
-OTP_EMAIL_SUBJECT = "camfleet sign-in code"
 OTP_EMAIL_TOKEN_VALIDITY = 600
 
 # Reverse proxies in front of the app; each appends to X-Forwarded-For, and the client is the
