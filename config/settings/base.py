@@ -151,6 +151,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # Second factors, from django-otp
 OTP_TOTP_ISSUER = "camfleet"
+# Only for the admin's own sign-in form (django-otp sends that code itself); the sign-in pages
+# send theirs through accounts.services.send_email_code, in the person's language.
+OTP_EMAIL_SUBJECT = "camfleet sign-in code"
 OTP_EMAIL_TOKEN_VALIDITY = 600
 
 # Reverse proxies in front of the app; each appends to X-Forwarded-For, and the client is the
