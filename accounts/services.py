@@ -230,8 +230,28 @@ def send_email_code(*, device: EmailDevice) -> int:
     if not is_allowed:
         next_at = (details or {}).get("next_generation_at")
         return max(1, int((next_at - timezone.now()).total_seconds())) if next_at else 60
-    device.generate_challenge()
+    device.cooldown_set(commit=False)
+    device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
+    # From a worker, like every other mail: a refused address must not fail the page. The
+    # message carries the code itself, so the worker reads nothing that needs a commit first.
+    tasks.send_account_email.delay(*_email_code_message(device=device))
     return 0
+
+
+def _email_code_message(*, device: EmailDevice) -> tuple[str, str, str, str]:
+    """Return subject, body, sender and recipient of the e-mail that carries a fresh code."""
+    user = device.user
+    with translation.override(user.language or translation.get_language()):
+        subject = str(_("Your camfleet sign-in code"))
+        body = render_to_string(
+            "accounts/emails/sign_in_code.txt",
+            {
+                "user": user,
+                "code": device.token,
+                "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60,
+            },
+        )
+    return subject, body, settings.DEFAULT_FROM_EMAIL, device.email or user.email
 
 
 def start_email_enrolment(*, user: User) -> int:

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
     retry_jitter=True,
     max_retries=5,
     soft_time_limit=60,
+    time_limit=90,
 )
 def send_account_email(
     subject: str, body: str, from_email: str, to_email: str, html_body: str | None = None

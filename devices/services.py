@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import Invalid, NotFound
+from common.text import has_control_characters
 from devices import credentials, selectors
 from devices.credentials import Secret
 from devices.errors import AlreadyOnboarded, CredentialsUnreadable
@@ -37,6 +38,8 @@ from organizations import selectors as organization_selectors
 from organizations.models import Folder, Membership
 from organizations.roles import Action
 from organizations.services.locks import lock_organization
+
+SERIAL_NUMBER_MAX_LENGTH = Device._meta.get_field("serial_number").max_length
 
 # This app's audit actions in words for the activity page (registered in DevicesConfig.ready).
 DEVICE_EVENT_TYPES = {
@@ -65,6 +68,17 @@ class DeviceIdentity:
 def normalize_serial_number(serial_number: str) -> str:
     """Return the serial number as stored: upper case, without surrounding space."""
     return serial_number.strip().upper()
+
+
+def _device_text(value: str, *, field_name: str) -> str:
+    """Return what a device reported, without control characters and cut to its column.
+
+    A device is not trusted: an escape sequence in its product name must not reach a support
+    terminal, nor a NUL byte or an overlong answer fail the onboarding with a database error.
+    """
+    max_length = Device._meta.get_field(field_name).max_length
+    text = "".join(character for character in value if not has_control_characters(character))
+    return " ".join(text.split())[:max_length]
 
 
 def normalize_mac_address(mac_address: str) -> str:
@@ -134,20 +148,28 @@ def create_device(
     serial_number = normalize_serial_number(identity.serial_number)
     if not serial_number:
         raise Invalid("no_serial_number", _("The device did not report a serial number."))
+    if has_control_characters(serial_number) or len(serial_number) > SERIAL_NUMBER_MAX_LENGTH:
+        raise Invalid(
+            "invalid_serial_number",
+            _("The device reported a serial number that is not valid; check that it is a camera."),
+        )
+    product_name = _device_text(identity.product_name, field_name="product_name")
     # Fast path for the common refusal; the constraint below decides races.
     if Device.objects.filter(serial_number=serial_number).exists():
         raise AlreadyOnboarded(message=ALREADY_ONBOARDED_MESSAGE)
     device = Device(
         organization=organization,
         folder=folder,
-        name=Device.default_name(product_name=identity.product_name, serial_number=serial_number),
+        name=Device.default_name(product_name=product_name, serial_number=serial_number),
         serial_number=serial_number,
-        mac_address=normalize_mac_address(identity.mac_address),
-        product_number=identity.product_number,
-        product_name=identity.product_name,
-        firmware_version=identity.firmware_version,
-        hardware_id=identity.hardware_id,
-        architecture=identity.architecture,
+        mac_address=_device_text(
+            normalize_mac_address(identity.mac_address), field_name="mac_address"
+        ),
+        product_number=_device_text(identity.product_number, field_name="product_number"),
+        product_name=product_name,
+        firmware_version=_device_text(identity.firmware_version, field_name="firmware_version"),
+        hardware_id=_device_text(identity.hardware_id, field_name="hardware_id"),
+        architecture=_device_text(identity.architecture, field_name="architecture"),
         has_ptz=identity.has_ptz,
         scheme=scheme,
         host=address.host,

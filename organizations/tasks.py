@@ -18,6 +18,7 @@ from organizations import services
     retry_jitter=True,
     max_retries=5,
     soft_time_limit=60,
+    time_limit=90,
 )
 def send_invitation_email(
     self, invitation_id: str, raw_token: str, origin: str, language: str

@@ -145,8 +145,14 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
 
+# Seconds before a mail server that stopped answering counts as down (a retry), instead of
+# holding the worker until the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
 # Second factors, from django-otp
 OTP_TOTP_ISSUER = "camfleet"
+# Only for the admin's own sign-in form (django-otp sends that code itself); the sign-in pages
+# send theirs through accounts.services.send_email_code, in the person's language.
 OTP_EMAIL_SUBJECT = "camfleet sign-in code"
 OTP_EMAIL_TOKEN_VALIDITY = 600
 
@@ -242,6 +248,10 @@ CELERY_TASK_ROUTES = {"devices.*": {"queue": "devices"}, "upgrades.*": {"queue":
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A net under every task, above the longest VAPIX budget (a firmware upload, devices/vapix):
+# a task that forgets its own limits still cannot hold a worker for ever. Tasks set tighter ones.
+CELERY_TASK_SOFT_TIME_LIMIT = 30 * 60
+CELERY_TASK_TIME_LIMIT = 35 * 60
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"

@@ -365,3 +365,33 @@ def test_device_events_have_words_on_the_activity_page():
     assert audit.event_type_label("device.create") == "Device onboarded"
     assert audit.event_type_label("device.move") == "Device moved"
     assert audit.event_type_label("device.remove") == "Device removed"
+
+
+def test_what_a_hostile_device_says_about_itself_is_stored_printable_and_within_the_columns(
+    tenant,
+):
+    hostile = DeviceIdentity(
+        serial_number="b8a44f0000cc",
+        product_number="Q6135\x1b[2J-LE" + "9" * 100,
+        product_name="\x1b]0;owned\x07AXIS\x00 Camera\u202e" + "x" * 300,
+        firmware_version="12.6.85\n" + "1" * 100,
+        hardware_id="7A5\r" * 30,
+        architecture="aarch64\t" * 10,
+    )
+
+    device = _create(tenant.admin, tenant.site_a, identity=hostile)
+
+    device.refresh_from_db()
+    assert "AXIS Camera" in device.name
+    for field in ("name", "product_number", "product_name", "firmware_version", "hardware_id"):
+        value = getattr(device, field)
+        assert value.isprintable(), field
+        assert len(value) <= Device._meta.get_field(field).max_length, field
+    assert device.architecture.isprintable()
+
+
+@pytest.mark.parametrize("serial_number", ["b8a44f\x1b[2J0000dd", "B8A44F" * 20])
+def test_a_serial_number_with_control_characters_or_too_long_is_refused(tenant, serial_number):
+    with pytest.raises(Invalid):
+        _create(tenant.admin, tenant.site_a, identity=_identity(serial_number))
+    assert not Device.objects.exists()
