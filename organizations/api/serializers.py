@@ -1,7 +1,5 @@
 """Shapes of the organization API: read serializers for rows, input serializers for actions."""
 
-from datetime import timedelta
-
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +10,7 @@ from common.api import StrictCharField, StrictUUIDField
 from organizations import access
 from organizations.models import ApiToken, AuditEvent, Folder, Invitation, Membership, Organization
 from organizations.roles import Role
-from organizations.services import MAX_FIRST_FOLDERS, MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
+from organizations.services import MAX_FIRST_FOLDERS, MAX_INVITATION_EMAILS
 
 # The choices of an invitation's role, presented from access (settings name this enum).
 INVITABLE_ROLES = [(role.value, role.label) for role in access.INVITATION_ROLES]
@@ -307,6 +305,4 @@ class ApiTokenCreateSerializer(serializers.Serializer):
         today = timezone.localdate()
         if value <= today:
             raise serializers.ValidationError(_("Choose a date in the future."))
-        if value > today + timedelta(days=MAX_TOKEN_DAYS):
-            raise serializers.ValidationError(_("Choose a date at most one year from today."))
         return value
