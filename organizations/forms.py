@@ -107,13 +107,6 @@ class ApiTokenCreateForm(BootstrapForm):
         super().__init__(*args, **kwargs)
         self.fields["expires_on"].initial = timezone.localdate() + timedelta(days=90)
 
-    def clean_expires_on(self):
-        expires_on = self.cleaned_data["expires_on"]
-        today = timezone.localdate()
-        if expires_on <= today:
-            raise ValidationError(_("Choose a date in the future."))
-        return expires_on
-
 
 class ArchiveForm(BootstrapForm):
     confirmation_id = forms.CharField(

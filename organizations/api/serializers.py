@@ -1,7 +1,6 @@
 """Shapes of the organization API: read serializers for rows, input serializers for actions."""
 
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -300,9 +299,3 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=80)
     expires_on = serializers.DateField()
-
-    def validate_expires_on(self, value):
-        today = timezone.localdate()
-        if value <= today:
-            raise serializers.ValidationError(_("Choose a date in the future."))
-        return value

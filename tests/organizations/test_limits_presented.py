@@ -16,10 +16,15 @@ from organizations.roles import Role
 pytestmark = pytest.mark.django_db
 
 ONE_YEAR = "Choose a date at most one year from today."
+IN_THE_PAST = "Choose an expiry date in the future."
 
 
 def _too_far() -> str:
     return (timezone.localdate() + timedelta(days=services.MAX_TOKEN_DAYS + 1)).isoformat()
+
+
+def _today() -> str:
+    return timezone.localdate().isoformat()
 
 
 def _addresses(count: int) -> str:
@@ -29,6 +34,8 @@ def _addresses(count: int) -> str:
 def test_the_forms_and_serializer_leave_the_limits_to_the_services(admin, folders):
     assert ApiTokenCreateForm({"name": "ci", "expires_on": _too_far()}).is_valid()
     assert ApiTokenCreateSerializer(data={"name": "ci", "expires_on": _too_far()}).is_valid()
+    assert ApiTokenCreateForm({"name": "ci", "expires_on": _today()}).is_valid()
+    assert ApiTokenCreateSerializer(data={"name": "ci", "expires_on": _today()}).is_valid()
     invite = InviteForm(
         {
             "emails": _addresses(services.MAX_INVITATION_EMAILS + 1),
@@ -43,20 +50,26 @@ def test_the_forms_and_serializer_leave_the_limits_to_the_services(admin, folder
     assert OrganizationCreateForm({"name": "Acme", "folder_names": names}).is_valid()
 
 
-def test_the_token_page_shows_the_services_lifetime_refusal(client, viewer, organization):
+@pytest.mark.parametrize(("expires_on", "message"), [(_too_far, ONE_YEAR), (_today, IN_THE_PAST)])
+def test_the_token_page_shows_the_services_lifetime_refusal(
+    client, viewer, organization, expires_on, message
+):
     client.force_login(viewer.user)
     url = reverse("organizations:token-list", args=[organization.pk])
-    response = client.post(url, {"name": "ci", "expires_on": _too_far()})
+    response = client.post(url, {"name": "ci", "expires_on": expires_on()})
     assert response.status_code == 400
-    assert ONE_YEAR in response.content.decode()
+    assert message in response.content.decode()
     assert not ApiToken.objects.exists()
 
 
-def test_the_api_shows_the_services_lifetime_refusal(api, viewer, organization):
+@pytest.mark.parametrize(("expires_on", "message"), [(_too_far, ONE_YEAR), (_today, IN_THE_PAST)])
+def test_the_api_shows_the_services_lifetime_refusal(
+    api, viewer, organization, expires_on, message
+):
     url = reverse("api:token-list", args=[organization.pk])
-    response = api.login(viewer).post(url, {"name": "ci", "expires_on": _too_far()})
+    response = api.login(viewer).post(url, {"name": "ci", "expires_on": expires_on()})
     assert response.status_code == 400
-    assert response.json()["error"]["fields"]["expires_on"] == [ONE_YEAR]
+    assert response.json()["error"]["fields"]["expires_on"] == [message]
     assert not ApiToken.objects.exists()
 
 
