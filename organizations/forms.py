@@ -17,8 +17,7 @@ from common.time_zones import TimeZoneSelect, place_time_zones, with_current_zon
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
 from organizations.roles import Action, Role
-
-EMAIL_MAX_LENGTH = 254  # Invitation.email; the e-mail validator alone lets 320 through
+from organizations.services import EMAIL_MAX_LENGTH
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:
