@@ -16,7 +16,7 @@ from common.forms import BootstrapForm
 from common.time_zones import TimeZoneSelect, place_time_zones, with_current_zone
 from organizations import access, audit
 from organizations.models import Folder, Membership, Organization
-from organizations.roles import Action, Role
+from organizations.roles import ALL_FOLDERS_ROLES, Action, Role
 from organizations.services import EMAIL_MAX_LENGTH
 
 
@@ -150,7 +150,7 @@ class FolderAccessMixin(BootstrapForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if cleaned.get("role") in (Role.OWNER, Role.ADMIN):
+        if cleaned.get("role") in ALL_FOLDERS_ROLES:
             cleaned["folders"] = []
         return cleaned
 
