@@ -13,7 +13,6 @@ come from polling, not from a person, and go to DeviceStatusChange instead.
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -308,7 +307,7 @@ def rotate_device_credentials(*, batch_size: int = 500) -> RotationResult:
     batch, so a credential change running meanwhile is not overwritten with the old password.
     """
     result = RotationResult()
-    last_id: Any = None
+    last_id: UUID | None = None
     while True:
         with transaction.atomic(durable=True):
             batch_query = Device.objects.order_by("pk").only("pk", "encrypted_password")

@@ -17,7 +17,14 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from common.errors import DomainError, Forbidden, Invalid
 from organizations.models import Folder, FolderUserObjectPermission, Membership, Organization
-from organizations.roles import FOLDER_SCOPED_ACTIONS, ROLE_ACTIONS, ROLE_RANK, Action, Role
+from organizations.roles import (
+    ALL_FOLDERS_ROLES,
+    FOLDER_SCOPED_ACTIONS,
+    ROLE_ACTIONS,
+    ROLE_RANK,
+    Action,
+    Role,
+)
 
 VIEW_FOLDER = "view_folder"
 OPERATE_FOLDER = "operate_folder"
@@ -30,7 +37,7 @@ _OPERATE_ACTIONS = FOLDER_SCOPED_ACTIONS - {Action.DEVICE_VIEW}
 
 def sees_all_folders(membership: Membership) -> bool:
     """Return True when the member sees every folder of the organization (owners and admins)."""
-    return membership.role in (Role.OWNER, Role.ADMIN)
+    return membership.role in ALL_FOLDERS_ROLES
 
 
 def _granted(membership: Membership, codename: str) -> QuerySet[FolderUserObjectPermission]:
@@ -281,7 +288,7 @@ def set_folder_grants(membership: Membership, folders: Iterable[Folder]) -> None
     loses `operate_folder` everywhere.
     """
     wanted = {f.pk: f for f in folders if f.organization_id == membership.organization_id}
-    if membership.role not in (Role.OPERATOR, Role.VIEWER):
+    if sees_all_folders(membership):
         revoke_all_folders(membership)
         return
     organization_folders = Folder.objects.for_organization(membership.organization_id)

@@ -59,6 +59,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.OWNER: _OWNER,
 }
 
+# Roles that see every folder; the others see only the folders granted to them (and need some).
+ALL_FOLDERS_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+
 # Rank for "nobody grants a role above their own".
 ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2, Role.OWNER: 3}
 

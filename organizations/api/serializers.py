@@ -1,9 +1,6 @@
 """Shapes of the organization API: read serializers for rows, input serializers for actions."""
 
-from datetime import timedelta
-
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,7 +9,7 @@ from common.api import StrictCharField, StrictUUIDField
 from organizations import access
 from organizations.models import ApiToken, AuditEvent, Folder, Invitation, Membership, Organization
 from organizations.roles import Role
-from organizations.services import MAX_FIRST_FOLDERS, MAX_INVITATION_EMAILS, MAX_TOKEN_DAYS
+from organizations.services import MAX_FIRST_FOLDERS, MAX_INVITATION_EMAILS
 
 # The choices of an invitation's role, presented from access (settings name this enum).
 INVITABLE_ROLES = [(role.value, role.label) for role in access.INVITATION_ROLES]
@@ -302,11 +299,3 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=80)
     expires_on = serializers.DateField()
-
-    def validate_expires_on(self, value):
-        today = timezone.localdate()
-        if value <= today:
-            raise serializers.ValidationError(_("Choose a date in the future."))
-        if value > today + timedelta(days=MAX_TOKEN_DAYS):
-            raise serializers.ValidationError(_("Choose a date at most one year from today."))
-        return value

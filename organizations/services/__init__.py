@@ -21,6 +21,7 @@ from organizations.services.folders import (
     rename_folder,
 )
 from organizations.services.invitations import (
+    EMAIL_MAX_LENGTH,
     INVITATION_VALIDITY,
     MAX_INVITATION_EMAILS,
     accept_invitation,
@@ -42,6 +43,7 @@ from organizations.services.organizations import (
 )
 
 __all__ = [
+    "EMAIL_MAX_LENGTH",
     "INVITATION_VALIDITY",
     "MAX_FIRST_FOLDERS",
     "MAX_INVITATION_EMAILS",

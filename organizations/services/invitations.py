@@ -22,7 +22,7 @@ from common.errors import Conflict, Forbidden, Invalid, NotFound
 from common.mail import describe_failure, is_permanent_failure
 from organizations import access, audit, selectors, tasks
 from organizations.models import Invitation, Membership, Organization
-from organizations.roles import Action, Role
+from organizations.roles import ALL_FOLDERS_ROLES, Action, Role
 from organizations.services.locks import lock_organization, reload_actor
 from organizations.services.validation import (
     clean_role,
@@ -195,7 +195,7 @@ def invite_members(
         raise Invalid("too_many_emails", message, {"emails": [message]})
     # Folders the organization does not have are refused whatever the role.
     folders = folders_for_grants(actor, folder_ids)
-    if role not in (Role.OPERATOR, Role.VIEWER):
+    if role in ALL_FOLDERS_ROLES:
         folders = []
     require_folders_for_role(role, folders)
     members = sorted(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from common.errors import Conflict, NotFound
 from organizations import access, audit, selectors
 from organizations.models import ApiToken, Membership
-from organizations.roles import Action, Role
+from organizations.roles import ALL_FOLDERS_ROLES, Action, Role
 from organizations.services.invitations import revoke_invitations_no_longer_allowed
 from organizations.services.locks import lock_organization, lock_owners, reload_actor
 from organizations.services.validation import (
@@ -54,7 +54,7 @@ def change_member(
     # Folders the organization does not have are refused whatever the role (owners and admins
     # get none, but another organization's ids must not pass for valid ones).
     named_folders = folders_for_grants(actor, folder_ids or ())
-    if role not in (Role.OPERATOR, Role.VIEWER):
+    if role in ALL_FOLDERS_ROLES:
         folders = []
     elif folder_ids is None:
         folders = folders_for_grants(actor, before_folders)

@@ -10,7 +10,7 @@ from common.text import refuse_control_characters
 from common.time_zones import place_time_zones
 from organizations import access, selectors
 from organizations.models import Folder, Membership
-from organizations.roles import Role
+from organizations.roles import ALL_FOLDERS_ROLES, Role
 
 
 def clean_name(name: str, *, field_name: str = "name", max_length: int = 120) -> str:
@@ -82,6 +82,6 @@ def check_folder_name_free(parent: Folder, name: str, *, exclude: Folder | None 
 
 def require_folders_for_role(role: Role, folders: list[Folder]) -> None:
     """Refuse an operator or viewer without folders: they would see nothing at all."""
-    if role in (Role.OPERATOR, Role.VIEWER) and not folders:
+    if role not in ALL_FOLDERS_ROLES and not folders:
         message = _("Choose at least one folder for an operator or viewer.")
         raise Invalid("folders_required", message, {"folder_ids": [message]})
