@@ -5,22 +5,14 @@ import logging
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 
-from common.mail import describe_failure, is_permanent_failure
+from common.mail import MAIL_TASK_OPTIONS, describe_failure, is_permanent_failure
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
     name="accounts.send_account_email",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OSError,),  # smtplib.SMTPException is an OSError
-    retry_backoff=15,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-    soft_time_limit=60,
-    time_limit=90,
+    **MAIL_TASK_OPTIONS,
 )
 def send_account_email(
     subject: str, body: str, from_email: str, to_email: str, html_body: str | None = None

@@ -4,6 +4,20 @@ import smtplib
 
 from common.text import printable
 
+# One message per task, retried while the mail server may yet take it (connection errors and
+# SMTP errors are OSErrors); the time limits stop a server that never answers (EMAIL_TIMEOUT too).
+MAIL_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OSError,),
+    "retry_backoff": 15,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "soft_time_limit": 60,
+    "time_limit": 90,
+}
+
 
 def is_permanent_failure(error: Exception) -> bool:
     """Tell whether sending again cannot help: a final (5xx) refusal, or headers Django refused."""

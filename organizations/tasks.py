@@ -4,21 +4,14 @@ from uuid import UUID
 
 from celery import shared_task
 
+from common.mail import MAIL_TASK_OPTIONS
 from organizations import services
 
 
 @shared_task(
     name="organizations.send_invitation_email",
     bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OSError,),  # smtplib.SMTPException is an OSError
-    retry_backoff=15,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-    soft_time_limit=60,
-    time_limit=90,
+    **MAIL_TASK_OPTIONS,
 )
 def send_invitation_email(
     self, invitation_id: str, raw_token: str, origin: str, language: str
