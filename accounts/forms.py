@@ -6,6 +6,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.contrib.auth.forms import SetPasswordForm as DjangoSetPasswordForm
 from django.core.cache import cache
 from django.core.validators import validate_email
 from django.template import loader
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services, tasks
 from accounts.models import User, canonical_email
 from common.errors import DomainError
-from common.field_limits import say_max_length
+from common.forms import BootstrapFieldsMixin
 from common.time_zones import TimeZoneSelect, place_time_zones, with_current_zone
 
 
@@ -26,7 +27,7 @@ def _clean_person_name(name: str) -> str:
         raise forms.ValidationError(str(error.message)) from None
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(BootstrapFieldsMixin, AuthenticationForm):
     username = forms.EmailField(
         label=_("E-mail address"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
@@ -38,7 +39,7 @@ class SignInForm(AuthenticationForm):
     }
 
 
-class PasswordResetForm(DjangoPasswordResetForm):
+class PasswordResetForm(BootstrapFieldsMixin, DjangoPasswordResetForm):
     """Django's reset form, sending at most one link a minute to an address, from a worker.
 
     The page answers the same either way, so the limit reveals nothing about the account; the
@@ -75,7 +76,7 @@ class PasswordResetForm(DjangoPasswordResetForm):
         return super().get_users(email)
 
 
-class SecondFactorForm(forms.Form):
+class SecondFactorForm(BootstrapFieldsMixin, forms.Form):
     token = forms.CharField(
         label=_("Code"),
         max_length=16,
@@ -86,7 +87,7 @@ class SecondFactorForm(forms.Form):
     )
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(BootstrapFieldsMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
     email = forms.EmailField(
         label=_("E-mail address"),
@@ -99,10 +100,6 @@ class SignUpForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("At least 10 characters, not only digits, not a common password."),
     )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        say_max_length(self.fields["name"])
 
     def clean_name(self) -> str:
         return _clean_person_name(self.cleaned_data["name"])
@@ -129,7 +126,7 @@ class SignUpForm(forms.Form):
         return cleaned
 
 
-class CodeForm(forms.Form):
+class CodeForm(BootstrapFieldsMixin, forms.Form):
     token = forms.CharField(
         label=_("Code"),
         max_length=16,
@@ -137,7 +134,7 @@ class CodeForm(forms.Form):
     )
 
 
-class PasswordConfirmForm(forms.Form):
+class PasswordConfirmForm(BootstrapFieldsMixin, forms.Form):
     password = forms.CharField(
         label=_("Your password"),
         strip=False,
@@ -145,7 +142,7 @@ class PasswordConfirmForm(forms.Form):
     )
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(BootstrapFieldsMixin, forms.ModelForm):
     time_zone = forms.ChoiceField(label=_("Time zone"), widget=TimeZoneSelect)
 
     class Meta:
@@ -158,17 +155,18 @@ class ProfileForm(forms.ModelForm):
             [(zone, zone) for zone in place_time_zones()], self.instance.time_zone
         )
         self.fields["language"].choices = [("", _("Browser default")), *User.Language.choices]
-        say_max_length(self.fields["name"])
-        for name in ("language", "time_zone"):
-            self.fields[name].widget.attrs["class"] = "form-select"
 
     def clean_name(self) -> str:
         return _clean_person_name(self.cleaned_data["name"])
 
 
-class PasswordChangeForm(DjangoPasswordChangeForm):
+class PasswordChangeForm(BootstrapFieldsMixin, DjangoPasswordChangeForm):
     """Django's form, with the current password called what people call it."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["old_password"].label = _("Current password")
+
+
+class SetPasswordForm(BootstrapFieldsMixin, DjangoSetPasswordForm):
+    """Django's form for a new password after a reset link, with the shared field styling."""

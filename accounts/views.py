@@ -29,6 +29,7 @@ from accounts.forms import (
     PasswordConfirmForm,
     ProfileForm,
     SecondFactorForm,
+    SetPasswordForm,
     SignInForm,
     SignUpForm,
 )
@@ -423,6 +424,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
+    form_class = SetPasswordForm
     success_url = reverse_lazy("accounts:password-reset-complete")
 
     def form_valid(self, form):

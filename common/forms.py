@@ -6,16 +6,13 @@ from common.errors import DomainError
 from common.field_limits import say_max_length
 
 
-class BootstrapForm(forms.Form):
-    """A form whose widgets carry Bootstrap's classes for partials/form_fields.html.
+class BootstrapFieldsMixin:
+    """Give a form's widgets Bootstrap's classes for partials/form_fields.html.
 
-    Text fields say their maximum length in their help (see `say_max_length`).
-
-    A form whose field names differ from the service's arguments says so in `service_fields`
-    (service name → form field), so `apply_domain_error` finds the field a refusal names.
+    Text fields say their maximum length in their help (see `say_max_length`); after
+    validation, fields with errors are marked `is-invalid` and `aria-invalid`. A mixin, so
+    Django's own forms (sign-in, password change, model forms) get it too.
     """
-
-    service_fields: dict[str, str] = {}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -29,6 +26,25 @@ class BootstrapForm(forms.Form):
             else:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                if "is-invalid" not in attrs.get("class", ""):
+                    attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-invalid"] = "true"
+
+
+class BootstrapForm(BootstrapFieldsMixin, forms.Form):
+    """A plain form with Bootstrap widgets (see `BootstrapFieldsMixin`).
+
+    A form whose field names differ from the service's arguments says so in `service_fields`
+    (service name → form field), so `apply_domain_error` finds the field a refusal names.
+    """
+
+    service_fields: dict[str, str] = {}
 
 
 def apply_domain_error(form: forms.Form, error: DomainError, field: str | None = None) -> None:
