@@ -1,6 +1,8 @@
 """Reads about accounts, for the pages and for the sign-in steps (which know only a session)."""
 
 import math
+import operator
+from functools import reduce
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
 from django.utils import timezone
@@ -11,6 +13,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import SecurityEvent, User, canonical_email
 
 RECENT_SECURITY_EVENT_COUNT = 20
+# What counts as a second factor. Backup codes (StaticDevice) alone are none: they only stand in
+# for one of these.
+SECOND_FACTOR_MODELS = (TOTPDevice, EmailDevice)
 
 
 def get_account(user_id: object, *, active_only: bool = False) -> User | None:
@@ -29,13 +34,9 @@ def get_account_by_email(email: str) -> User | None:
 
 
 def has_mfa(user: User) -> bool:
-    """Tell whether the account has a second factor (an authenticator app or e-mail codes).
-
-    Backup codes alone are none: they only stand in for one of these.
-    """
+    """Tell whether the account has a second factor (an authenticator app or e-mail codes)."""
     return any(
-        model.objects.filter(user=user, confirmed=True).exists()
-        for model in (TOTPDevice, EmailDevice)
+        model.objects.filter(user=user, confirmed=True).exists() for model in SECOND_FACTOR_MODELS
     )
 
 
@@ -52,11 +53,14 @@ def has_second_factor(user_field: str) -> ExpressionWrapper:
 
     As `has_mfa` decides, for lists of people without a query per person.
     """
-    return ExpressionWrapper(
-        Exists(TOTPDevice.objects.filter(user=OuterRef(user_field), confirmed=True))
-        | Exists(EmailDevice.objects.filter(user=OuterRef(user_field), confirmed=True)),
-        output_field=BooleanField(),
+    any_factor = reduce(
+        operator.or_,
+        (
+            Exists(model.objects.filter(user=OuterRef(user_field), confirmed=True))
+            for model in SECOND_FACTOR_MODELS
+        ),
     )
+    return ExpressionWrapper(any_factor, output_field=BooleanField())
 
 
 def confirmed_email_device(user: User) -> EmailDevice | None:
