@@ -14,6 +14,7 @@ admin.site.site_title = "camfleet admin"
 # Every app's API routes share the "api" namespace: names read api:<model>-<view>.
 api_patterns = [
     path("", include("organizations.api.urls")),
+    path("organizations/<uuid:organization_id>/devices/", include("devices.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("", include("organizations.urls")),
+    path("o/<uuid:organization_id>/devices/", include("devices.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

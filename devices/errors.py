@@ -2,7 +2,7 @@
 
 from django.utils.functional import Promise
 
-from common.errors import Conflict, Invalid
+from common.errors import Conflict, DomainError, Invalid
 
 
 class AddressNotAllowed(Invalid):
@@ -37,3 +37,41 @@ class CredentialsUnreadable(Conflict):
     """A stored device password cannot be decrypted with the configured keys."""
 
     default_code = "credentials_unreadable"
+
+
+class DeviceUnavailable(DomainError):
+    """Talking to a device failed; `code` says how. 502: the device, not the request, failed."""
+
+    http_status = 502
+    default_code = "device_unavailable"
+
+    def __init__(self, message: str | Promise = "", fields: dict | None = None) -> None:
+        super().__init__(self.default_code, message, fields)
+
+
+class DeviceUnreachable(DeviceUnavailable):
+    default_code = "unreachable"
+
+
+class DeviceTimeout(DeviceUnavailable):
+    default_code = "timeout"
+
+
+class DeviceAuthFailed(DeviceUnavailable):
+    default_code = "auth_failed"
+
+
+class DeviceNotAxis(DeviceUnavailable):
+    default_code = "not_axis_device"
+
+
+class CertificateChanged(DeviceUnavailable):
+    """The device presents a certificate other than the pinned one; it gets no credentials."""
+
+    default_code = "certificate_untrusted"
+
+
+class DeviceRefusedAction(DeviceUnavailable):
+    """The device understood the request and refused it; the message carries its reason."""
+
+    default_code = "device_refused"

@@ -6,7 +6,7 @@ from config.celery import app as celery_app
 from tests.accounts.factories import PASSWORD, UserFactory
 
 # The tenant cast and API clients every app's tests use (tests/support).
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.fleet"]
 
 
 @pytest.fixture(autouse=True, scope="session")

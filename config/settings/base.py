@@ -303,3 +303,7 @@ DEVICE_ALLOWED_NETWORKS = env.list(
 # Loopback device addresses (the simulator on 127.0.0.1): development and tests only, never
 # read from the environment here, so production cannot turn it on by accident.
 DEVICE_ALLOW_LOOPBACK = False
+# Seconds the service waits for a device to accept a connection and to answer one call
+# (devices/connection.py); a whole exchange also ends within the client's 30 s deadline.
+DEVICE_CONNECT_TIMEOUT = env.float("DEVICE_CONNECT_TIMEOUT", default=5.0)
+DEVICE_READ_TIMEOUT = env.float("DEVICE_READ_TIMEOUT", default=15.0)

@@ -2,7 +2,7 @@
 
 from organizations.roles import Action
 from tests.organizations.factories import InvitationFactory
-from tests.support.registry import ALL, GRANTED, NO, RouteId, declare_role_rows, declare_route_ids
+from tests.support.registry import ALL, NO, RouteId, declare_role_rows, declare_route_ids
 
 declare_route_ids(
     RouteId("folder_id", make=lambda tenant, folder: folder.pk, in_folder=True),
@@ -15,20 +15,16 @@ declare_route_ids(
 )
 
 # PRODUCT.md §3, written out independently of roles.py: owner, admin, operator, viewer.
-# GRANTED: only on objects inside the member's granted folder subtrees. The device, upgrade
-# and license rows stay here until those apps declare them in their own tests.
+# GRANTED: only on objects inside the member's granted folder subtrees. The upgrade and
+# license rows stay here until those apps declare them in their own tests (devices: its own).
 declare_role_rows(
     {
         Action.ORGANIZATION_VIEW: (ALL, ALL, ALL, ALL),
-        Action.DEVICE_VIEW: (ALL, ALL, GRANTED, GRANTED),
-        Action.DEVICE_CONTROL: (ALL, ALL, GRANTED, NO),
-        Action.RECORDING_PLAY: (ALL, ALL, GRANTED, NO),
         Action.MEMBER_LIST: (ALL, ALL, ALL, ALL),
         Action.SERVER_MONITOR: (ALL, ALL, ALL, NO),
         Action.MEMBER_INVITE: (ALL, ALL, NO, NO),
         Action.MEMBER_CHANGE: (ALL, ALL, NO, NO),
         Action.MEMBER_REMOVE: (ALL, ALL, NO, NO),
-        Action.DEVICE_MANAGE: (ALL, ALL, NO, NO),
         Action.UPGRADE_MANAGE: (ALL, ALL, NO, NO),
         Action.SERVER_UPGRADE: (ALL, ALL, NO, NO),
         Action.LICENSE_MANAGE: (ALL, ALL, NO, NO),

@@ -1,4 +1,4 @@
-"""Fixtures for device tests: a fleet of simulated Axis cameras on loopback.
+"""Fixtures for every test that needs cameras: a fleet of simulated Axis cameras on loopback.
 
 ``camera_fleet`` (session scope) starts six cameras once, in a background thread, with a time
 scale of 0.005: an upgrade's verify/reboot/boot cycle takes about half a second and a one-minute

@@ -1,0 +1,21 @@
+"""What the devices app adds to the cross-tenant probe and to the role table."""
+
+from organizations.roles import Action
+from tests.devices.factories import DeviceFactory
+from tests.support.registry import ALL, GRANTED, NO, RouteId, declare_role_rows, declare_route_ids
+
+declare_route_ids(
+    RouteId(
+        "device_id", make=lambda tenant, folder: DeviceFactory(folder=folder).pk, in_folder=True
+    ),
+)
+
+# PRODUCT.md §3, written out independently of roles.py: owner, admin, operator, viewer.
+declare_role_rows(
+    {
+        Action.DEVICE_VIEW: (ALL, ALL, GRANTED, GRANTED),
+        Action.DEVICE_CONTROL: (ALL, ALL, GRANTED, NO),
+        Action.RECORDING_PLAY: (ALL, ALL, GRANTED, NO),
+        Action.DEVICE_MANAGE: (ALL, ALL, NO, NO),
+    }
+)
