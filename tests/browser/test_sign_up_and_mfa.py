@@ -2,6 +2,7 @@
 
 import base64
 import re
+import time
 
 import pytest
 from django.core import mail
@@ -47,7 +48,15 @@ TEXT = {
 
 
 def _code(secret: str, steps_ahead: int = 0) -> str:
-    """Return the app's code; one step ahead is still accepted (tolerance 1) and is unused."""
+    """Return the app's code; one step ahead is still accepted (tolerance 1) and is unused.
+
+    Near the end of a 30 s step, wait for the next one first: a code typed in one step and
+    checked in the next makes django-otp record a drift, and the next code may then fall
+    outside the window on a slow machine.
+    """
+    seconds_into_step = time.time() % 30
+    if seconds_into_step > 25:
+        time.sleep(30 - seconds_into_step + 0.1)
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     return f"{TOTP(key, drift=steps_ahead).token():06d}"
 
