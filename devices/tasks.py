@@ -33,10 +33,20 @@ def dispatch_polls() -> int:
     device_ids = health.claim_due_devices()
     for batch in health.batches(device_ids, settings.DEVICE_POLL_BATCH_SIZE):
         poll_devices.delay(batch)
-    for alert in services.claim_offline_alerts(offline_for=health.offline_alert_delay()):
+    queue_offline_alerts()
+    return len(device_ids)
+
+
+def queue_offline_alerts() -> int:
+    """Claim the outages that have lasted DEVICE_OFFLINE_ALERT_AFTER and queue their e-mails.
+
+    Returns how many outages were claimed; each is claimed once, so each is mailed once.
+    """
+    claimed = services.claim_offline_alerts(offline_for=health.offline_alert_delay())
+    for alert in claimed:
         for user_id in alert.recipient_ids:
             send_offline_alert.delay(str(alert.device_id), alert.offline_since.isoformat(), user_id)
-    return len(device_ids)
+    return len(claimed)
 
 
 @shared_task(
