@@ -203,6 +203,15 @@ def check_device(device: Device) -> PollResult:
     return _read_identity(device, client)
 
 
+def _identity_differs(device: Device, identity: services.DeviceIdentity) -> bool:
+    """Tell whether the device reports something other than the row holds (a quick check
+    that spares the locking write on almost every poll; the service decides exactly)."""
+    return any(
+        getattr(identity, name) and getattr(identity, name) != getattr(device, name)
+        for name in services.POLLED_IDENTITY_FIELDS
+    )
+
+
 def record_result(device: Device, result: PollResult) -> None:
     """Write what a poll found: presented certificate, identity changes, then the status."""
     if result.status == Device.Status.CERTIFICATE_CHANGED and result.presented_fingerprint:
@@ -213,7 +222,7 @@ def record_result(device: Device, result: PollResult) -> None:
     elif result.status == Device.Status.ONLINE:
         if device.presented_fingerprint:
             services.record_presented_certificate(device_id=device.pk, fingerprint="")
-        if result.identity is not None:
+        if result.identity is not None and _identity_differs(device, result.identity):
             services.record_device_identity(device_id=device.pk, identity=result.identity)
     services.record_device_status(device_id=device.pk, status=result.status, reason=result.reason)
 
