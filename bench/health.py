@@ -46,6 +46,12 @@ def start_simulator(count: int, offline: str, fleet_file: Path) -> subprocess.Po
             "devices.simulator",
             "--count",
             str(count),
+            # One loopback address per camera, all on one port, so the cameras that are offline
+            # from the start have a known address too.
+            "--host",
+            "127.77.0.0/22",
+            "--first-port",
+            "18080",
             "--seed",
             "11",
             "--faults",
