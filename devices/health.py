@@ -224,6 +224,10 @@ def record_result(device: Device, result: PollResult) -> None:
             services.record_presented_certificate(device_id=device.pk, fingerprint="")
         if result.identity is not None and _identity_differs(device, result.identity):
             services.record_device_identity(device_id=device.pk, identity=result.identity)
+    if result.status == device.status and services.confirm_device_status(
+        device_id=device.pk, status=result.status
+    ):
+        return
     services.record_device_status(device_id=device.pk, status=result.status, reason=result.reason)
 
 

@@ -311,6 +311,21 @@ def record_device_status(
         # Another poller changed the status between our read and our UPDATE: read again.
 
 
+def confirm_device_status(*, device_id: UUID, status: str) -> bool:
+    """Tell whether the device still has `status`, refreshing last seen when it is online.
+
+    One conditional UPDATE and no transaction: the fast path of a poll that finds what it found
+    last time (almost every poll). False means the status differs (or the device is gone): call
+    `record_device_status` to record the transition.
+    """
+    status = Device.Status(status)
+    if status == Device.Status.ONLINE:
+        changes = {"last_seen_at": timezone.now()}
+    else:
+        changes = {"status": status}  # nothing changes; the row count is the answer
+    return bool(Device.objects.filter(pk=device_id, status=status).update(**changes))
+
+
 @dataclass
 class RotationResult:
     """What `rotate_device_credentials` did: counts, and the devices it could not decrypt."""

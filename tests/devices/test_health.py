@@ -257,3 +257,28 @@ def test_accepting_the_presented_certificate_brings_the_device_back_online(
     assert event.data["certificate_fingerprint"] == {"from": old_fingerprint, "to": new_fingerprint}
     assert health.poll_device(device.pk).status == Device.Status.ONLINE
     assert history(device)[-2:] == [("certificate_changed", "unknown"), ("unknown", "online")]
+
+
+def test_a_poll_that_finds_the_same_status_refreshes_last_seen_without_a_transition(
+    tenant, clean_camera_fleet
+):
+    device = device_for(clean_camera_fleet.cameras[0], tenant.site_a, status="online")
+    health.poll_device(device.pk)
+    device.refresh_from_db()
+    first_seen = device.last_seen_at
+    health.poll_device(device.pk)
+    device.refresh_from_db()
+    assert device.last_seen_at > first_seen
+    assert history(device) == []
+
+
+def test_a_status_changed_by_someone_else_during_the_poll_is_still_recorded(
+    tenant, clean_camera_fleet
+):
+    camera = clean_camera_fleet.cameras[0]
+    device = device_for(camera, tenant.site_a, status="online")
+    # The row the poll read says online; meanwhile the device became unknown (a certificate
+    # accepted, say): the poll's "online" is a transition and is recorded.
+    Device.objects.filter(pk=device.pk).update(status="unknown")
+    health.record_result(device, health.check_device(device))
+    assert history(device) == [("unknown", "online")]
