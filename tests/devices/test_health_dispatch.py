@@ -6,8 +6,10 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from celery import current_app
 from django.utils import timezone
 
+from common.mail import MAIL_TASK_OPTIONS
 from devices import health, tasks
 from devices.models import Device
 from tests.devices.factories import DeviceFactory
@@ -116,3 +118,17 @@ def test_poll_tasks_have_time_limits_above_their_worst_case():
     assert health.poll_batch_seconds() < tasks.POLL_SOFT_TIME_LIMIT
     assert tasks.poll_devices.soft_time_limit == tasks.POLL_SOFT_TIME_LIMIT
     assert tasks.poll_devices.time_limit > tasks.poll_devices.soft_time_limit
+
+
+def test_beat_runs_the_dispatcher_every_tick(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["devices.dispatch-polls"]
+    assert entry["task"] == tasks.dispatch_polls.name
+    assert 0 < entry["schedule"] < settings.DEVICE_POLL_INTERVAL
+
+
+def test_device_tasks_go_to_the_devices_queue_and_alerts_retry_like_every_mail():
+    router = current_app.amqp.router
+    for task in (tasks.dispatch_polls, tasks.poll_devices, tasks.send_offline_alert):
+        assert router.route({}, task.name)["queue"].name == "devices"
+    assert tasks.send_offline_alert.max_retries == MAIL_TASK_OPTIONS["max_retries"]
+    assert tasks.send_offline_alert.autoretry_for == MAIL_TASK_OPTIONS["autoretry_for"]
