@@ -282,3 +282,24 @@ def test_a_status_changed_by_someone_else_during_the_poll_is_still_recorded(
     Device.objects.filter(pk=device.pk).update(status="unknown")
     health.record_result(device, health.check_device(device))
     assert history(device) == [("unknown", "online")]
+
+
+def test_a_device_waiting_for_a_certificate_decision_goes_offline_and_comes_back_waiting(
+    tenant, clean_camera_fleet
+):
+    camera = clean_camera_fleet.cameras[2]
+    device = https_device_for(camera, tenant.site_a, status=Device.Status.ONLINE)
+    new_fingerprint = clean_camera_fleet.regenerate_certificate(camera.serial)
+    health.poll_device(device.pk)
+    clean_camera_fleet.set_fault(camera.serial, "offline")
+    assert health.poll_device(device.pk).status == Device.Status.OFFLINE
+    clean_camera_fleet.clear_faults(camera.serial)
+    # Back with the new certificate: the pinned client refuses it in the handshake again.
+    assert health.poll_device(device.pk).status == Device.Status.CERTIFICATE_CHANGED
+    device.refresh_from_db()
+    assert device.presented_fingerprint == new_fingerprint
+    assert history(device) == [
+        ("online", "certificate_changed"),
+        ("certificate_changed", "offline"),
+        ("offline", "certificate_changed"),
+    ]
