@@ -76,6 +76,12 @@ class Device(models.Model):
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
     status_changed_at = models.DateTimeField(_("status since"), default=timezone.now)
     created_at = models.DateTimeField(_("onboarded at"), default=timezone.now)
+    # Health polling (devices/health.py): when the dispatcher polls the device next (None: at
+    # its next tick), when the current outage (offline or unreachable) began, and when its
+    # admins were e-mailed about it (None: not yet; cleared when the device is back).
+    next_poll_at = models.DateTimeField(_("next poll"), null=True, blank=True)
+    offline_since = models.DateTimeField(_("offline since"), null=True, blank=True)
+    offline_alert_sent_at = models.DateTimeField(_("offline alert sent"), null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -106,6 +112,14 @@ class Device(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "status"], name="device_organization_status"),
+            # The poll dispatcher's "which devices are due" (devices/health.py).
+            models.Index(fields=["next_poll_at"], name="device_next_poll"),
+            # Outages whose alert is still to be sent: few rows, read every dispatcher tick.
+            models.Index(
+                fields=["offline_since"],
+                name="device_offline_alert_due",
+                condition=Q(offline_since__isnull=False, offline_alert_sent_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -124,6 +138,11 @@ class Device(models.Model):
     @password.setter
     def password(self, value: str | Secret) -> None:
         self.encrypted_password = encrypt_secret(value)
+
+
+# Statuses that make an outage: the device cannot be reached. Auth failed and certificate changed
+# are not outages: the device answers.
+OUTAGE_STATUSES = frozenset({Device.Status.OFFLINE, Device.Status.UNREACHABLE})
 
 
 class DeviceStatusChange(models.Model):

@@ -6,26 +6,29 @@ same transaction. Services that create, move or remove devices take the organiza
 first, like the folder services (lock order in `organizations.services.locks`). No network I/O
 happens here: talking to the device is the caller's job, outside any transaction.
 
-Audit actions: device.create, device.move, device.remove. Status transitions are not audited: they
-come from polling, not from a person, and go to DeviceStatusChange instead.
+Audit actions: device.create, device.move, device.remove, device.certificate_accept, and
+device.identity_change (written by polling, actor "health check", when a device reports another
+firmware or identity). Status transitions are not audited: they come from polling, not from a
+person, and go to DeviceStatusChange instead.
 """
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import Invalid, NotFound
+from common.errors import Conflict, Invalid, NotFound
 from common.text import has_control_characters
-from devices import credentials, selectors
+from devices import credentials, selectors, tasks
 from devices.credentials import Secret
 from devices.errors import AlreadyOnboarded, CredentialsUnreadable
 from devices.models import (
     ALREADY_ONBOARDED_MESSAGE,
+    OUTAGE_STATUSES,
     SERIAL_NUMBER_CONSTRAINT,
     Device,
     DeviceStatusChange,
@@ -35,7 +38,7 @@ from devices.vapix import InvalidArgument, transport
 from organizations import access, audit
 from organizations import selectors as organization_selectors
 from organizations.models import Folder, Membership
-from organizations.roles import Action
+from organizations.roles import Action, Role
 from organizations.services.locks import lock_organization
 
 SERIAL_NUMBER_MAX_LENGTH = Device._meta.get_field("serial_number").max_length
@@ -45,7 +48,12 @@ DEVICE_EVENT_TYPES = {
     "device.create": _("Device onboarded"),
     "device.move": _("Device moved"),
     "device.remove": _("Device removed"),
+    "device.certificate_accept": _("Device certificate accepted"),
+    "device.identity_change": _("Device identity changed"),
 }
+
+# The actor of events that polling writes (no person acted).
+HEALTH_CHECK_ACTOR = "health check"
 
 REASON_MAX_LENGTH = 1000
 
@@ -254,6 +262,19 @@ def remove_device(*, actor: Membership, device: Device) -> None:
     device.delete()
 
 
+def _outage_fields(previous: str, status: str, now: datetime) -> dict[str, datetime | None]:
+    """Return the outage bookkeeping of a transition: an outage begins, goes on, or ends.
+
+    Offline ↔ unreachable is the same outage (its alert is not sent twice); anything else ends
+    it, and the next outage gets its own alert.
+    """
+    if status in OUTAGE_STATUSES:
+        if previous in OUTAGE_STATUSES:
+            return {}
+        return {"offline_since": now, "offline_alert_sent_at": None}
+    return {"offline_since": None, "offline_alert_sent_at": None}
+
+
 @transaction.atomic(durable=True)
 def record_device_status(
     *, device_id: UUID, status: str, reason: str = "", seen_at: datetime | None = None
@@ -277,7 +298,7 @@ def record_device_status(
                 Device.objects.filter(pk=device_id).update(**seen)
             return None
         updated = Device.objects.filter(pk=device_id, status=current).update(
-            status=status, status_changed_at=now, **seen
+            status=status, status_changed_at=now, **seen, **_outage_fields(current, status, now)
         )
         if updated:
             return DeviceStatusChange.objects.create(
@@ -288,6 +309,21 @@ def record_device_status(
                 changed_at=now,
             )
         # Another poller changed the status between our read and our UPDATE: read again.
+
+
+def confirm_device_status(*, device_id: UUID, status: str) -> bool:
+    """Tell whether the device still has `status`, refreshing last seen when it is online.
+
+    One conditional UPDATE and no transaction: the fast path of a poll that finds what it found
+    last time (almost every poll). False means the status differs (or the device is gone): call
+    `record_device_status` to record the transition.
+    """
+    status = Device.Status(status)
+    if status == Device.Status.ONLINE:
+        changes = {"last_seen_at": timezone.now()}
+    else:
+        changes = {"status": status}  # nothing changes; the row count is the answer
+    return bool(Device.objects.filter(pk=device_id, status=status).update(**changes))
 
 
 @dataclass
@@ -330,3 +366,171 @@ def rotate_device_credentials(*, batch_size: int = 500) -> RotationResult:
             Device.objects.bulk_update(rotated, ["encrypted_password"])
             result.rotated += len(rotated)
             last_id = batch[-1].pk
+
+
+# --- Health polling (devices/health.py) and the certificate decision --------------------------
+
+# What polling compares with what the device reports; the serial number identifies the device
+# and is never rewritten (another serial at the address is a different device).
+POLLED_IDENTITY_FIELDS = (
+    "firmware_version",
+    "product_number",
+    "product_name",
+    "hardware_id",
+    "architecture",
+)
+
+
+@transaction.atomic(durable=True)
+def record_device_identity(*, device_id: UUID, identity: DeviceIdentity) -> dict[str, dict]:
+    """Store what changed in a polled device's identity; audit it with before → after.
+
+    Returns the changes ({field: {"from": …, "to": …}}), empty when nothing changed or the
+    device was removed meanwhile. A field the device left empty keeps its stored value (old
+    firmware does not report every property). The row lock makes two pollers audit a firmware
+    change once.
+    """
+    device = (
+        Device.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .filter(pk=device_id)
+        .first()
+    )
+    if device is None:
+        return {}
+    changes: dict[str, dict] = {}
+    for field_name in POLLED_IDENTITY_FIELDS:
+        reported = _device_text(getattr(identity, field_name), field_name=field_name)
+        stored = getattr(device, field_name)
+        if reported and reported != stored:
+            changes[field_name] = {"from": stored, "to": reported}
+            setattr(device, field_name, reported)
+    if changes:
+        device.save(update_fields=list(changes))
+        audit.record(
+            HEALTH_CHECK_ACTOR, device.organization, "device.identity_change", device, changes
+        )
+    return changes
+
+
+@transaction.atomic(durable=True)
+def record_presented_certificate(*, device_id: UUID, fingerprint: str) -> None:
+    """Remember the certificate a device presents instead of its pinned one ("" once it is back).
+
+    Written by polling before the status, so the page that shows "certificate changed" always
+    has the fingerprint an administrator is asked to accept.
+    """
+    Device.objects.filter(pk=device_id).exclude(presented_fingerprint=fingerprint).update(
+        presented_fingerprint=fingerprint
+    )
+
+
+@transaction.atomic(durable=True)
+def accept_certificate(*, actor: Membership, device_id: UUID, fingerprint: str) -> Device:
+    """Pin the certificate a device now presents, so the service talks to it again (admin+).
+
+    `fingerprint` is the one the administrator saw: it must still be the one the device
+    presents, else nothing changes (a newer certificate appeared meanwhile and must be looked at
+    first). Accepting the fingerprint that is already pinned changes nothing, so a second
+    administrator clicking at the same time gets the same result, not an error. The device is
+    polled again at once (after commit).
+    """
+    access.require(actor, Action.DEVICE_MANAGE)
+    fingerprint = normalize_fingerprint(fingerprint)
+    device = _lock_device(actor, device_id)
+    if device.certificate_fingerprint == fingerprint and not device.presented_fingerprint:
+        return device
+    if device.presented_fingerprint != fingerprint:
+        raise Conflict(
+            "certificate_not_presented",
+            _(
+                "The device no longer presents this certificate. Reload the page and check the "
+                "fingerprint it presents now before accepting it."
+            ),
+        )
+    previous_fingerprint = device.certificate_fingerprint
+    previous_status = device.status
+    now = timezone.now()
+    device.certificate_fingerprint = fingerprint
+    device.presented_fingerprint = ""
+    # Not known until the next poll, which is queued below; until then "not polled yet".
+    device.status = Device.Status.UNKNOWN
+    device.status_changed_at = now
+    device.next_poll_at = now
+    device.save(
+        update_fields=[
+            "certificate_fingerprint",
+            "presented_fingerprint",
+            "status",
+            "status_changed_at",
+            "next_poll_at",
+        ]
+    )
+    if previous_status != device.status:
+        DeviceStatusChange.objects.create(
+            device=device,
+            previous_status=previous_status,
+            status=device.status,
+            reason=str(
+                _("The new certificate was accepted by %(person)s.") % {"person": actor.user}
+            ),
+            changed_at=now,
+        )
+    audit.record(
+        actor,
+        device.organization,
+        "device.certificate_accept",
+        device,
+        {"certificate_fingerprint": {"from": previous_fingerprint, "to": fingerprint}},
+    )
+    tasks.poll_devices.delay_on_commit([str(device.pk)])
+    return device
+
+
+@dataclass(frozen=True)
+class OfflineAlert:
+    """One outage whose alert was just claimed: the device, and the people to e-mail."""
+
+    device_id: UUID
+    offline_since: datetime
+    recipient_ids: list[int]
+
+
+def claim_offline_alerts(*, offline_for: timedelta, limit: int = 500) -> list[OfflineAlert]:
+    """Mark the outages older than `offline_for` as alerted and return who to e-mail for each.
+
+    Each outage is claimed once: the conditional UPDATE (alert not sent yet, same outage) lets
+    only one of two concurrent dispatchers have it. Recipients are the organization's owners and
+    admins with an active account. One short transaction per outage.
+    """
+    due = list(
+        Device.objects.filter(
+            status__in=OUTAGE_STATUSES,
+            offline_since__lte=timezone.now() - offline_for,
+            offline_alert_sent_at__isnull=True,
+        )
+        .order_by("offline_since")
+        .values_list("pk", "organization_id", "offline_since")[:limit]
+    )
+    claimed = []
+    for device_id, organization_id, offline_since in due:
+        with transaction.atomic(durable=True):
+            won = Device.objects.filter(
+                pk=device_id,
+                status__in=OUTAGE_STATUSES,
+                offline_since=offline_since,
+                offline_alert_sent_at__isnull=True,
+            ).update(offline_alert_sent_at=timezone.now())
+            if not won:
+                continue
+            recipient_ids = list(
+                Membership.objects.filter(
+                    organization_id=organization_id,
+                    role__in=(Role.OWNER, Role.ADMIN),
+                    user__is_active=True,
+                )
+                .order_by("user_id")
+                .values_list("user_id", flat=True)
+            )
+        claimed.append(OfflineAlert(device_id, offline_since, recipient_ids))
+    return claimed

@@ -1,7 +1,15 @@
 """Device pages, mounted at /o/<organization_id>/devices/ in the `devices` namespace."""
 
-from django.urls import path  # noqa: F401 - each area adds its routes below
+from django.urls import path
+
+from devices.views import certificate
 
 app_name = "devices"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path(
+        "<uuid:device_id>/accept-certificate/",
+        certificate.device_accept_certificate,
+        name="device-accept-certificate",
+    ),
+]

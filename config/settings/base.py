@@ -94,6 +94,13 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'camfleet.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # `make run`: web, worker and the health poll threads write at once. Take the write lock at
+    # the start of each transaction (no lock upgrade that fails at once with "database is
+    # locked"), wait for it instead of failing, and let readers go on meanwhile (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -256,7 +263,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Health polling: each tick claims the devices that are due (devices/health.py).
+    "devices.dispatch-polls": {
+        "task": "devices.dispatch_polls",
+        "schedule": env.float("DEVICE_POLL_TICK", default=15.0),
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -307,3 +320,16 @@ DEVICE_ALLOW_LOOPBACK = False
 # (devices/connection.py); a whole exchange also ends within the client's 30 s deadline.
 DEVICE_CONNECT_TIMEOUT = env.float("DEVICE_CONNECT_TIMEOUT", default=5.0)
 DEVICE_READ_TIMEOUT = env.float("DEVICE_READ_TIMEOUT", default=15.0)
+
+# --- Device health (devices/health.py) -----------------------------------------------------------
+# Every device is polled once per interval (seconds), spread over it; the dispatcher runs every
+# DEVICE_POLL_TICK seconds (CELERY_BEAT_SCHEDULE). One poll task polls up to BATCH_SIZE devices
+# on CONCURRENCY threads, with these client timeouts (a poll makes no retries).
+DEVICE_POLL_INTERVAL = env.int("DEVICE_POLL_INTERVAL", default=300)
+DEVICE_POLL_CONCURRENCY = env.int("DEVICE_POLL_CONCURRENCY", default=32)
+DEVICE_POLL_BATCH_SIZE = env.int("DEVICE_POLL_BATCH_SIZE", default=200)
+DEVICE_POLL_CONNECT_TIMEOUT = env.float("DEVICE_POLL_CONNECT_TIMEOUT", default=3.0)
+DEVICE_POLL_READ_TIMEOUT = env.float("DEVICE_POLL_READ_TIMEOUT", default=5.0)
+# Seconds a device is offline or unreachable before its organization's owners and admins get an
+# e-mail (once per outage).
+DEVICE_OFFLINE_ALERT_AFTER = env.int("DEVICE_OFFLINE_ALERT_AFTER", default=15 * 60)

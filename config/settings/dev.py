@@ -22,3 +22,7 @@ DEVICE_CREDENTIAL_KEYS = env.list(
     default=[DEVELOPMENT_DEVICE_CREDENTIAL_KEY],  # noqa: F405
 )
 DEVICE_ALLOW_LOOPBACK = env.bool("DEVICE_ALLOW_LOOPBACK", default=True)
+# The demo shows live status soon after `make run`: every device is polled once a minute, by
+# fewer threads than in production (SQLite takes one writer at a time).
+DEVICE_POLL_INTERVAL = env.int("DEVICE_POLL_INTERVAL", default=60)
+DEVICE_POLL_CONCURRENCY = env.int("DEVICE_POLL_CONCURRENCY", default=8)

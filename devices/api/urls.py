@@ -1,5 +1,13 @@
 """Device API routes, mounted at /api/v1/organizations/<organization_id>/devices/."""
 
-from django.urls import path  # noqa: F401 - each area adds its routes below
+from django.urls import path
 
-urlpatterns: list = []
+from devices.api.certificate import DeviceAcceptCertificateView
+
+urlpatterns: list = [
+    path(
+        "<uuid:device_id>/accept-certificate/",
+        DeviceAcceptCertificateView.as_view(),
+        name="device-accept-certificate",
+    ),
+]

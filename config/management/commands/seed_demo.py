@@ -1,10 +1,16 @@
 """Load demo data for `make run`; safe to run again (it changes nothing the second time)."""
 
+import ipaddress
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from devices import services as device_services
+from devices.models import Device
+from devices.networks import CheckedAddress
+from devices.simulator.camera import Identity, make_identities
 from organizations import access, services
 from organizations.models import Folder, Invitation, Membership, Organization
 from organizations.roles import Role
@@ -56,15 +62,42 @@ DEMO_ORGANIZATIONS = [
     },
 ]
 
+# The simulated fleet the Procfile starts (`simulate_cameras --count … --first-port … --seed …`;
+# a test keeps the two the same). The seed runs before the simulator: it derives the cameras'
+# identities and passwords from the simulator's own generator, so they match what the cameras
+# answer once they listen. Cameras in order: the first DEMO_CAMERAS go to the first
+# organization, the rest to the second; the faults in the Procfile take some offline.
+SIMULATOR_HOST = "127.0.0.1"
+SIMULATOR_FIRST_PORT = 18100
+SIMULATOR_SEED = 7
+SIMULATOR_COUNT = 60
+DEMO_CAMERAS = {"Demo Security Ltd": 50, "Kanto Retail": 10}
+# Cameras (by index in the fleet) stored with a wrong password: they show "authentication failed".
+WRONG_PASSWORD_CAMERAS = frozenset({4, 17})
+WRONG_PASSWORD = "not-the-camera-password"  # noqa: S105 - a demo fault on purpose
+
+
+def simulated_fleet() -> list[Identity]:
+    """Return the identities of the cameras the Procfile's simulator serves."""
+    return make_identities(
+        SIMULATOR_COUNT,
+        SIMULATOR_SEED,
+        [SIMULATOR_HOST] * SIMULATOR_COUNT,
+        [SIMULATOR_FIRST_PORT + index for index in range(SIMULATOR_COUNT)],
+    )
+
 
 class Command(BaseCommand):
     help = "Create the demo accounts and data (idempotent)."
 
     def handle(self, *args, **options) -> None:
-        """Create people, then organizations through the services; skip what already exists."""
+        """Create people, then organizations and their cameras; skip what already exists."""
         people = self._people()
+        cameras = iter(simulated_fleet())
         for spec in DEMO_ORGANIZATIONS:
-            self._organization(spec, people)
+            owner, folders = self._organization(spec, people)
+            share = [next(cameras) for _ in range(DEMO_CAMERAS[spec["name"]])]
+            self._devices(owner, list(folders.values()), share)
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, name, is_staff in DEMO_PEOPLE:
             self.stdout.write(
@@ -77,6 +110,7 @@ class Command(BaseCommand):
             for email, role, paths in spec["members"]:
                 where = f" ({', '.join(paths)})" if paths else ""
                 self.stdout.write(f"    {Role(role).label:9} {email}{where}")
+            self.stdout.write(f"    {DEMO_CAMERAS[spec['name']]} simulated cameras")
 
     @transaction.atomic
     def _people(self) -> dict[str, User]:
@@ -97,7 +131,9 @@ class Command(BaseCommand):
             people[email] = user
         return people
 
-    def _organization(self, spec: dict, people: dict[str, User]) -> None:
+    def _organization(
+        self, spec: dict, people: dict[str, User]
+    ) -> tuple[Membership, dict[str, Folder]]:
         owner_user = people[spec["owner"]]
         organization = Organization.objects.filter(
             name=spec["name"], memberships__user=owner_user, memberships__role=Role.OWNER
@@ -123,6 +159,45 @@ class Command(BaseCommand):
                     role=Role.VIEWER,
                     folder_ids=[folders[p].pk for p in paths],
                 )
+        return owner, folders
+
+    def _devices(self, owner: Membership, folders: list[Folder], cameras: list[Identity]) -> None:
+        """Onboard the simulated cameras round the folders, as onboarding would store them.
+
+        They start "not polled yet": the first health poll (within a minute of `make run`)
+        sets their real status from the running simulator.
+        """
+        for position, camera in enumerate(cameras):
+            if Device.objects.filter(serial_number=camera.serial).exists():
+                continue
+            product = camera.product
+            device = device_services.create_device(
+                actor=owner,
+                folder=folders[position % len(folders)],
+                identity=device_services.DeviceIdentity(
+                    serial_number=camera.serial,
+                    product_number=product.number,
+                    product_name=product.full_name,
+                    firmware_version=camera.initial_version,
+                    mac_address=camera.mac,
+                    hardware_id=product.hardware_id,
+                    architecture=product.architecture,
+                    has_ptz=product.has_ptz,
+                ),
+                address=CheckedAddress(
+                    host=camera.host, ip=ipaddress.ip_address(camera.host), port=camera.port
+                ),
+                scheme=Device.Scheme.HTTP,
+                username="root",
+                password=(
+                    WRONG_PASSWORD
+                    if camera.index in WRONG_PASSWORD_CAMERAS
+                    else camera.admin_password
+                ),
+            )
+            Device.objects.filter(pk=device.pk).update(
+                status=Device.Status.UNKNOWN, last_seen_at=None
+            )
 
     def _tree(self, owner: Membership, tree: dict) -> dict[str, Folder]:
         """Create the sites → buildings → rooms under the top folder; return them by path."""
