@@ -26,7 +26,8 @@ from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 from django.db import DatabaseError, transaction
-from django.db.models import Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import Conflict
@@ -34,6 +35,7 @@ from licensing.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    LicenseKey,
     LicenseKind,
     Product,
     ProductRegistration,
@@ -229,3 +231,66 @@ def retry_on_deadlock(function: Callable[P, R]) -> Callable[P, R]:
 
 
 retry_on_deadlock.retries = 0  # type: ignore[attr-defined]
+
+
+def verify() -> str | None:
+    """Return the first difference in the ledger, in words, or None when everything holds.
+
+    Checks, in this order: every account's cached balance equals the sum of its entries; no
+    balance other than the issuer's is negative; every transaction's entries sum to zero and
+    there are at least two; all balances together sum to zero (no license made or lost); every
+    redeemed key has exactly one redemption, and every redemption's key says it was redeemed.
+    """
+    sums = (
+        LedgerEntry.objects.filter(account=OuterRef("pk"))
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    drifted = (
+        LedgerAccount.objects.annotate(computed=Coalesce(Subquery(sums), Value(0)))
+        .exclude(balance=F("computed"))
+        .order_by("pk")
+        .first()
+    )
+    if drifted is not None:
+        return (
+            f"account {drifted.pk} ({drifted}) has balance {drifted.balance} but its entries "
+            f"sum to {drifted.computed}"
+        )
+    negative = (
+        LedgerAccount.objects.filter(balance__lt=0).exclude(kind=Kind.ISSUER).order_by("pk").first()
+    )
+    if negative is not None:
+        return f"account {negative.pk} ({negative}) is negative: {negative.balance}"
+    unbalanced = (
+        LedgerTransaction.objects.annotate(
+            total=Coalesce(Sum("entries__amount"), Value(0)), entry_count=Count("entries")
+        )
+        .filter(~Q(total=0) | Q(entry_count__lt=2))
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if unbalanced is not None:
+        return (
+            f"transaction {unbalanced.pk} ({unbalanced.kind}) has {unbalanced.entry_count} "
+            f"entries summing to {unbalanced.total}"
+        )
+    total = LedgerAccount.objects.aggregate(total=Sum("balance"))["total"] or 0
+    if total != 0:
+        return f"licenses are not conserved: all balances sum to {total}, not 0"
+    key = (
+        LicenseKey.objects.annotate(
+            redemptions=Count("transactions", filter=Q(transactions__kind="redeem"))
+        )
+        .filter(
+            (Q(redeemed_at__isnull=False) & ~Q(redemptions=1))
+            | (Q(redeemed_at__isnull=True) & ~Q(redemptions=0))
+        )
+        .order_by("pk")
+        .first()
+    )
+    if key is not None:
+        state = "redeemed" if key.redeemed_at else "not redeemed"
+        return f"license key …{key.hint} is {state} but has {key.redemptions} redemptions"
+    return None

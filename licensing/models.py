@@ -44,7 +44,7 @@ class Product(models.Model):
         default=list,
         blank=True,
         help_text=_(
-            "Model-number prefixes of the devices that use this product (e.g. \"M30\"); "
+            'Model-number prefixes of the devices that use this product (e.g. "M30"); '
             "leave empty to count every device."
         ),
     )
@@ -71,7 +71,7 @@ class Product(models.Model):
 class ProductRegistration(models.Model):
     """One organization's registration of one product: trial and subscription start dates.
 
-    Subscription year N runs from `subscription_started_on + (N - 1) × 365 days` for 365 days
+    Subscription year N runs from `subscription_started_on + (N - 1) * 365 days` for 365 days
     (`licensing.rules.subscription_year_start`). `compensation_license_days` carries the
     license-days of late allocations not yet converted into whole licenses (every 365).
     """
@@ -158,7 +158,7 @@ class LicenseKey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"…{self.hint} · {self.product} · {self.get_kind_display()} × {self.quantity}"
+        return f"…{self.hint} · {self.product} · {self.get_kind_display()} x {self.quantity}"
 
     @property
     def license_count(self) -> int:

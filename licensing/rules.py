@@ -2,7 +2,7 @@
 
 Nothing here touches the database or the clock; services pass today's date and apply the
 answers to the ledger. A subscription year is 365 days, so year N of a subscription started on
-day S runs from S + 365 × (N − 1) for 365 days.
+day S runs from S + 365 * (N - 1) for 365 days.
 """
 
 from collections.abc import Iterable, Sequence

@@ -27,9 +27,11 @@ def get_product(code: str) -> Product:
 
 def registration(membership: Membership, product: Product) -> ProductRegistration | None:
     """Return the member's organization's registration of the product, if it started one."""
-    return ProductRegistration.objects.for_organization(membership.organization_id).filter(
-        product=product
-    ).first()
+    return (
+        ProductRegistration.objects.for_organization(membership.organization_id)
+        .filter(product=product)
+        .first()
+    )
 
 
 def counted_devices(organization_id, product: Product) -> QuerySet[Device]:

@@ -263,9 +263,7 @@ def _malformed(reason: str) -> Invalid:
     if reason == "check":
         message = _("This key has a typo: please check each character and try again.")
     else:
-        message = _(
-            "A license key has 24 letters and digits, like XXXX-XXXX-XXXX-XXXX-XXXX-XXXX."
-        )
+        message = _("A license key has 24 letters and digits, like XXXX-XXXX-XXXX-XXXX-XXXX-XXXX.")
     return Invalid("key_invalid", message, {"key": [message]})
 
 
@@ -571,8 +569,12 @@ def transfer_licenses(
         target_organization,
         "license.transfer_in",
         product,
-        {**details, "from": organization.name, "from_id": str(organization.pk),
-         "pending": is_pending},
+        {
+            **details,
+            "from": organization.name,
+            "from_id": str(organization.pk),
+            "pending": is_pending,
+        },
     )
     return Transfer(movement, is_pending)
 
@@ -630,4 +632,3 @@ def _expire_wallet(*, account_id: int, on: date) -> int:
         {"count": count, "license_kind": account.license_kind, "transaction": str(movement.pk)},
     )
     return count
-
