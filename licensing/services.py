@@ -252,7 +252,12 @@ def redeem_license_key(
     """
     _require_not_throttled(actor)
     try:
-        return _redeem(actor=actor, text=key, product_code=product_code)
+        # A typo is caught by the check character before any transaction or lookup.
+        try:
+            normalized = keys.normalize(str(key or "")[:200])
+        except keys.MalformedKey as error:
+            raise _malformed(str(error)) from None
+        return _redeem(actor=actor, normalized=normalized, product_code=product_code)
     except DomainError as error:
         if error.code in _KEY_FAILURES:
             _count_failure(actor)
@@ -269,11 +274,7 @@ def _malformed(reason: str) -> Invalid:
 
 @ledger.retry_on_deadlock
 @transaction.atomic(durable=True)
-def _redeem(*, actor: Membership, text: str, product_code: str | None) -> LedgerTransaction:
-    try:
-        normalized = keys.normalize(str(text or "")[:200])
-    except keys.MalformedKey as error:
-        raise _malformed(str(error)) from None
+def _redeem(*, actor: Membership, normalized: str, product_code: str | None) -> LedgerTransaction:
     actor = _lock_acting_member(actor)
     organization = actor.organization
     license_key = (
