@@ -3,8 +3,9 @@
 A key is 24 characters of Crockford's base-32 alphabet (no I, L, O or U, so nothing reads as
 another letter), shown in six groups of four: `7KQ2-M9XD-…`. The first 23 carry 115 random bits;
 the last is a Luhn mod 32 check character, which catches every single mistyped character and
-every swap of two neighbours, so a typo is reported before the database is asked. Reading
-forgives what people do: lower case, spaces or no dashes, O for 0 and I or L for 1.
+every swap of two different neighbours but 0 and Z, so a typo is reported before the database
+is asked. Reading forgives what people do: lower case, spaces or no dashes, O for 0 and I or L
+for 1.
 """
 
 import hashlib
@@ -22,7 +23,7 @@ class MalformedKey(ValueError):
     """The text is not a license key: wrong length, a foreign character, or a typo."""
 
 
-def _check_character(body: str) -> str:
+def check_character(body: str) -> str:
     """Return the Luhn mod 32 check character of `body`."""
     total = 0
     factor = 2
@@ -37,7 +38,7 @@ def _check_character(body: str) -> str:
 def generate() -> str:
     """Return a new random key, formatted for people."""
     body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
-    return format_key(body + _check_character(body))
+    return format_key(body + check_character(body))
 
 
 def format_key(normalized: str) -> str:
@@ -52,7 +53,7 @@ def normalize(text: str) -> str:
         raise MalformedKey("length")
     if any(character not in _VALUE for character in compact):
         raise MalformedKey("character")
-    if _check_character(compact[:-1]) != compact[-1]:
+    if check_character(compact[:-1]) != compact[-1]:
         raise MalformedKey("check")
     return compact
 
