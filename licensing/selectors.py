@@ -1,5 +1,6 @@
 """Reads of licensing: products, registrations, balances, the current need."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Q, QuerySet
@@ -55,4 +56,73 @@ def balances(membership: Membership, product: Product) -> QuerySet[LedgerAccount
     """Return the organization's ledger accounts of the product."""
     return LedgerAccount.objects.for_organization(membership.organization_id).filter(
         product=product
+    )
+
+
+@dataclass(frozen=True)
+class ProductStatus:
+    """Where an organization stands with one product on one day (PRODUCT.md §8)."""
+
+    product: Product
+    registration: ProductRegistration | None
+    on: date
+    year: int | None = None
+    year_started_on: date | None = None
+    grace_period_ends_on: date | None = None
+    need: int = 0
+    allocated: int = 0
+    devices_in_use: int = 0
+
+    @property
+    def is_started(self) -> bool:
+        return self.registration is not None
+
+    @property
+    def is_subscribed(self) -> bool:
+        return self.year is not None
+
+    @property
+    def is_in_grace_period(self) -> bool:
+        return self.grace_period_ends_on is not None and self.on <= self.grace_period_ends_on
+
+    @property
+    def short_by(self) -> int:
+        return max(0, self.need - self.allocated)
+
+    @property
+    def is_fully_licensed(self) -> bool:
+        return self.is_subscribed and rules.is_fully_licensed(self.allocated, self.need)
+
+    @property
+    def growth_excess(self) -> int:
+        """Licenses to allocate now because devices grew beyond the allowance (0 if within)."""
+        if not self.is_subscribed:
+            return 0
+        return rules.growth_excess(allocated=self.allocated, devices_in_use=self.devices_in_use)
+
+
+def product_status(membership: Membership, product: Product, on: date) -> ProductStatus:
+    """Return the organization's status of one product on `on`: year, grace, need, allocated."""
+    organization_id = membership.organization_id
+    found = registration(membership, product)
+    if found is None or found.subscription_started_on is None:
+        return ProductStatus(product=product, registration=found, on=on)
+    year = rules.current_year(found.subscription_started_on, on)
+    year_started_on = rules.subscription_year_start(found.subscription_started_on, year)
+    allocated = (
+        balances(membership, product)
+        .filter(kind=LedgerAccount.Kind.SUBSCRIPTION_YEAR, year=year)
+        .values_list("balance", flat=True)
+        .first()
+    )
+    return ProductStatus(
+        product=product,
+        registration=found,
+        on=on,
+        year=year,
+        year_started_on=year_started_on,
+        grace_period_ends_on=rules.grace_period_end(year_started_on),
+        need=current_need(organization_id, product, year_started_on),
+        allocated=allocated or 0,
+        devices_in_use=counted_devices(organization_id, product).count(),
     )
