@@ -116,21 +116,40 @@ def lock_registrations(
 
 
 def lock_accounts(refs: Iterable[AccountRef]) -> dict[AccountRef, LedgerAccount]:
-    """Create any missing accounts, then lock them all in pk order (step 4)."""
+    """Lock the accounts in pk order (step 4), creating any that do not exist yet.
+
+    One query when they all exist, the usual case; otherwise the missing ones are inserted
+    (`ON CONFLICT DO NOTHING`, so a concurrent creator is no error) and the set is read again.
+    """
     refs = list(dict.fromkeys(refs))
-    LedgerAccount.objects.bulk_create(
-        [LedgerAccount(**ref.lookup()) for ref in refs], ignore_conflicts=True
-    )
-    accounts: dict[AccountRef, LedgerAccount] = {}
-    # One query per account keeps the lookups exact; a handful of accounts per movement.
-    ids = {}
-    for ref in refs:
-        ids[ref] = LedgerAccount.objects.values_list("pk", flat=True).get(**ref.lookup())
-    locked = LedgerAccount.objects.filter(pk__in=ids.values()).order_by("pk")
-    by_id = {account.pk: account for account in locked.select_for_update(of=("self",))}
-    for ref, account_id in ids.items():
-        accounts[ref] = by_id[account_id]
+    accounts = _select_for_update(refs)
+    missing = [ref for ref in refs if ref not in accounts]
+    if missing:
+        LedgerAccount.objects.bulk_create(
+            [LedgerAccount(**ref.lookup()) for ref in missing], ignore_conflicts=True
+        )
+        accounts = _select_for_update(refs)
     return accounts
+
+
+def _select_for_update(refs: list[AccountRef]) -> dict[AccountRef, LedgerAccount]:
+    # PostgreSQL locks the rows as the sorted result returns them: pk order.
+    match = Q()
+    for ref in refs:
+        match |= Q(**ref.lookup())
+    rows = LedgerAccount.objects.filter(match).order_by("pk").select_for_update(of=("self",))
+    return {_ref_of(account): account for account in rows}
+
+
+def _ref_of(account: LedgerAccount) -> AccountRef:
+    return AccountRef(
+        account.organization_id,
+        account.product_id,
+        account.kind,
+        account.license_kind,
+        account.year,
+        account.system,
+    )
 
 
 def post(
