@@ -9,7 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from common.errors import NotFound
 from devices.models import Device
 from licensing import rules
-from licensing.models import LedgerAccount, Product, ProductRegistration
+from licensing.models import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Product,
+    ProductRegistration,
+)
 from organizations.models import Membership
 
 
@@ -126,3 +132,78 @@ def product_status(membership: Membership, product: Product, on: date) -> Produc
         allocated=allocated or 0,
         devices_in_use=counted_devices(organization_id, product).count(),
     )
+
+
+@dataclass(frozen=True)
+class WalletLine:
+    """One product and kind in the wallet: the count and its lots with expiry dates."""
+
+    product: Product
+    license_kind: str
+    count: int
+    lots: list[rules.WalletLot]
+
+
+def wallet(membership: Membership) -> list[WalletLine]:
+    """Return the organization's wallet per product and kind, oldest lots first."""
+    accounts = (
+        LedgerAccount.objects.for_organization(membership.organization_id)
+        .filter(kind=LedgerAccount.Kind.WALLET)
+        .select_related("product")
+        .order_by("product__name", "license_kind")
+    )
+    lines = []
+    for account in accounts:
+        credits, debited = [], 0
+        for amount, created_at in account.entries.values_list("amount", "transaction__created_at"):
+            if amount > 0:
+                credits.append((created_at.date(), amount))
+            else:
+                debited -= amount
+        lots = rules.wallet_lots(credits, debited)
+        lines.append(WalletLine(account.product, account.license_kind, account.balance, lots))
+    return lines
+
+
+HISTORY_KINDS = frozenset(LedgerTransaction.Kind.values)
+
+
+def history(
+    membership: Membership,
+    *,
+    kind: str = "",
+    product_code: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[LedgerTransaction]:
+    """Return the movements that touched the organization's accounts, newest first.
+
+    That is every movement it made and the transfers it received (landed or pending).
+    """
+    touched = LedgerEntry.objects.filter(
+        account__organization_id=membership.organization_id
+    ).values("transaction_id")
+    movements = LedgerTransaction.objects.filter(
+        Q(organization_id=membership.organization_id) | Q(pk__in=touched)
+    )
+    if kind:
+        movements = movements.filter(kind=kind)
+    if product_code:
+        movements = movements.filter(product__code=product_code)
+    if since:
+        movements = movements.filter(created_at__date__gte=since)
+    if until:
+        movements = movements.filter(created_at__date__lte=until)
+    return movements.select_related("product", "organization").order_by("-created_at", "pk")
+
+
+def own_change(movement: LedgerTransaction, organization_id) -> dict[str, int]:
+    """Return what a movement changed in the organization's accounts, by account kind."""
+    changes: dict[str, int] = {}
+    for entry in movement.entries.all():
+        if entry.account.organization_id == organization_id:
+            label = entry.account.kind
+            if entry.account.year:
+                label = f"{label}:{entry.account.year}"
+            changes[label] = changes.get(label, 0) + entry.amount
+    return changes
