@@ -10,9 +10,11 @@ class ProductStatusSerializer(serializers.Serializer):
     name = serializers.CharField(source="product.name")
     license_kinds = serializers.SerializerMethodField()
     is_started = serializers.BooleanField()
-    trial_started_on = serializers.DateField(source="registration.trial_started_on", default=None)
+    trial_started_on = serializers.DateField(
+        source="registration.trial_started_on", default=None, allow_null=True
+    )
     subscription_started_on = serializers.DateField(
-        source="registration.subscription_started_on", default=None
+        source="registration.subscription_started_on", default=None, allow_null=True
     )
     year = serializers.IntegerField(allow_null=True)
     year_started_on = serializers.DateField(allow_null=True)
@@ -66,7 +68,7 @@ class MovementSerializer(serializers.Serializer):
     product = serializers.CharField(source="product.code")
     created_at = serializers.DateTimeField()
     by = serializers.CharField(source="actor_label")
-    count = serializers.IntegerField(source="data.count", default=None)
+    count = serializers.IntegerField(source="data.count", default=None, allow_null=True)
     details = serializers.DictField(source="data")
 
 

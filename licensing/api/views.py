@@ -209,6 +209,12 @@ class HistoryView(LicensingAPIView):
     serializer_class = serializers.HistoryItemSerializer
     renderer_classes = [renderers.JSONRenderer, CsvRenderer]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors answer with the API's JSON error body, also when CSV was asked for.
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = "application/json"
+        return super().handle_exception(exc)
+
     def get_serializer_context(self) -> dict:
         return {
             **super().get_serializer_context(),

@@ -186,6 +186,9 @@ def test_history_lists_movements_with_filters_and_as_csv(api, admin, product):
     assert [item["kind"] for item in only["results"]] == ["redeem"]
     bad = api.get(url(admin.organization, "history/"), {"kind": "nonsense"})
     assert bad.status_code == 400
+    bad_csv = api.get(url(admin.organization, "history/"), {"kind": "x", "format": "csv"})
+    assert bad_csv.status_code == 400
+    assert bad_csv.json()["error"]["fields"]["kind"]
     exported = api.get(url(admin.organization, "history/"), {"format": "csv"})
     assert exported.status_code == 200
     assert exported["Content-Type"].startswith("text/csv")
