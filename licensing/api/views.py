@@ -179,21 +179,24 @@ class WalletView(LicensingAPIView):
 
 
 class CsvRenderer(renderers.BaseRenderer):
-    """Render a list of flat rows as CSV (`?format=csv`)."""
+    """Render a list of flat rows as CSV (`?format=csv`), columns from the view's `csv_columns`.
+
+    Errors never reach it: the view answers them in the JSON error body.
+    """
 
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
-        if not isinstance(data, list):  # an error body: keep it readable
-            data = [data]
+        view = (renderer_context or {}).get("view")
+        columns = getattr(view, "csv_columns", None) or (list(data[0]) if data else [])
         output = io.StringIO()
-        if data:
-            writer = csv.DictWriter(output, fieldnames=list(data[0]))
-            writer.writeheader()
-            for row in data:
-                writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+        # The header row always: an export with no rows still says what it would hold.
+        writer = csv.DictWriter(output, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in data:
+            writer.writerow({key: _csv_cell(value) for key, value in row.items()})
         return output.getvalue().encode(self.charset)
 
 
@@ -208,6 +211,7 @@ class HistoryView(LicensingAPIView):
 
     serializer_class = serializers.HistoryItemSerializer
     renderer_classes = [renderers.JSONRenderer, CsvRenderer]
+    csv_columns = ("at", "kind", "product", "count", "by", "organization", "change", "id")
 
     def handle_exception(self, exc: Exception) -> Response:
         # Errors answer with the API's JSON error body, also when CSV was asked for.

@@ -201,6 +201,9 @@ def test_history_of_another_organization_shows_nothing_of_it(api, admin, other_t
     fill_wallet(other_tenant.admin, product, 5)
     api.login(admin)
     assert api.get(url(admin.organization, "history/")).json()["results"] == []
+    empty = api.get(url(admin.organization, "history/"), {"format": "csv"})
+    assert empty["Content-Type"].startswith("text/csv")
+    assert empty.content.decode().strip() == "at,kind,product,count,by,organization,change,id"
     assert api.get(url(admin.organization, "wallet/")).json() == []
 
 
