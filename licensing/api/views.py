@@ -181,7 +181,7 @@ class WalletView(LicensingAPIView):
 class CsvRenderer(renderers.BaseRenderer):
     """Render a list of flat rows as CSV (`?format=csv`), columns from the view's `csv_columns`.
 
-    Errors never reach it: the view answers them in the JSON error body.
+    Errors and OPTIONS never reach it: the view answers them in JSON.
     """
 
     media_type = "text/csv"
@@ -213,11 +213,12 @@ class HistoryView(LicensingAPIView):
     renderer_classes = [renderers.JSONRenderer, CsvRenderer]
     csv_columns = ("at", "kind", "product", "count", "by", "organization", "change", "id")
 
-    def handle_exception(self, exc: Exception) -> Response:
-        # Errors answer with the API's JSON error body, also when CSV was asked for.
-        self.request.accepted_renderer = renderers.JSONRenderer()
-        self.request.accepted_media_type = "application/json"
-        return super().handle_exception(exc)
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # Only the export is CSV: errors (the API's error body) and OPTIONS stay JSON.
+        if isinstance(response, Response) and not isinstance(response.data, list):
+            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_media_type = "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def get_serializer_context(self) -> dict:
         return {

@@ -189,6 +189,11 @@ def test_history_lists_movements_with_filters_and_as_csv(api, admin, product):
     bad_csv = api.get(url(admin.organization, "history/"), {"kind": "x", "format": "csv"})
     assert bad_csv.status_code == 400
     assert bad_csv.json()["error"]["fields"]["kind"]
+    options = api.client.options(
+        url(admin.organization, "history/") + "?format=csv", headers=api.headers
+    )
+    assert options.status_code == 200
+    assert options["Content-Type"] == "application/json"
     exported = api.get(url(admin.organization, "history/"), {"format": "csv"})
     assert exported.status_code == 200
     assert exported["Content-Type"].startswith("text/csv")
