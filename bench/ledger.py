@@ -72,6 +72,7 @@ def _client(seed: int, product_code: str, membership_ids: list[str], seconds: fl
     )
     latencies: list[float] = []
     counts: dict[str, int] = {}
+    cpu_started = time.process_time()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         member = chance.choice(members)
@@ -96,6 +97,7 @@ def _client(seed: int, product_code: str, membership_ids: list[str], seconds: fl
         latencies.append(time.perf_counter() - started)
         counts[outcome] = counts.get(outcome, 0) + 1
     counts["retries"] = ledger.retry_on_deadlock.retries
+    counts["cpu_microseconds"] = int((time.process_time() - cpu_started) * 1_000_000)
     connection.close()
     queue.put((latencies, counts))
 
@@ -126,7 +128,7 @@ def _run(options) -> dict:
     latencies = sorted(sample for samples, _ in outcomes for sample in samples)
     counts: dict[str, int] = {}
     for _, client_counts in outcomes:
-        for name, value in client_counts.items():
+        for name, value in client_counts.items():  # sums; cpu_microseconds too
             counts[name] = counts.get(name, 0) + value
     operations = len(latencies)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
@@ -148,6 +150,11 @@ def _run(options) -> dict:
             for name, value in sorted(counts.items())
             if name.startswith("refused:")
         },
+        # Client-side CPU per operation (Django, the services); PostgreSQL's own is extra.
+        "client_cpu_ms_per_operation": round(
+            counts.get("cpu_microseconds", 0) / 1000 / max(operations, 1), 2
+        ),
+        "load_average_after": round(os.getloadavg()[0], 1),
         "deadlocks_retried": counts.get("retries", 0),
         "deadlocks_refused": counts.get("refused:ledger_busy", 0),
         "invariant_violations": 0 if difference is None else 1,

@@ -382,9 +382,10 @@ def allocate_licenses(
     """
     year = _clean_year(year)
     count = _clean_count(count)
+    # The catalogue needs no lock: read it before the organization's lock, to hold that shorter.
+    product = selectors.get_product(product_code)
     actor = _lock_acting_member(actor)
     organization = actor.organization
-    product = selectors.get_product(product_code)
     if idempotency_key is not None:
         done = LedgerTransaction.objects.filter(
             organization=organization, idempotency_key=idempotency_key
@@ -515,6 +516,8 @@ def transfer_licenses(
     if target_id == actor.organization_id:
         message = _("Choose another organization: the licenses are already here.")
         raise Invalid("same_organization", message, {"target_organization": [message]})
+    product = selectors.get_product(product_code)
+    license_kind = _clean_license_kind(license_kind, product)
     actor = _lock_acting_member(actor, target_id)
     organization = actor.organization
     target_member = (
@@ -525,8 +528,6 @@ def transfer_licenses(
     if target_member is None or not access.can(target_member, Action.LICENSE_MANAGE):
         raise _not_admin_of_target()
     target_organization = target_member.organization
-    product = selectors.get_product(product_code)
-    license_kind = _clean_license_kind(license_kind, product)
     if idempotency_key is not None:
         done = LedgerTransaction.objects.filter(
             organization=organization, idempotency_key=idempotency_key
