@@ -15,6 +15,7 @@ admin.site.site_title = "camfleet admin"
 api_patterns = [
     path("", include("organizations.api.urls")),
     path("organizations/<uuid:organization_id>/devices/", include("devices.api.urls")),
+    path("organizations/<uuid:organization_id>/licensing/", include("licensing.api.urls")),
 ]
 
 urlpatterns = [

@@ -15,8 +15,8 @@ declare_route_ids(
 )
 
 # PRODUCT.md §3, written out independently of roles.py: owner, admin, operator, viewer.
-# GRANTED: only on objects inside the member's granted folder subtrees. The upgrade and
-# license rows stay here until those apps declare them in their own tests (devices: its own).
+# GRANTED: only on objects inside the member's granted folder subtrees. The upgrade rows
+# stay here until that app declares them in its own tests (devices, licensing: their own).
 declare_role_rows(
     {
         Action.ORGANIZATION_VIEW: (ALL, ALL, ALL, ALL),
@@ -27,7 +27,6 @@ declare_role_rows(
         Action.MEMBER_REMOVE: (ALL, ALL, NO, NO),
         Action.UPGRADE_MANAGE: (ALL, ALL, NO, NO),
         Action.SERVER_UPGRADE: (ALL, ALL, NO, NO),
-        Action.LICENSE_MANAGE: (ALL, ALL, NO, NO),
         Action.FOLDER_MANAGE: (ALL, ALL, NO, NO),
         Action.ORGANIZATION_CHANGE: (ALL, ALL, NO, NO),
         Action.TOKEN_MANAGE: (ALL, ALL, NO, NO),

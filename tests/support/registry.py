@@ -34,7 +34,9 @@ class RouteId:
     """How the probe fills the URL parameter `name` with the id of a tenant's real object.
 
     `make(tenant, folder)` returns the id; objects filed in folders are made in `folder`, and
-    `in_folder=True` adds the routes to the "viewer outside their grants" probe.
+    `in_folder=True` adds the routes to the "viewer outside their grants" probe;
+    `is_shared=True` says the id names no tenant's object (a catalogue entry every tenant
+    shares), so "another tenant's object under my organization" does not apply to it.
     `tenant` is the shared cast (`tests/support/cast.py`) plus what the probe adds in
     `tests/test_tenancy.py`: site, sibling, blind_viewer, token.
     """
@@ -42,6 +44,7 @@ class RouteId:
     name: str
     make: Callable[[SimpleNamespace, Any], Any]
     in_folder: bool = False
+    is_shared: bool = False
 
 
 _route_ids: dict[str, RouteId] = {}
