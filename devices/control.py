@@ -69,12 +69,12 @@ def _require_ptz(device: Device) -> None:
 
 
 def ptz_presets(*, actor: Membership, device: Device) -> list[PtzPreset]:
-    """Return the device's PTZ presets, home first, then by name (operator+ in its folder)."""
+    """Return the device's PTZ presets in the device's order (operator+ in its folder)."""
     access.require(actor, Action.DEVICE_CONTROL, device)
     _require_ptz(device)
     with connected(device) as client:
         presets = client.list_ptz_presets()
-    return sorted(presets, key=lambda preset: (not preset.is_home, preset.name.lower()))
+    return sorted(presets, key=lambda preset: (not preset.is_home, preset.number))
 
 
 def clean_preset_name(name: str) -> str:
