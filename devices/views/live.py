@@ -29,7 +29,7 @@ from common.forms import BootstrapForm
 from devices import selectors, streams
 from devices.connection import device_error, open_client
 from devices.models import Device
-from devices.vapix import MjpegFrame, VapixClient, VapixError
+from devices.vapix import MjpegFrame, Timeouts, VapixClient, VapixError
 from organizations import access
 from organizations.models import Membership
 from organizations.roles import Action
@@ -43,6 +43,8 @@ RESOLUTION = re.compile(r"^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$")
 # The device's resolutions change with firmware only: ask again after an hour.
 RESOLUTIONS_CACHE_SECONDS = 60 * 60
 RESOLUTIONS_CACHE_KEY = "camfleet:device-resolutions:{device_id}"
+RESOLUTIONS_FAILURE_CACHE_SECONDS = 60
+RESOLUTIONS_TIMEOUTS = Timeouts(connect=2.0, read=3.0, probe=2.0, total=5.0)
 
 
 class LiveOptionsForm(BootstrapForm):
@@ -65,19 +67,26 @@ class LiveOptionsForm(BootstrapForm):
 
 
 def device_resolutions(device: Device) -> list[str]:
-    """Return the resolutions the device offers (cached an hour); [] when it cannot say."""
+    """Return the resolutions the device offers; [] when it cannot say (the device default).
+
+    Asked while the page renders, so with short timeouts and no retry; the answer is kept an
+    hour, a failure a minute (a silent device must not make every page load wait).
+    """
     key = RESOLUTIONS_CACHE_KEY.format(device_id=device.pk)
     cached = cache.get(key)
     if cached is not None:
         return cached
+    resolutions: list[str] = []
     try:
-        client = open_client(device)
+        client = open_client(device, retries=0, timeouts=RESOLUTIONS_TIMEOUTS)
     except DomainError:
-        return []
+        cache.set(key, resolutions, RESOLUTIONS_FAILURE_CACHE_SECONDS)
+        return resolutions
     try:
         parameters = client.list_parameters("Properties.Image.Resolution")
     except VapixError:
-        return []
+        cache.set(key, resolutions, RESOLUTIONS_FAILURE_CACHE_SECONDS)
+        return resolutions
     finally:
         client.close()
     text = parameters.get("Properties.Image.Resolution") or ""

@@ -248,6 +248,22 @@ def test_the_live_page_of_an_offline_device_still_opens(
     assert "Device default" in response.content.decode()
 
 
+def test_a_silent_device_holds_the_live_page_briefly_and_once(
+    client, viewer, device, camera, clean_camera_fleet
+):
+    clean_camera_fleet.set_fault(camera.serial, "hang")
+    client.force_login(viewer.user)
+    started = time.monotonic()
+    assert client.get(_url("device-live", device)).status_code == 200
+    first = time.monotonic() - started
+    started = time.monotonic()
+    assert client.get(_url("device-live", device)).status_code == 200
+    second = time.monotonic() - started
+    assert first < 7
+    assert second < 1  # the failure is remembered for a minute
+    clean_camera_fleet.clear_faults(camera.serial)
+
+
 @pytest.mark.parametrize("who", ["owner", "admin", "operator", "viewer"])
 def test_every_role_may_watch_a_device_in_its_folders(client, tenant, who, device):
     client.force_login(getattr(tenant, who).user)
