@@ -13,6 +13,7 @@ Audit actions: device.restart, device.ptz_goto (labels registered in DevicesConf
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,7 +36,9 @@ CONTROL_EVENT_TYPES = {
 }
 
 PRESET_NAME_MAX_LENGTH = 64
-RECORDING_ID_MAX_LENGTH = 128
+# What a recording id may look like (devices use letters, digits and _ - . :): anything else is
+# no recording of theirs, and could not be put in a URL path segment.
+RECORDING_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
 @contextmanager
@@ -136,9 +139,14 @@ def list_recordings(
     )
 
 
+def is_recording_id(value: str) -> bool:
+    """Tell whether `value` can be a device's recording id."""
+    return bool(RECORDING_ID.match(value or ""))
+
+
 def find_recording(client: VapixClient, recording_id: str) -> Recording:
     """Return one recording of the device by its id, or raise NotFound."""
-    if not recording_id or len(recording_id) > RECORDING_ID_MAX_LENGTH:
+    if not is_recording_id(recording_id):
         raise NotFound("recording_not_found", _("Recording not found."))
     for recording in client.list_recordings():
         if recording.recording_id == recording_id:

@@ -14,6 +14,8 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -72,10 +74,22 @@ class DeviceMediaView(OrganizationAPIView):
         return selectors.get_visible_device(membership, object_id)
 
 
+class PictureNegotiation(DefaultContentNegotiation):
+    """Accept `Accept: image/jpeg` for a picture: the JPEG is written by the view itself, and
+    errors still answer in JSON (DRF would refuse the request with 406 before the view ran)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
 class DeviceSnapshotView(DeviceMediaView):
     """One JPEG from the device, taken now (viewer+ in the device's folder)."""
 
     required_actions = {"GET": Action.DEVICE_VIEW}
+    content_negotiation_class = PictureNegotiation
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, **ERRORS})
     def get(self, request: Request, organization_id: UUID, device: Device) -> HttpResponse:

@@ -88,7 +88,7 @@ def device_recordings(request: HttpRequest, organization_id: UUID, device_id: UU
         "form": form,
         "page": page,
         "refusal": refusal,
-        "playing": playing if len(playing) <= control.RECORDING_ID_MAX_LENGTH else "",
+        "playing": playing if control.is_recording_id(playing) else "",
         "filter_query": query.urlencode(),
     }
     return render(request, "devices/device_recordings.html", context)
@@ -101,7 +101,7 @@ def device_recording_play(
 ) -> HttpResponse:
     """One recording played back as MJPEG through the service (one stream slot)."""
     device = _playable_device(request.membership, device_id)
-    if len(recording_id) > control.RECORDING_ID_MAX_LENGTH:
+    if not control.is_recording_id(recording_id):
         return media_refusal(request, NotFound("recording_not_found", _("Recording not found.")))
 
     def open_frames(client):

@@ -33,6 +33,12 @@ def test_a_viewer_token_takes_a_snapshot(api, viewer, dome):
     assert response["Content-Type"] == "image/jpeg"
     assert response.content.startswith(b"\xff\xd8\xff")
     assert camera.host.encode() not in response.content
+    # A script that asks for a JPEG gets one (not 406).
+    asked = api.client.get(
+        _url("device-snapshot", device), headers={**api.headers, "Accept": "image/jpeg"}
+    )
+    assert asked.status_code == 200
+    assert asked["Content-Type"] == "image/jpeg"
 
 
 def test_a_device_failure_answers_502_with_the_stable_body(api, viewer, dome, clean_camera_fleet):

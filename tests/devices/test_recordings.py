@@ -128,6 +128,13 @@ def test_an_unknown_recording_is_404_and_frees_the_slot(client, operator, device
     assert streams.open_slots(operator.user.pk) == 0
 
 
+def test_a_play_parameter_that_is_no_recording_id_plays_nothing(client, operator, device):
+    client.force_login(operator.user)
+    response = client.get(_list_url(device, play="a%2Fb"))
+    assert response.status_code == 200
+    assert "playback-image" not in response.content.decode()
+
+
 def test_an_offline_camera_shows_why_there_is_no_list(
     client, admin, device, camera, clean_camera_fleet
 ):
