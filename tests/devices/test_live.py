@@ -248,6 +248,19 @@ def test_the_live_page_of_an_offline_device_still_opens(
     assert "Device default" in response.content.decode()
 
 
+def test_the_live_view_and_its_refusals_speak_japanese(client, viewer, device, settings):
+    settings.DEVICE_STREAMS_PER_USER = 1
+    client.force_login(viewer.user)
+    page = client.get(_url("device-live", device), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "ライブビュー" in page
+    assert "スナップショットをダウンロード" in page
+    first = client.get(_url("device-mjpeg", device))
+    refused = client.get(_url("device-mjpeg", device), HTTP_ACCEPT_LANGUAGE="ja")
+    assert refused.status_code == 429
+    assert "ライブ配信をすでに 1 件開いており" in refused.content.decode()
+    leave(first)
+
+
 def test_a_silent_device_holds_the_live_page_briefly_and_once(
     client, viewer, device, camera, clean_camera_fleet
 ):
