@@ -54,6 +54,20 @@ def _assert_nothing_of_the_device_in(response, camera):
         assert secret.encode() not in body
 
 
+def test_the_simulator_counts_the_streams_it_is_sending(camera, clean_camera_fleet):
+    """The counter the closing tests rely on: up while a stream runs, down once it is closed."""
+    control = f"{clean_camera_fleet.control_url}/streams"
+    auth = requests.auth.HTTPDigestAuth(camera.username, camera.password)
+    url = f"{camera.base_url}/axis-cgi/mjpg/video.cgi?resolution=320x240"
+    with requests.get(url, auth=auth, stream=True, timeout=10) as stream:
+        assert next(stream.iter_content(1024))
+        assert requests.get(control, timeout=5).json()["cameras"][camera.serial] == 1
+        assert clean_camera_fleet.open_streams() == 1
+        assert clean_camera_fleet.state(camera.serial)["open_streams"] == 1
+    assert wait_for_no_streams(clean_camera_fleet, camera.serial) == 0
+    assert requests.get(control, timeout=5).json()["total"] == 0
+
+
 def test_a_viewer_gets_a_snapshot_through_the_service(client, viewer, device, camera):
     client.force_login(viewer.user)
     response = client.get(_url("device-snapshot", device))
