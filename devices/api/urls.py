@@ -12,9 +12,7 @@ urlpatterns: list = [
         name="device-accept-certificate",
     ),
     # Pictures and controls (api/media.py).
-    path(
-        "<uuid:device_id>/snapshot/", media.DeviceSnapshotView.as_view(), name="device-snapshot"
-    ),
+    path("<uuid:device_id>/snapshot/", media.DeviceSnapshotView.as_view(), name="device-snapshot"),
     path("<uuid:device_id>/restart/", media.DeviceRestartView.as_view(), name="device-restart"),
     path(
         "<uuid:device_id>/ptz/presets/",
