@@ -6,7 +6,8 @@ class DevicesConfig(AppConfig):
     name = "devices"
 
     def ready(self) -> None:
-        from devices import services
+        from devices import control, services
         from organizations import audit
 
         audit.register_event_types(services.DEVICE_EVENT_TYPES)
+        audit.register_event_types(control.CONTROL_EVENT_TYPES)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from devices.views import certificate
+from devices.views import certificate, control, live, recordings
 
 app_name = "devices"
 
@@ -11,5 +11,17 @@ urlpatterns: list = [
         "<uuid:device_id>/accept-certificate/",
         certificate.device_accept_certificate,
         name="device-accept-certificate",
+    ),
+    # Live view, control and recordings (views/live.py, control.py, recordings.py).
+    path("<uuid:device_id>/live/", live.device_live, name="device-live"),
+    path("<uuid:device_id>/live/snapshot/", live.device_snapshot, name="device-snapshot"),
+    path("<uuid:device_id>/live/mjpeg/", live.device_mjpeg, name="device-mjpeg"),
+    path("<uuid:device_id>/restart/", control.device_restart, name="device-restart"),
+    path("<uuid:device_id>/ptz/", control.device_ptz, name="device-ptz"),
+    path("<uuid:device_id>/recordings/", recordings.device_recordings, name="device-recordings"),
+    path(
+        "<uuid:device_id>/recordings/<str:recording_id>/play/",
+        recordings.device_recording_play,
+        name="device-recording-play",
     ),
 ]

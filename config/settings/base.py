@@ -320,6 +320,9 @@ DEVICE_ALLOW_LOOPBACK = False
 # (devices/connection.py); a whole exchange also ends within the client's 30 s deadline.
 DEVICE_CONNECT_TIMEOUT = env.float("DEVICE_CONNECT_TIMEOUT", default=5.0)
 DEVICE_READ_TIMEOUT = env.float("DEVICE_READ_TIMEOUT", default=15.0)
+# Live and playback streams one person may have open at once, across every web process
+# (counted in the cache: CACHE_URL must be shared, i.e. Redis, when there is more than one).
+DEVICE_STREAMS_PER_USER = env.int("DEVICE_STREAMS_PER_USER", default=4)
 
 # --- Device health (devices/health.py) -----------------------------------------------------------
 # Every device is polled once per interval (seconds), spread over it; the dispatcher runs every

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from devices.api import media
 from devices.api.certificate import DeviceAcceptCertificateView
 
 urlpatterns: list = [
@@ -9,5 +10,19 @@ urlpatterns: list = [
         "<uuid:device_id>/accept-certificate/",
         DeviceAcceptCertificateView.as_view(),
         name="device-accept-certificate",
+    ),
+    # Pictures and controls (api/media.py).
+    path("<uuid:device_id>/snapshot/", media.DeviceSnapshotView.as_view(), name="device-snapshot"),
+    path("<uuid:device_id>/restart/", media.DeviceRestartView.as_view(), name="device-restart"),
+    path(
+        "<uuid:device_id>/ptz/presets/",
+        media.DevicePtzPresetsView.as_view(),
+        name="device-ptz-presets",
+    ),
+    path("<uuid:device_id>/ptz/goto/", media.DevicePtzGotoView.as_view(), name="device-ptz-goto"),
+    path(
+        "<uuid:device_id>/recordings/",
+        media.DeviceRecordingsView.as_view(),
+        name="device-recordings",
     ),
 ]

@@ -287,6 +287,9 @@ class Camera:
     certificate: Certificate | None = None  # when the fleet serves HTTPS
     log: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=200))
     boots: int = 0  # boots since the fleet was created; a reset does not restart the count
+    # MJPEG and playback answers being sent right now: tests watch it return to 0 after a viewer
+    # leaves. A reset leaves it alone (it counts connections, not state).
+    open_streams: int = 0
     _rng: random.Random | None = None
     _timers: list[TimerHandle] = field(default_factory=list)
     _flap_timer: TimerHandle | None = None
@@ -703,6 +706,7 @@ class Camera:
             "applications": [app.as_dict() for app in self.applications],
             "faults": dict(self.faults),
             "knobs": dict(vars(self.knobs)),
+            "open_streams": self.open_streams,
             "track": TRACKS[self.product.track].name,
             "original_serial": self.original_identity.serial,
             "moved": self.moved,

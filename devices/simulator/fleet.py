@@ -565,6 +565,11 @@ class FleetThread:
         """Return one camera's state and transition log."""
         return self._in_loop(lambda: self.camera(serial).state())
 
+    def open_streams(self, serial: str | None = None) -> int:
+        """Return how many MJPEG/playback answers one camera (or the fleet) is sending now."""
+        cameras = [self.fleet.camera(serial)] if serial else self.fleet.cameras
+        return self._in_loop(lambda: sum(camera.open_streams for camera in cameras))
+
     def wait_for(
         self, serial: str, predicate: Callable[[dict[str, object]], bool], timeout: float = 10.0
     ) -> dict[str, object]:

@@ -19,3 +19,8 @@ declare_role_rows(
         Action.DEVICE_MANAGE: (ALL, ALL, NO, NO),
     }
 )
+
+# A recording is named by the device's own id; any id of a device outside reach is 404 first.
+declare_route_ids(
+    RouteId("recording_id", make=lambda tenant, folder: "20260101_000000_ABCD_B8A44F000000"),
+)

@@ -318,14 +318,15 @@ def test_another_apps_event_type_shows_its_label_on_the_activity_page(
 ):
     # As devices would from its AppConfig.ready(), without touching the organizations app.
     monkeypatch.setattr(audit, "_event_types", dict(audit._event_types))
-    audit.register_event_types({"device.restart": "Device restarted"})
+    # (An action no app registers: the devices app registers device.restart with its own words.)
+    audit.register_event_types({"gadget.restart": "Gadget restarted"})
     with transaction.atomic():
-        audit.record(admin, organization, "device.restart", None, {"device": "Gate"})
+        audit.record(admin, organization, "gadget.restart", None, {"device": "Gate"})
     client.force_login(admin.user)
     page = client.get(reverse("organizations:audit-event-list", args=[organization.pk]))
     html = page.content.decode()
-    assert "Device restarted" in html
-    assert "device.restart" in html
+    assert "Gadget restarted" in html
+    assert "gadget.restart" in html
     assert "Folder created" not in html
 
 

@@ -22,6 +22,8 @@ def build_control_app(fleet: ControlledFleet) -> web.Application:
 
     GET  /cameras                      every camera's state
     GET  /cameras/{serial}             one camera's state plus its transition log
+                                       (with "open_streams": MJPEG/playback answers being sent)
+    GET  /streams                      {"total": n, "cameras": {serial: n}}: open streams
     POST /cameras/{serial}/faults      {"slow-link": 20000, "offline": true, "hang": null}
     DELETE /cameras/{serial}/faults    clear that camera's faults
     POST /cameras/{serial}/knobs       {"auth_policy": "basic", "privilege_status": 403, ...}
@@ -67,6 +69,11 @@ def build_control_app(fleet: ControlledFleet) -> web.Application:
     async def show_camera(request: web.Request) -> web.Response:
         camera = find(request)
         return web.json_response({**camera.state(), "log": list(camera.log)})
+
+    @routes.get("/streams")
+    async def open_streams(request: web.Request) -> web.Response:
+        counts = {camera.serial: camera.open_streams for camera in fleet.cameras}
+        return web.json_response({"total": sum(counts.values()), "cameras": counts})
 
     @routes.post("/cameras/{serial}/faults")
     async def set_faults(request: web.Request) -> web.Response:

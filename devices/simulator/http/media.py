@@ -70,6 +70,7 @@ async def _stream_frames(
     started = time.monotonic()
     sent = 0
     index = 0
+    camera.open_streams += 1
     try:
         while (jpeg := frames(index)) is not None:
             head = (
@@ -86,6 +87,8 @@ async def _stream_frames(
         await response.write_eof()
     except (ConnectionResetError, asyncio.CancelledError):
         pass
+    finally:
+        camera.open_streams -= 1
     return response
 
 
