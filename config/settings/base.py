@@ -269,6 +269,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "devices.dispatch_polls",
         "schedule": env.float("DEVICE_POLL_TICK", default=15.0),
     },
+    # Passwords of CSV device imports nobody onboarded are destroyed within minutes of expiring.
+    "devices.expire_device_imports": {
+        "task": "devices.expire_device_imports",
+        "schedule": 300.0,
+    },
 }
 
 LOGGING = {
