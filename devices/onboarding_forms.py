@@ -58,9 +58,7 @@ class ImportDevicesForm(BootstrapForm):
         label=_("CSV file"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
-    folder = forms.ChoiceField(
-        label=_("Folder"), help_text=_("For the lines that name no folder.")
-    )
+    folder = forms.ChoiceField(label=_("Folder"), help_text=_("For the lines that name no folder."))
 
     def __init__(self, *args, folders=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -26,9 +26,7 @@ urlpatterns: list = [
     ),
     # Onboarding: one device, or many from a CSV file (views/onboarding.py).
     path("onboard/", onboarding.device_onboard, name="device-onboard"),
-    path(
-        "onboard/<uuid:device_id>/done/", onboarding.device_onboarded, name="device-onboarded"
-    ),
+    path("onboard/<uuid:device_id>/done/", onboarding.device_onboarded, name="device-onboarded"),
     path("import/", onboarding.import_create, name="import-create"),
     path("import/<uuid:import_id>/", onboarding.import_detail, name="import-detail"),
     path("import/<uuid:import_id>/onboard/", onboarding.import_onboard, name="import-onboard"),

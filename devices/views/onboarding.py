@@ -65,9 +65,7 @@ def device_onboard(request: HttpRequest, organization_id: UUID) -> HttpResponse:
         else:
             messages.success(request, _("“%(name)s” is onboarded.") % {"name": device.name})
             return redirect("devices:device-onboarded", organization_id, device.pk)
-    return render(
-        request, "devices/device_onboard.html", {"form": form}, status=form_status(form)
-    )
+    return render(request, "devices/device_onboard.html", {"form": form}, status=form_status(form))
 
 
 @organization_view

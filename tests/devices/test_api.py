@@ -118,7 +118,12 @@ def test_a_device_already_onboarded_answers_409(api, tenant, other_tenant, clean
 def test_a_folder_of_another_organization_in_the_body_is_404(api, tenant, other_tenant):
     response = api.login(tenant.admin).post(
         _list_url(tenant.organization),
-        {"host": "10.0.0.1", "username": "root", "password": "x", "folder": str(other_tenant.top.pk)},
+        {
+            "host": "10.0.0.1",
+            "username": "root",
+            "password": "x",
+            "folder": str(other_tenant.top.pk),
+        },
     )
     assert response.status_code == 404
     assert not Device.objects.exists()
@@ -210,7 +215,10 @@ def test_the_csv_import_runs_through_the_api(
     with django_capture_on_commit_callbacks(execute=True):
         response = api.client.post(
             url,
-            {"file": SimpleUploadedFile("c.csv", content, "text/csv"), "folder": str(tenant.top.pk)},
+            {
+                "file": SimpleUploadedFile("c.csv", content, "text/csv"),
+                "folder": str(tenant.top.pk),
+            },
             headers=api.headers,
         )
     assert response.status_code == 202, response.content

@@ -66,7 +66,7 @@ def _silent_listener():
 
 
 class _PlainHandler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         body = b"<html><body>It works!</body></html>"
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
@@ -74,7 +74,7 @@ class _PlainHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_POST = do_GET  # noqa: N815
+    do_POST = do_GET
 
     def log_message(self, *args):
         pass

@@ -118,7 +118,7 @@ def test_the_import_pages_check_preview_onboard_and_download(
     assert "refused the user name or password" in page
     assert good.password not in page
     partial = client.get(detail_url, headers={"HX-Request": "true"})
-    assert partial.content.decode().lstrip().startswith("<div id=\"import-status\"")
+    assert partial.content.decode().lstrip().startswith('<div id="import-status"')
     onboard_url = reverse("devices:import-onboard", args=[organization_id, device_import.pk])
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(onboard_url).status_code == 302
@@ -126,7 +126,9 @@ def test_the_import_pages_check_preview_onboard_and_download(
     second = client.post(onboard_url, follow=True)
     assert "already being onboarded" in second.content.decode()
     assert Device.objects.count() == 1
-    results = client.get(reverse("devices:import-results", args=[organization_id, device_import.pk]))
+    results = client.get(
+        reverse("devices:import-results", args=[organization_id, device_import.pk])
+    )
     assert results["Content-Type"].startswith("text/csv")
     text = b"".join(results.streaming_content).decode()
     assert text.splitlines()[0].startswith("line,host,port")

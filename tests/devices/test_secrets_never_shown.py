@@ -74,11 +74,7 @@ def _organization_answers(client, tenant) -> dict[str, str]:
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        body = (
-            b"".join(response.streaming_content)
-            if response.streaming
-            else response.content
-        )
+        body = b"".join(response.streaming_content) if response.streaming else response.content
         answers[url] = body.decode()
     return answers
 
