@@ -3,6 +3,7 @@
 The password is write-only everywhere: no answer carries it.
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -73,11 +74,11 @@ class DeviceUpdateSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         if ("username" in attrs) != ("password" in attrs):
             raise serializers.ValidationError(
-                {"password": ["Send the user name and the password together."]}
+                {"password": [_("Send the user name and the password together.")]}
             )
         if not attrs:
             raise serializers.ValidationError(
-                {"non_field_errors": ["Send a folder, or a user name and password."]}
+                {"non_field_errors": [_("Send a folder, or a user name and password.")]}
             )
         return attrs
 
