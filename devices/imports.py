@@ -267,7 +267,7 @@ def _store_import(
     now = timezone.now()
     device_import = DeviceImport.objects.create(
         organization=organization,
-        folder=folder,
+        default_folder=folder,
         created_by=actor,
         file_name=file_name[:200],
         row_count=len(rows),
@@ -284,7 +284,7 @@ def _store_import(
             port=values.get("port", "")[:16],
             scheme=values.get("scheme", "")[:8],
             username=values.get("username", "")[:64],
-            folder=row.folder,
+            target_folder=row.folder,
             expected_fingerprint=(
                 onboarding.clean_expected_fingerprint(values.get("certificate_fingerprint", ""))
                 if not row.code
@@ -471,18 +471,18 @@ def onboard_import_rows(*, import_id: UUID, actor_id: UUID) -> None:
     actor = Membership.objects.select_related("organization", "user").filter(pk=actor_id).first()
     for row in DeviceImportRow.objects.filter(
         device_import=device_import, state=DeviceImportRow.State.READY
-    ).select_related("folder"):
+    ).select_related("target_folder"):
         claimed = DeviceImportRow.objects.filter(
             pk=row.pk, state=DeviceImportRow.State.READY
         ).update(state=DeviceImportRow.State.ONBOARDING)
         if not claimed:
             continue
         try:
-            if actor is None or row.folder is None:
+            if actor is None or row.target_folder is None:
                 raise NotFound("folder_not_found", _("The folder or the admin is gone."))
             device = services.create_device(
                 actor=actor,
-                folder=row.folder,
+                folder=row.target_folder,
                 identity=_identity(row),
                 address=CheckedAddress(
                     host=row.host, ip=ipaddress.ip_address(row.ip), port=int(row.port)
@@ -554,7 +554,7 @@ def get_device_import(membership: Membership, import_id: UUID | str) -> DeviceIm
         import_uuid = import_id if isinstance(import_id, uuid.UUID) else uuid.UUID(str(import_id))
         return (
             DeviceImport.objects.for_organization(membership.organization_id)
-            .select_related("folder")
+            .select_related("default_folder")
             .get(pk=import_uuid)
         )
     except (DeviceImport.DoesNotExist, ValueError, TypeError, AttributeError):
@@ -563,7 +563,7 @@ def get_device_import(membership: Membership, import_id: UUID | str) -> DeviceIm
 
 def import_rows(device_import: DeviceImport) -> QuerySet[DeviceImportRow]:
     """Return the rows of an import loaded through `get_device_import`, in file order."""
-    return device_import.rows.select_related("folder").order_by("line_number", "id")
+    return device_import.rows.select_related("target_folder").order_by("line_number", "id")
 
 
 @dataclass(frozen=True)
@@ -616,7 +616,7 @@ def result_rows(device_import: DeviceImport):
             row.port,
             row.scheme,
             row.username,
-            row.folder.name if row.folder else "",
+            row.target_folder.name if row.target_folder else "",
             row.state,
             row.code,
             row.message,

@@ -190,9 +190,11 @@ class DeviceImport(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="device_imports"
     )
-    # Rows without a folder of their own go here; None once that folder is deleted.
-    folder = models.ForeignKey(
-        Folder, on_delete=models.SET_NULL, null=True, related_name="device_imports"
+    # Rows without a folder of their own go here; None once that folder is deleted. Not
+    # named `folder`: an import does not file anything into a folder, nor keep it from deletion
+    # (organizations.selectors counts every `folder` foreign key as folder contents).
+    default_folder = models.ForeignKey(
+        Folder, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_by = models.ForeignKey(
         "organizations.Membership", on_delete=models.SET_NULL, null=True, related_name="+"
@@ -241,7 +243,9 @@ class DeviceImportRow(models.Model):
     scheme = models.CharField(_("scheme"), max_length=8, blank=True)
     username = models.CharField(_("user name"), max_length=64, blank=True)
     encrypted_password = models.TextField(blank=True, editable=False)
-    folder = models.ForeignKey(Folder, on_delete=models.SET_NULL, null=True, related_name="+")
+    target_folder = models.ForeignKey(
+        Folder, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     expected_fingerprint = models.CharField(max_length=64, blank=True)
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.PENDING

@@ -89,7 +89,7 @@ class DeviceImportCreateSerializer(serializers.Serializer):
 
 
 class DeviceImportRowSerializer(serializers.ModelSerializer):
-    folder = serializers.UUIDField(source="folder_id", read_only=True, allow_null=True)
+    folder = serializers.UUIDField(source="target_folder_id", read_only=True, allow_null=True)
     device = serializers.UUIDField(source="device_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -114,7 +114,7 @@ class DeviceImportRowSerializer(serializers.ModelSerializer):
 
 
 class DeviceImportSerializer(serializers.ModelSerializer):
-    folder = serializers.UUIDField(source="folder_id", read_only=True, allow_null=True)
+    folder = serializers.UUIDField(source="default_folder_id", read_only=True, allow_null=True)
     counts = serializers.SerializerMethodField()
     rows = serializers.SerializerMethodField()
 

@@ -8,7 +8,7 @@ declare_route_ids(
     RouteId(
         "device_id", make=lambda tenant, folder: DeviceFactory(folder=folder).pk, in_folder=True
     ),
-    RouteId("import_id", make=lambda tenant, folder: DeviceImportFactory(folder=folder).pk),
+    RouteId("import_id", make=lambda tenant, folder: DeviceImportFactory(default_folder=folder).pk),
 )
 
 # PRODUCT.md §3, written out independently of roles.py: owner, admin, operator, viewer.

@@ -40,13 +40,13 @@ class DeviceFactory(factory.django.DjangoModelFactory):
 
 
 class DeviceImportFactory(factory.django.DjangoModelFactory):
-    """A checked CSV import without rows, in `folder`'s organization."""
+    """A checked CSV import without rows, in `default_folder`'s organization."""
 
     class Meta:
         model = DeviceImport
 
-    folder = factory.LazyFunction(lambda: OrganizationFactory().top_folder)
-    organization = factory.LazyAttribute(lambda o: o.folder.organization)
+    default_folder = factory.LazyFunction(lambda: OrganizationFactory().top_folder)
+    organization = factory.LazyAttribute(lambda o: o.default_folder.organization)
     file_name = "cameras.csv"
     state = DeviceImport.State.CHECKED
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))

@@ -252,7 +252,7 @@ def test_a_bad_csv_file_answers_400_on_the_file_field(api, tenant):
 
 @pytest.mark.parametrize("role", ["operator", "viewer"])
 def test_operators_and_viewers_cannot_import_or_read_imports(api, tenant, role):
-    device_import = DeviceImportFactory(folder=tenant.top)
+    device_import = DeviceImportFactory(default_folder=tenant.top)
     api.login(getattr(tenant, role))
     url = reverse("api:device-import", args=[tenant.organization.pk])
     response = api.client.post(

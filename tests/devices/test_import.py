@@ -81,13 +81,13 @@ def test_mixed_good_and_bad_rows_onboard_only_the_good_ones(
     assert device_import.state == DeviceImport.State.CHECKED
     rows = _rows(device_import)
     assert rows[2].state == "ready"
-    assert rows[2].folder == tenant.building_a1
+    assert rows[2].target_folder == tenant.building_a1
     assert rows[2].serial_number == good.serial.upper()
     assert (rows[3].state, rows[3].code) == ("refused", "auth_failed")
     assert (rows[4].state, rows[4].code) == ("refused", "already_onboarded")
     assert other_tenant.organization.name not in rows[4].message
     assert rows[5].state == "ready"
-    assert rows[5].folder == tenant.site_b
+    assert rows[5].target_folder == tenant.site_b
     assert rows[5].certificate_fingerprint == https.certificate_sha256.replace(":", "").lower()
     assert rows[6].code == "duplicate_row"
     assert rows[7].code == "address_not_allowed"
@@ -135,7 +135,7 @@ def test_two_admins_clicking_onboard_at_once_start_it_once(race, clean_camera_fl
     tenant = build_tenant("Racing Co")
     device_import = DeviceImport.objects.create(
         organization=tenant.organization,
-        folder=tenant.top,
+        default_folder=tenant.top,
         state=DeviceImport.State.CHECKED,
         row_count=0,
         expires_at=timezone.now() + timedelta(hours=1),

@@ -71,7 +71,7 @@ def test_a_refusal_is_shown_on_its_field_and_the_password_is_not_sent_back(
 
 @pytest.mark.parametrize("role", ["operator", "viewer"])
 def test_operators_and_viewers_may_not_onboard_or_import(client, tenant, role):
-    device_import = DeviceImportFactory(folder=tenant.top)
+    device_import = DeviceImportFactory(default_folder=tenant.top)
     client.force_login(getattr(tenant, role).user)
     organization_id = tenant.organization.pk
     assert client.get(_onboard_url(tenant)).status_code == 403
