@@ -26,6 +26,7 @@ Accepted files (UTF-8, comma- or semicolon-separated, a header line):
 import csv
 import io
 import ipaddress
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -47,6 +48,8 @@ from organizations import selectors as organization_selectors
 from organizations.models import Folder, Membership
 from organizations.roles import Action
 from organizations.services.locks import lock_organization
+
+logger = logging.getLogger(__name__)
 
 MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_ROWS = 500
@@ -362,6 +365,14 @@ def check_import_row(*, row_id: int) -> None:
         )
     except DomainError as error:
         _decide_row(row, DeviceImportRow.State.REFUSED, error.code, str(error.message))
+    except Exception:
+        # Whatever went wrong (a device answer nobody foresaw, the task's soft time limit), the
+        # row is decided, so the import does not wait for it until it expires.
+        logger.exception(
+            "checking line %s of import %s failed", row.line_number, row.device_import_id
+        )
+        message = _("The device could not be checked. Try this line again in a new import.")
+        _decide_row(row, DeviceImportRow.State.REFUSED, "device_unavailable", str(message))
     else:
         _record_check(row, checked)
     _finish_check(row.device_import_id)

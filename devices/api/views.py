@@ -14,6 +14,7 @@ from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from devices import imports, onboarding, selectors, services
 from devices.api import serializers
@@ -165,7 +166,14 @@ class DeviceImportCreateView(DeviceImportMixin, OrganizationAPIView):
             content=content,
         )
         device_import.refresh_from_db()
-        return Response(self.import_body(device_import), status=status.HTTP_202_ACCEPTED)
+        location = reverse(
+            "api:device-import-detail", args=[organization_id, device_import.pk], request=request
+        )
+        return Response(
+            self.import_body(device_import),
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": location},
+        )
 
 
 class DeviceImportDetailView(DeviceImportMixin, OrganizationAPIView):

@@ -223,6 +223,7 @@ def test_the_csv_import_runs_through_the_api(
         )
     assert response.status_code == 202, response.content
     import_id = response.json()["id"]
+    assert response["Location"].endswith(f"/devices/import/{import_id}/")
     detail = api.get(reverse("api:device-import-detail", args=[tenant.organization.pk, import_id]))
     body = detail.json()
     assert body["state"] == "checked"

@@ -311,3 +311,20 @@ def test_credentials_of_another_camera_at_the_address_are_refused(tenant, clean_
     assert refused.value.code == "serial_number_mismatch"
     device.refresh_from_db()
     assert device.password.reveal() != camera.password
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_organizations_onboarding_one_camera_at_once_get_it_once(race, clean_camera_fleet):
+    from tests.support.cast import build_tenant
+
+    first, second = build_tenant("First Co"), build_tenant("Second Co")
+    camera = clean_camera_fleet.by_product("M1065-LW")
+    outcomes = race(
+        lambda: _onboard(first.admin, first.top, camera),
+        lambda: _onboard(second.admin, second.top, camera),
+    )
+    devices = [outcome for outcome in outcomes if isinstance(outcome, Device)]
+    refusals = [outcome for outcome in outcomes if not isinstance(outcome, Device)]
+    assert len(devices) == 1, outcomes
+    assert [refusal.code for refusal in refusals] == ["already_onboarded"]
+    assert Device.objects.count() == 1
