@@ -229,6 +229,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "organizations.roles.Role.choices",
         "InvitableRoleEnum": "organizations.api.serializers.INVITABLE_ROLES",
+        "DeviceImportStateEnum": "devices.api.serializers.IMPORT_STATES",
+        "DeviceImportRowStateEnum": "devices.api.serializers.IMPORT_ROW_STATES",
     },
 }
 

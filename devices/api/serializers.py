@@ -11,6 +11,10 @@ from common.api import StrictCharField, StrictUUIDField
 from devices.models import Device, DeviceImport, DeviceImportRow
 from devices.onboarding import PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
 
+# The schema's names of the two state enums (settings SPECTACULAR_SETTINGS).
+IMPORT_STATES = DeviceImport.State.choices
+IMPORT_ROW_STATES = DeviceImportRow.State.choices
+
 
 class DeviceSerializer(serializers.ModelSerializer):
     """One device: identity, address, status; `folder` is the folder's id."""
@@ -109,6 +113,26 @@ class DeviceImportRowSerializer(serializers.ModelSerializer):
             "firmware_version",
             "certificate_fingerprint",
             "device",
+        ]
+        read_only_fields = fields
+
+
+class DeviceImportSummarySerializer(serializers.ModelSerializer):
+    """An import in the list: its state, without the rows (read its own URL for those)."""
+
+    folder = serializers.UUIDField(source="default_folder_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DeviceImport
+        fields = [
+            "id",
+            "state",
+            "file_name",
+            "folder",
+            "row_count",
+            "created_at",
+            "expires_at",
+            "finished_at",
         ]
         read_only_fields = fields
 

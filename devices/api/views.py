@@ -144,11 +144,24 @@ class DeviceImportMixin:
 
 
 class DeviceImportCreateView(DeviceImportMixin, OrganizationAPIView):
-    """Upload a CSV of devices (admin+): every row is checked in the background; read the
-    import's URL for its state and rows, then POST its onboard URL to create the ready rows."""
+    """The organization's CSV imports, newest first (admin+); upload a CSV of devices (admin+):
+    every row is checked in the background; read the import's URL (`Location`) for its state
+    and rows, then POST its onboard URL to create the ready rows."""
 
     parser_classes = [MultiPartParser, FormParser]
-    required_actions = {"POST": Action.DEVICE_MANAGE}
+    required_actions = {"GET": Action.DEVICE_MANAGE, "POST": Action.DEVICE_MANAGE}
+
+    def get_queryset(self):
+        return imports.device_imports(self.request.membership).order_by("-created_at", "-id")
+
+    @extend_schema(
+        operation_id="devices_import_list",
+        responses={200: serializers.DeviceImportSummarySerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request, organization_id: UUID) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        body = serializers.DeviceImportSummarySerializer(page, many=True).data
+        return self.get_paginated_response(body)
 
     @extend_schema(
         request={"multipart/form-data": serializers.DeviceImportCreateSerializer},

@@ -236,6 +236,10 @@ def test_the_csv_import_runs_through_the_api(
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "import_already_onboarding"
     assert Device.objects.get().serial_number == camera.serial.upper()
+    listed = api.get(url).json()
+    assert listed["count"] == 1
+    assert listed["results"][0]["id"] == import_id
+    assert listed["results"][0]["state"] == "finished"
 
 
 def test_a_bad_csv_file_answers_400_on_the_file_field(api, tenant):
@@ -260,6 +264,7 @@ def test_operators_and_viewers_cannot_import_or_read_imports(api, tenant, role):
         url, {"file": SimpleUploadedFile("c.csv", b"host,username,password\na,b,c\n")}
     )
     assert response.status_code == 403
+    assert api.get(url).status_code == 403
     detail = reverse("api:device-import-detail", args=[tenant.organization.pk, device_import.pk])
     assert api.get(detail).status_code == 403
     onboard = reverse("api:device-import-onboard", args=[tenant.organization.pk, device_import.pk])
