@@ -101,7 +101,12 @@ def import_create(request: HttpRequest, organization_id: UUID) -> HttpResponse:
             apply_domain_error(form, error, "file")
         else:
             return redirect("devices:import-detail", organization_id, device_import.pk)
-    context = {"form": form, "max_rows": imports.MAX_IMPORT_ROWS}
+    context = {
+        "form": form,
+        "max_rows": imports.MAX_IMPORT_ROWS,
+        # So an import can be found again after leaving its page.
+        "recent_imports": imports.device_imports(membership).order_by("-created_at", "-id")[:10],
+    }
     return render(request, "devices/import_create.html", context, status=form_status(form))
 
 

@@ -126,6 +126,8 @@ def test_the_import_pages_check_preview_onboard_and_download(
     second = client.post(onboard_url, follow=True)
     assert "already being onboarded" in second.content.decode()
     assert Device.objects.count() == 1
+    upload_page = client.get(reverse("devices:import-create", args=[organization_id]))
+    assert detail_url in upload_page.content.decode()
     results = client.get(
         reverse("devices:import-results", args=[organization_id, device_import.pk])
     )
