@@ -2,6 +2,7 @@
 
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -328,3 +329,31 @@ def test_two_organizations_onboarding_one_camera_at_once_get_it_once(race, clean
     assert len(devices) == 1, outcomes
     assert [refusal.code for refusal in refusals] == ["already_onboarded"]
     assert Device.objects.count() == 1
+
+
+def test_a_name_resolving_to_loopback_is_not_allowed_without_the_setting(
+    tenant, clean_camera_fleet, settings
+):
+    settings.DEVICE_ALLOW_LOOPBACK = False
+    camera = clean_camera_fleet.cameras[0]
+    _refused("address_not_allowed", _onboard, tenant.admin, tenant.top, camera, host="localhost")
+
+
+def test_a_resolver_that_never_answers_is_cut_off(tenant, clean_camera_fleet, monkeypatch):
+    """getaddrinfo has no timeout: the lookup is time-boxed (the resolver is the OS's, stubbed)."""
+    release = threading.Event()
+
+    def silent_resolver(*args, **kwargs):
+        release.wait(5)
+        raise socket.gaierror("no answer")
+
+    monkeypatch.setattr(onboarding, "RESOLVE_TIMEOUT", 0.3)
+    monkeypatch.setattr(socket, "getaddrinfo", silent_resolver)
+    camera = clean_camera_fleet.cameras[0]
+    started = time.monotonic()
+    try:
+        error = _refused("timeout", _onboard, tenant.admin, tenant.top, camera, host="slow.example")
+    finally:
+        release.set()
+    assert time.monotonic() - started < 2
+    assert "host" in error.fields
