@@ -8,8 +8,6 @@ from uuid import UUID
 
 from celery import shared_task
 
-from devices import imports
-
 # One row's check makes a few VAPIX exchanges (resolve, TLS fingerprint, device info,
 # parameters): well under two minutes with the client's limits (devices/vapix).
 IMPORT_ROW_TASK_OPTIONS = {
@@ -23,6 +21,8 @@ IMPORT_ROW_TASK_OPTIONS = {
 @shared_task(name="devices.check_device_import_row", **IMPORT_ROW_TASK_OPTIONS)
 def check_device_import_row(row_id: int) -> None:
     """Check one row of a CSV import against its device (idempotent: decided rows are skipped)."""
+    from devices import imports  # imported late: devices.services → tasks → this module
+
     imports.check_import_row(row_id=row_id)
 
 
@@ -35,10 +35,14 @@ def check_device_import_row(row_id: int) -> None:
 )
 def onboard_device_import(import_id: str, actor_id: str) -> None:
     """Store the ready rows of an import an admin chose to onboard (no device I/O)."""
+    from devices import imports
+
     imports.onboard_import_rows(import_id=UUID(import_id), actor_id=UUID(actor_id))
 
 
 @shared_task(name="devices.expire_device_imports", soft_time_limit=120, time_limit=150)
 def expire_device_imports() -> int:
     """Expire imports left waiting and destroy their passwords (periodic)."""
+    from devices import imports
+
     return imports.expire_device_imports()

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('devices', '0001_add_device'),
+        ('devices', '0003_device_offline_alert'),
         ('organizations', '0006_name_characters'),
     ]
 
