@@ -6,8 +6,9 @@ class DevicesConfig(AppConfig):
     name = "devices"
 
     def ready(self) -> None:
-        from devices import control, services
+        from devices import control, onboarding, services
         from organizations import audit
 
         audit.register_event_types(services.DEVICE_EVENT_TYPES)
         audit.register_event_types(control.CONTROL_EVENT_TYPES)
+        audit.register_event_types(onboarding.ONBOARDING_EVENT_TYPES)

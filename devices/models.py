@@ -169,3 +169,120 @@ class DeviceStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id}: {self.previous_status} → {self.status}"
+
+
+class DeviceImport(models.Model):
+    """One CSV upload of many devices: rows are checked first, then the good ones onboarded.
+
+    The state moves forward only, each step a conditional UPDATE (`devices.imports`):
+    checking → checked → onboarding → finished; `expired` when nobody onboarded it in time.
+    Passwords of its rows are destroyed when it finishes or expires.
+    """
+
+    class State(models.TextChoices):
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked")
+        ONBOARDING = "onboarding", _("Onboarding")
+        FINISHED = "finished", _("Finished")
+        EXPIRED = "expired", _("Expired")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="device_imports"
+    )
+    # Rows without a folder of their own go here; None once that folder is deleted. Not
+    # named `folder`: an import does not file anything into a folder, nor keep it from deletion
+    # (organizations.selectors counts every `folder` foreign key as folder contents).
+    default_folder = models.ForeignKey(
+        Folder, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        "organizations.Membership", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.CHECKING
+    )
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("device import")
+        verbose_name_plural = _("device imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "expires_at"], name="device_import_expiry")]
+
+    def __str__(self) -> str:
+        return self.file_name or str(self.pk)
+
+
+class DeviceImportRow(models.Model):
+    """One line of a device import: the input, the check's result, then the onboarding's.
+
+    The password waits Fernet-encrypted (`devices.credentials`) and is emptied once the row is
+    decided (refused, onboarded, failed) or the import expires.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for the check")
+        READY = "ready", _("Ready to onboard")
+        REFUSED = "refused", _("Refused")
+        ONBOARDING = "onboarding", _("Onboarding")
+        ONBOARDED = "onboarded", _("Onboarded")
+        FAILED = "failed", _("Not onboarded")
+        SKIPPED = "skipped", _("Not onboarded (expired)")
+
+    device_import = models.ForeignKey(DeviceImport, on_delete=models.CASCADE, related_name="rows")
+    line_number = models.PositiveIntegerField(_("line"))
+    host = models.CharField(_("host"), max_length=253, blank=True)
+    port = models.CharField(_("port"), max_length=16, blank=True)
+    scheme = models.CharField(_("scheme"), max_length=8, blank=True)
+    username = models.CharField(_("user name"), max_length=64, blank=True)
+    encrypted_password = models.TextField(blank=True, editable=False)
+    target_folder = models.ForeignKey(
+        Folder, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    expected_fingerprint = models.CharField(max_length=64, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.PENDING
+    )
+    code = models.CharField(_("result code"), max_length=64, blank=True)
+    message = models.TextField(_("result"), blank=True)
+    # What the check read from the device, so Onboard stores it without connecting again.
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    serial_number = models.CharField(_("serial number"), max_length=64, blank=True)
+    mac_address = models.CharField(max_length=17, blank=True)
+    product_number = models.CharField(_("model"), max_length=64, blank=True)
+    product_name = models.CharField(max_length=200, blank=True)
+    firmware_version = models.CharField(_("firmware version"), max_length=64, blank=True)
+    hardware_id = models.CharField(max_length=64, blank=True)
+    architecture = models.CharField(max_length=32, blank=True)
+    has_ptz = models.BooleanField(default=False)
+    certificate_fingerprint = models.CharField(max_length=64, blank=True)
+    device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("device import row")
+        verbose_name_plural = _("device import rows")
+        ordering = ["line_number", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device_import", "line_number"], name="device_import_row_line_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_import_id} line {self.line_number}"
+
+    @property
+    def password(self) -> Secret:
+        """The row's password, decrypted into a masked `Secret`."""
+        return decrypt_secret(self.encrypted_password)
+
+    @password.setter
+    def password(self, value: str | Secret) -> None:
+        self.encrypted_password = encrypt_secret(value)

@@ -16,7 +16,12 @@ from celery import shared_task
 from django.conf import settings
 
 from common.mail import MAIL_TASK_OPTIONS
-from devices import alerts, health, services
+from devices import (
+    alerts,
+    health,
+    import_tasks,  # noqa: F401 - the worker discovers this module only
+    services,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from devices.views import certificate, control, live, recordings
+from devices.views import certificate, control, live, onboarding, recordings
 
 app_name = "devices"
 
@@ -24,4 +24,11 @@ urlpatterns: list = [
         recordings.device_recording_play,
         name="device-recording-play",
     ),
+    # Onboarding: one device, or many from a CSV file (views/onboarding.py).
+    path("onboard/", onboarding.device_onboard, name="device-onboard"),
+    path("onboard/<uuid:device_id>/done/", onboarding.device_onboarded, name="device-onboarded"),
+    path("import/", onboarding.import_create, name="import-create"),
+    path("import/<uuid:import_id>/", onboarding.import_detail, name="import-detail"),
+    path("import/<uuid:import_id>/onboard/", onboarding.import_onboard, name="import-onboard"),
+    path("import/<uuid:import_id>/results.csv", onboarding.import_results, name="import-results"),
 ]

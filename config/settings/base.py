@@ -229,6 +229,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "organizations.roles.Role.choices",
         "InvitableRoleEnum": "organizations.api.serializers.INVITABLE_ROLES",
+        "DeviceImportStateEnum": "devices.api.serializers.IMPORT_STATES",
+        "DeviceImportRowStateEnum": "devices.api.serializers.IMPORT_ROW_STATES",
     },
 }
 
@@ -268,6 +270,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "devices.dispatch-polls": {
         "task": "devices.dispatch_polls",
         "schedule": env.float("DEVICE_POLL_TICK", default=15.0),
+    },
+    # Passwords of CSV device imports nobody onboarded are destroyed within minutes of expiring.
+    "devices.expire_device_imports": {
+        "task": "devices.expire_device_imports",
+        "schedule": 300.0,
     },
 }
 

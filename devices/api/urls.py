@@ -2,10 +2,24 @@
 
 from django.urls import path
 
-from devices.api import media
+from devices.api import media, views
 from devices.api.certificate import DeviceAcceptCertificateView
 
 urlpatterns: list = [
+    # The collection, one device, and the CSV import (api/views.py).
+    path("", views.DeviceListView.as_view(), name="device-list"),
+    path("<uuid:device_id>/", views.DeviceDetailView.as_view(), name="device-detail"),
+    path("import/", views.DeviceImportCreateView.as_view(), name="device-import"),
+    path(
+        "import/<uuid:import_id>/",
+        views.DeviceImportDetailView.as_view(),
+        name="device-import-detail",
+    ),
+    path(
+        "import/<uuid:import_id>/onboard/",
+        views.DeviceImportOnboardView.as_view(),
+        name="device-import-onboard",
+    ),
     path(
         "<uuid:device_id>/accept-certificate/",
         DeviceAcceptCertificateView.as_view(),

@@ -1,13 +1,14 @@
 """What the devices app adds to the cross-tenant probe and to the role table."""
 
 from organizations.roles import Action
-from tests.devices.factories import DeviceFactory
+from tests.devices.factories import DeviceFactory, DeviceImportFactory
 from tests.support.registry import ALL, GRANTED, NO, RouteId, declare_role_rows, declare_route_ids
 
 declare_route_ids(
     RouteId(
         "device_id", make=lambda tenant, folder: DeviceFactory(folder=folder).pk, in_folder=True
     ),
+    RouteId("import_id", make=lambda tenant, folder: DeviceImportFactory(default_folder=folder).pk),
 )
 
 # PRODUCT.md §3, written out independently of roles.py: owner, admin, operator, viewer.

@@ -1,8 +1,11 @@
 """Factories for devices; a device's folder is always in the device's organization."""
 
-import factory
+from datetime import timedelta
 
-from devices.models import Device
+import factory
+from django.utils import timezone
+
+from devices.models import Device, DeviceImport
 from tests.organizations.factories import OrganizationFactory
 
 DEVICE_PASSWORD = "device-pass-0123"
@@ -34,3 +37,16 @@ class DeviceFactory(factory.django.DjangoModelFactory):
     username = "root"
     password = DEVICE_PASSWORD
     status = Device.Status.ONLINE
+
+
+class DeviceImportFactory(factory.django.DjangoModelFactory):
+    """A checked CSV import without rows, in `default_folder`'s organization."""
+
+    class Meta:
+        model = DeviceImport
+
+    default_folder = factory.LazyFunction(lambda: OrganizationFactory().top_folder)
+    organization = factory.LazyAttribute(lambda o: o.default_folder.organization)
+    file_name = "cameras.csv"
+    state = DeviceImport.State.CHECKED
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
