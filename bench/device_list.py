@@ -43,7 +43,11 @@ STATUSES = ["online"] * 17 + ["offline", "unreachable", "auth_failed"]
 
 
 def build_devices(organization, folders: list) -> int:
-    """Create DEVICE_COUNT devices spread evenly over the folders, in batches."""
+    """Create DEVICE_COUNT devices, 50 to a folder, in batches.
+
+    Folder by folder, as a fleet is onboarded (a site's cameras from one CSV file), so a folder's
+    devices sit together in the table as they would in production.
+    """
     from django.utils import timezone
 
     from devices.credentials import encrypt_secret
@@ -54,7 +58,7 @@ def build_devices(organization, folders: list) -> int:
     now = timezone.now()
     batch = []
     for index in range(DEVICE_COUNT):
-        folder = folders[index % len(folders)]
+        folder = folders[index * len(folders) // DEVICE_COUNT]
         model = MODELS[index % len(MODELS)]
         batch.append(
             Device(
@@ -117,11 +121,14 @@ def run(options) -> dict:
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    database = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    database = connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, keepdb=options.keepdb
+    )
     try:
         return _run(options, Client)
     finally:
-        connection.creation.destroy_test_db(database, verbosity=0)
+        if not options.keepdb:
+            connection.creation.destroy_test_db(database, verbosity=0)
 
 
 def _run(options, client_class) -> dict:
@@ -136,6 +143,9 @@ def _run(options, client_class) -> dict:
     from organizations.roles import Role
 
     started = time.perf_counter()
+    if options.keepdb and User.objects.filter(email="owner@bench.invalid").exists():
+        # A database kept from an earlier run (--keepdb): start again from an empty one.
+        raise SystemExit("Drop the kept database first, or run without --keepdb.")
     owner_user = User.objects.create_user(email="owner@bench.invalid", password="x" * 12)
     organization = services.create_organization(user=owner_user, name="Bench", notes="")
     top = Folder.objects.get(organization=organization, parent=None)
@@ -242,6 +252,9 @@ def main() -> None:
     """Parse options, run the benchmark, write and print the results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument(
+        "--keepdb", action="store_true", help="keep the database afterwards, to EXPLAIN queries"
+    )
     options = parser.parse_args()
     results = run(options)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -92,7 +92,7 @@ def device_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     membership = request.membership
     access.require(membership, Action.DEVICE_VIEW)
     folders = organization_selectors.folder_tree(membership)
-    devices = selectors.visible_devices(membership)
+    devices = selectors.visible_devices_in(membership, folders)
     filterset = DeviceFilterSet(
         request.GET, devices.select_related("folder"), membership=membership, folders=folders
     )
@@ -102,7 +102,6 @@ def device_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     ordering = filterset.form.cleaned_data.get("ordering") if is_valid else None
     table = DeviceTable(
         rows,
-        organization_id=organization_id,
         ordering=ordering[0] if ordering else "",
         can_select=can_manage,
     )

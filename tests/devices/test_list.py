@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from devices import selectors
 from devices.models import Device
 from organizations import access
 from tests.devices.factories import DeviceFactory
@@ -228,3 +229,12 @@ def test_owner_query_count_does_not_grow_with_devices(client, owner, tenant):
     few = _count_queries(client, owner)
     DeviceFactory.create_batch(60, folder=tenant.site_b)
     assert _count_queries(client, owner) == few
+
+
+def test_narrowing_to_loaded_folders_never_widens_visibility(viewer, tenant, other_tenant):
+    inside = DeviceFactory(folder=tenant.room_a1x)
+    DeviceFactory(folder=tenant.site_b)
+    DeviceFactory(folder=other_tenant.room_a1x)
+    # A list that (wrongly) names folders outside the grants still shows only visible devices.
+    folders = [tenant.room_a1x, tenant.site_b, other_tenant.room_a1x]
+    assert list(selectors.visible_devices_in(viewer, folders)) == [inside]
