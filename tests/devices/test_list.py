@@ -219,7 +219,6 @@ def test_query_count_does_not_grow_with_page_size_or_grants(client, viewer, tena
     for folder in extra_folders:
         DeviceFactory.create_batch(10, folder=folder, name="cam", product_number=folder.name)
     many = _count_queries(client, viewer, **query)
-    print(few, many)
     assert len(_names(_list(client, viewer, **query))) == 50
     assert many == few
 

@@ -127,9 +127,7 @@ def test_a_device_of_another_organization_refuses_the_whole_move(
     assert "nothing was moved" in _messages(client, tenant.organization)
 
 
-def test_moving_to_a_folder_of_another_organization_is_refused(
-    client, admin, tenant, other_tenant
-):
+def test_moving_to_a_folder_of_another_organization_is_refused(client, admin, tenant, other_tenant):
     device = DeviceFactory(folder=tenant.top)
     _move(client, admin, [device], other_tenant.site_b)
     device.refresh_from_db()
