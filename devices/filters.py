@@ -16,7 +16,7 @@ from django import forms
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import NotFound
+from common.errors import Invalid, NotFound
 from common.forms import BootstrapFieldsMixin
 from devices.models import Device
 from organizations import selectors as organization_selectors
@@ -180,3 +180,53 @@ class DeviceFilterSet(django_filters.FilterSet):
     def filter_nothing(self, queryset: QuerySet[Device], name: str, value) -> QuerySet:
         # Read by filter_folder; alone it selects nothing.
         return queryset
+
+
+def filtered_devices(
+    membership: Membership, data, devices: QuerySet[Device], *, folders=None
+) -> QuerySet[Device]:
+    """Return `devices` narrowed by the list's parameters, or raise Invalid naming the bad ones.
+
+    For the API (`request.query_params`): the same parameters and meaning as the page.
+    """
+    filterset = DeviceFilterSet(data, devices, membership=membership, folders=folders)
+    if not filterset.is_valid():
+        fields = {
+            name: [str(error) for error in errors] for name, errors in filterset.errors.items()
+        }
+        raise Invalid("invalid_filter", _("Some filters are not valid; see the fields."), fields)
+    return filterset.qs
+
+
+def openapi_parameters() -> list:
+    """Describe the list's parameters for the API schema (drf-spectacular)."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    def query(name: str, kind, description: str, **extra) -> OpenApiParameter:
+        return OpenApiParameter(
+            name, kind, OpenApiParameter.QUERY, description=description, **extra
+        )
+
+    return [
+        query(
+            "q", OpenApiTypes.STR, "Part of the name, serial number, model, product name or host."
+        ),
+        query("folder", OpenApiTypes.UUID, "A visible folder's id."),
+        query("include_subfolders", OpenApiTypes.BOOL, "With `folder`: its subfolders too."),
+        query("model", OpenApiTypes.STR, "Exact model (product number)."),
+        query("firmware_version", OpenApiTypes.STR, "Exact firmware version."),
+        query(
+            "status",
+            OpenApiTypes.STR,
+            "Status; repeat for several.",
+            enum=list(Device.Status.values),
+            many=True,
+        ),
+        query(
+            "ordering",
+            OpenApiTypes.STR,
+            "Sort by a column, `-` for descending.",
+            enum=[*ORDERING_FIELDS, *(f"-{name}" for name in ORDERING_FIELDS)],
+        ),
+    ]
