@@ -237,3 +237,13 @@ def test_narrowing_to_loaded_folders_never_widens_visibility(viewer, tenant, oth
     # A list that (wrongly) names folders outside the grants still shows only visible devices.
     folders = [tenant.room_a1x, tenant.site_b, other_tenant.room_a1x]
     assert list(selectors.visible_devices_in(viewer, folders)) == [inside]
+
+
+def test_folder_and_device_names_are_escaped(client, admin, tenant):
+    folder = FolderFactory(parent=tenant.top, name="<b>Lab</b>")
+    DeviceFactory(folder=folder, name="<i>cam</i>")
+    html = _list(client, admin, folder=folder.pk).content.decode()
+    assert "<b>Lab</b>" not in html
+    assert "&lt;b&gt;Lab&lt;/b&gt;" in html
+    assert f'<option value="{folder.pk}" selected>' in html
+    assert "<i>cam</i>" not in html
