@@ -141,7 +141,7 @@ def device_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
         "folder_options": folder_options(choices) if can_manage else "",
         "facets": facets,
         "statuses": Device.Status.choices,
-        # What the person chose, read once: the option loops compare hundreds of folders to it.
+        # What the person chose, for the selects and checkboxes that show the filters.
         "selected": {
             "model": request.GET.get("model", ""),
             "firmware_version": request.GET.get("firmware_version", ""),
