@@ -66,9 +66,7 @@ def test_a_viewer_filters_only_inside_the_grants(api, viewer, tenant, fleet):
 
 
 def test_a_bad_filter_answers_400_naming_it(api, operator, tenant, fleet):
-    _found, body = _names(
-        api, operator, f"folder={tenant.site_b.pk}&ordering=password", status=400
-    )
+    _found, body = _names(api, operator, f"folder={tenant.site_b.pk}&ordering=password", status=400)
     assert body["error"]["code"] == "invalid_filter"
     assert set(body["error"]["fields"]) == {"folder", "ordering"}
     assert body["error"]["fields"]["folder"] == ["Choose a folder from the list."]
