@@ -116,3 +116,11 @@ def test_detail_links_back_to_the_list_and_marks_devices_in_the_navigation(clien
     list_url = reverse("devices:device-list", args=[viewer.organization_id])
     assert f'aria-current="page" href="{list_url}"' in html
     assert f'href="{list_url}?folder={device.folder_id}"' in html
+
+
+def test_detail_shows_a_new_certificate_waiting_for_a_decision(client, viewer, device):
+    device.presented_fingerprint = "cd" * 32
+    device.save(update_fields=["presented_fingerprint"])
+    html = _detail(client, viewer, device).content.decode()
+    assert "New certificate presented (SHA-256)" in html
+    assert "cd" * 32 in html
