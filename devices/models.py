@@ -120,6 +120,14 @@ class Device(models.Model):
                 name="device_offline_alert_due",
                 condition=Q(offline_since__isnull=False, offline_alert_sent_at__isnull=True),
             ),
+            # The device list (migration 0004): its default order for owners and admins, a
+            # folder's devices in that order, and the model and firmware filters and choices.
+            models.Index(fields=["organization", "name", "id"], name="device_organization_name"),
+            models.Index(fields=["folder", "name", "id"], name="device_folder_name"),
+            models.Index(
+                fields=["organization", "product_number", "firmware_version"],
+                name="device_organization_model",
+            ),
         ]
 
     def __str__(self) -> str:

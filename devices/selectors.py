@@ -6,14 +6,16 @@ else — also another organization's device — is NotFound, the same as a devic
 """
 
 import uuid
+from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import NotFound
 from devices.models import Device, DeviceStatusChange
 from organizations import access
-from organizations.models import Membership
+from organizations import selectors as organization_selectors
+from organizations.models import Folder, Membership
 
 
 def visible_devices(membership: Membership) -> QuerySet[Device]:
@@ -39,3 +41,117 @@ def device_status_history(
     """Return a visible device's status transitions, newest first (NotFound outside reach)."""
     device = get_visible_device(membership, device_id)
     return DeviceStatusChange.objects.filter(device=device).order_by("-changed_at", "-id")
+
+
+# --- The device list and the fleet overview ----------------------------------------------------
+
+# Statuses that want a person's attention, in the order the overview lists them.
+ATTENTION_STATUSES = (
+    Device.Status.CERTIFICATE_CHANGED,
+    Device.Status.AUTH_FAILED,
+    Device.Status.UNREACHABLE,
+    Device.Status.OFFLINE,
+)
+
+
+def device_facets(devices: QuerySet[Device]) -> dict[str, list[str]]:
+    """Return the models and firmware versions among these devices, sorted, in one query.
+
+    For the list's filter choices: `devices` is already the member's visible devices, so a
+    choice never names a model only another tenant (or another folder) has.
+    """
+    pairs = devices.order_by().values_list("product_number", "firmware_version").distinct()
+    models, firmware_versions = set(), set()
+    for product_number, firmware_version in pairs:
+        models.add(product_number)
+        firmware_versions.add(firmware_version)
+    return {
+        "model": sorted(value for value in models if value),
+        "firmware_version": sorted(
+            (value for value in firmware_versions if value), key=_version_key
+        ),
+    }
+
+
+def _version_key(version: str) -> tuple:
+    """Sort "9.80.1" before "10.12.0": numbers as numbers, the rest as text."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in version.split(".")
+    )
+
+
+def device_status_counts(membership: Membership) -> dict[str, int]:
+    """Return how many visible devices are in each status (every status, zeros included)."""
+    counts = dict.fromkeys(Device.Status.values, 0)
+    rows = visible_devices(membership).order_by().values_list("status").annotate(Count("pk"))
+    counts.update(dict(rows))
+    return counts
+
+
+def device_folder_counts(membership: Membership, *, limit: int = 10) -> list[dict]:
+    """Return the visible folders holding the most devices: id, name and count, most first."""
+    return list(
+        visible_devices(membership)
+        .order_by()
+        .values("folder_id", "folder__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "folder__name")[:limit]
+    )
+
+
+def firmware_version_counts(membership: Membership, *, limit: int = 12) -> list[tuple[str, int]]:
+    """Return (firmware version, devices) for the most common versions, then "others" summed.
+
+    The last pair is ("", n) for the devices on the remaining versions or with none known.
+    """
+    rows = list(
+        visible_devices(membership)
+        .order_by()
+        .values_list("firmware_version")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "firmware_version")
+    )
+    known = [(version, count) for version, count in rows if version][:limit]
+    shown = {version for version, _count in known}
+    others = sum(count for version, count in rows if version not in shown)
+    known.sort(key=lambda pair: _version_key(pair[0]))
+    return [*known, ("", others)] if others else known
+
+
+def devices_needing_attention(membership: Membership, *, limit: int = 10) -> list[Device]:
+    """Return visible devices in trouble (certificate changed, auth failed, unreachable, offline).
+
+    Longest in trouble first; at most `limit`, with their folders.
+    """
+    return list(
+        visible_devices(membership)
+        .filter(status__in=ATTENTION_STATUSES)
+        .select_related("folder")
+        .order_by("status_changed_at", "id")[:limit]
+    )
+
+
+def device_audit_events(membership: Membership, device: Device, *, limit: int = 20) -> list:
+    """Return the newest audit events whose target is this device (empty without audit access).
+
+    `device` comes from `get_visible_device`; the activity rules (`audit_events`) decide who
+    may read the log.
+    """
+    events = organization_selectors.audit_events(membership).filter(
+        target_type=Device._meta.label_lower, target_id=str(device.pk)
+    )
+    return list(events[:limit])
+
+
+def visible_devices_in(membership: Membership, folders: Iterable[Folder]) -> QuerySet[Device]:
+    """Return the visible devices filed in these folders (the member's folders, already loaded).
+
+    For pages that hold the member's visible folders anyway (the list's folder picker): the
+    folder ids as a list let PostgreSQL estimate the rows and read them through the folder index,
+    where the grants' subquery alone made it scan the whole table. `visible_devices` still
+    applies, so a wrong list can only narrow the result, never widen it.
+    """
+    devices = visible_devices(membership)
+    if access.sees_all_folders(membership):
+        return devices
+    return devices.filter(folder_id__in=[folder.pk for folder in folders])

@@ -13,6 +13,7 @@ person, and go to DeviceStatusChange instead.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -534,3 +535,57 @@ def claim_offline_alerts(*, offline_for: timedelta, limit: int = 500) -> list[Of
             )
         claimed.append(OfflineAlert(device_id, offline_since, recipient_ids))
     return claimed
+
+
+# --- The device list's bulk move --------------------------------------------------------------
+
+# A page of the list at most, so one request holds the organization lock briefly.
+BULK_MOVE_LIMIT = 500
+
+
+@transaction.atomic(durable=True)
+def move_devices(*, actor: Membership, device_ids: Iterable[UUID], folder: Folder) -> list[Device]:
+    """Move several visible devices into one visible folder, all or none (admin+).
+
+    One transaction with the organization lock, then the devices locked in id order; one
+    `device.move` event per device that changes folder (those already there are left alone).
+    A device removed or moved out of reach since the list was shown refuses the whole move,
+    so a person never gets half of what they asked for.
+    """
+    access.require(actor, Action.DEVICE_MANAGE)
+    wanted = sorted(set(device_ids))
+    if not wanted:
+        message = _("Select at least one device to move.")
+        raise Invalid("no_devices_selected", message, {"selection": [message]})
+    if len(wanted) > BULK_MOVE_LIMIT:
+        message = _("Move at most %(limit)d devices at once.") % {"limit": BULK_MOVE_LIMIT}
+        raise Invalid("too_many_devices", message, {"selection": [message]})
+    organization = lock_organization(actor.organization_id)
+    target = organization_selectors.get_visible_folder(actor, folder.pk)
+    devices = list(
+        selectors.visible_devices(actor)
+        .filter(pk__in=wanted)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    if len(devices) != len(wanted):
+        raise Conflict(
+            "devices_changed",
+            _(
+                "Some of the selected devices were removed or are no longer yours to see; "
+                "nothing was moved. Reload the list and select again."
+            ),
+        )
+    moved = [device for device in devices if device.folder_id != target.pk]
+    for device in moved:
+        previous_folder_id = device.folder_id
+        device.folder = target
+        audit.record(
+            actor,
+            organization,
+            "device.move",
+            device,
+            {"folder": {"from": str(previous_folder_id), "to": str(target.pk)}},
+        )
+    Device.objects.bulk_update(moved, ["folder"])
+    return moved

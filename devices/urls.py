@@ -3,10 +3,16 @@
 from django.urls import path
 
 from devices.views import certificate, control, live, onboarding, recordings
+from devices.views import detail as detail_views
+from devices.views import list as list_views
 
 app_name = "devices"
 
 urlpatterns: list = [
+    path("", list_views.device_list, name="device-list"),
+    path("export/", list_views.device_export, name="device-export"),
+    path("move/", list_views.device_bulk_move, name="device-bulk-move"),
+    path("<uuid:device_id>/", detail_views.device_detail, name="device-detail"),
     path(
         "<uuid:device_id>/accept-certificate/",
         certificate.device_accept_certificate,

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from devices import imports, onboarding, selectors, services
+from devices import filters, imports, onboarding, selectors, services
 from devices.api import serializers
 from devices.models import Device, DeviceImport
 from organizations import selectors as organization_selectors
@@ -45,9 +45,11 @@ def _input(serializer_class: type, data: Any) -> dict:
 
 
 class DeviceListView(OrganizationAPIView):
-    """The devices the caller may see; onboard one device (admin+).
+    """The devices the caller may see, filtered like the list page; onboard one device (admin+).
 
-    Kept plain on purpose: the device list's FilterSet (devices/filters.py) is wired in here.
+    The list's parameters (`q`, `folder`, `include_subfolders`, `model`, `firmware_version`,
+    `status`, `ordering`) come from `devices.filters`, the page's FilterSet; a bad one answers
+    400 `invalid_filter` naming it.
     """
 
     serializer_class = serializers.DeviceSerializer
@@ -58,10 +60,14 @@ class DeviceListView(OrganizationAPIView):
 
     @extend_schema(
         operation_id="devices_list",
+        parameters=filters.openapi_parameters(),
         responses={200: serializers.DeviceSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, organization_id: UUID) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        devices = filters.filtered_devices(
+            request.membership, request.query_params, self.get_queryset()
+        )
+        page = self.paginate_queryset(devices)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('devices', '0003_device_offline_alert'),
+        ('devices', '0004_device_list_indexes'),
         ('organizations', '0006_name_characters'),
     ]
 

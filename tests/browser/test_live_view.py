@@ -24,9 +24,8 @@ def _picture_hash(page) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_live_view_shows_changing_frames_and_lets_go_of_the_camera_when_left(
-    browser: Browser, live_server, settings, clean_camera_fleet
+    browser: Browser, live_server, clean_camera_fleet
 ):
-    settings.ROOT_URLCONF = "tests.devices.live_urls"  # device pages of other areas: stand-ins
     viewer = MembershipFactory(role="owner")
     camera = clean_camera_fleet.by_product("P3265-V")
     device = device_for(camera, viewer.organization.top_folder)
@@ -72,9 +71,8 @@ def _set_visibility(page, state: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_hidden_tab_stops_the_stream_and_a_visible_one_starts_it_again(
-    browser: Browser, live_server, settings, clean_camera_fleet
+    browser: Browser, live_server, clean_camera_fleet
 ):
-    settings.ROOT_URLCONF = "tests.devices.live_urls"
     owner = MembershipFactory(role="owner")
     camera = clean_camera_fleet.by_product("M1075-L")
     device = device_for(camera, owner.organization.top_folder)

@@ -13,12 +13,6 @@ from tests.devices.factories import DeviceFactory
 
 
 @pytest.fixture
-def device_pages(settings):
-    """Render device pages even before the device list area's routes are merged."""
-    settings.ROOT_URLCONF = "tests.devices.live_urls"
-
-
-@pytest.fixture
 def fresh_cache():
     """An empty cache: stream slots and cached resolutions from other tests are gone."""
     cache.clear()

@@ -116,10 +116,7 @@ def test_a_device_of_another_organization_is_not_found(tenant, other_tenant):
 
 # --- Page -----------------------------------------------------------------------------------
 
-pages = pytest.mark.urls("tests.devices.device_page_urls")
 
-
-@pages
 def test_the_page_shows_both_fingerprints_and_accepts_on_confirmation(client, tenant, changed):
     client.force_login(tenant.admin.user)
     page = client.get(page_url(changed))
@@ -136,7 +133,6 @@ def test_the_page_shows_both_fingerprints_and_accepts_on_confirmation(client, te
     assert changed.certificate_fingerprint == PRESENTED
 
 
-@pages
 def test_the_page_refuses_a_stale_fingerprint_with_a_message(client, tenant, changed):
     client.force_login(tenant.admin.user)
     answer = client.post(page_url(changed), {"fingerprint": "33" * 32})
@@ -146,7 +142,6 @@ def test_the_page_refuses_a_stale_fingerprint_with_a_message(client, tenant, cha
     assert changed.certificate_fingerprint == PINNED
 
 
-@pages
 def test_the_device_pages_offer_the_review_to_admins_only(tenant, changed):
     request = RequestFactory().get("/")
     for member, offered in [(tenant.admin, True), (tenant.owner, True), (tenant.viewer, False)]:
@@ -160,7 +155,6 @@ def test_the_device_pages_offer_the_review_to_admins_only(tenant, changed):
         assert ("administrator must accept" in html) is not offered
 
 
-@pages
 @pytest.mark.parametrize("role", ["operator", "viewer"])
 def test_operators_and_viewers_get_403_on_the_page(client, tenant, changed, role):
     client.force_login(getattr(tenant, role).user)
@@ -170,7 +164,6 @@ def test_operators_and_viewers_get_403_on_the_page(client, tenant, changed, role
     assert changed.certificate_fingerprint == PINNED
 
 
-@pages
 def test_another_organizations_member_gets_404_on_the_page(client, other_tenant, changed):
     client.force_login(other_tenant.owner.user)
     assert client.get(page_url(changed)).status_code == 404

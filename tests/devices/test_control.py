@@ -6,9 +6,9 @@ from django.urls import reverse
 from devices import control
 from devices.vapix import VapixClient
 from organizations.models import AuditEvent
-from tests.devices.live_support import device_for, device_pages, fresh_cache  # noqa: F401
+from tests.devices.live_support import device_for, fresh_cache  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("device_pages", "fresh_cache")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def _url(name, device):

@@ -12,14 +12,13 @@ from devices.models import Device
 from devices.vapix.streams import iter_mjpeg_frames
 from tests.devices.live_support import (  # noqa: F401
     device_for,
-    device_pages,
     frames_of,
     fresh_cache,
     leave,
     wait_for_no_streams,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("device_pages", "fresh_cache")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 

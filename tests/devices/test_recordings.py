@@ -11,14 +11,13 @@ from devices.vapix import VapixClient
 from devices.views import recordings as recording_views
 from tests.devices.live_support import (  # noqa: F401
     device_for,
-    device_pages,
     frames_of,
     fresh_cache,
     leave,
     wait_for_no_streams,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("device_pages", "fresh_cache")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 @pytest.fixture
