@@ -2,11 +2,14 @@
 
 from django.urls import path
 
-from devices.views import certificate, control, live, onboarding, recordings
+from devices.views import certificate, control, live, onboarding, placeholder, recordings
 
 app_name = "devices"
 
 urlpatterns: list = [
+    # PLACEHOLDER (devlist owns these): drop when the device list and detail are merged.
+    path("", placeholder.device_list, name="device-list"),
+    path("<uuid:device_id>/", placeholder.device_detail, name="device-detail"),
     path(
         "<uuid:device_id>/accept-certificate/",
         certificate.device_accept_certificate,
