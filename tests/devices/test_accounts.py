@@ -325,3 +325,27 @@ def test_no_password_reaches_the_audit_log_or_the_logs(tenant, device, caplog):
     assert MARKER_PASSWORD not in dumped
     assert MARKER_PASSWORD not in caplog.text
     assert device.password.reveal() not in dumped
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_creating_the_same_account_at_once_one_is_refused_by_the_device(
+    tenant, clean_camera_fleet, race
+):
+    camera = clean_camera_fleet.by_product("P3265-V")
+    device = onboard(tenant.admin, tenant.site_a, camera)
+
+    def create_as(membership, password):
+        return lambda: accounts.create_account(
+            actor=membership, device=device, name="twin1", password=password, role="viewer"
+        )
+
+    outcomes = race(
+        create_as(tenant.admin, "first-pass-1"), create_as(tenant.owner, "other-pass-2")
+    )
+    created = [outcome for outcome in outcomes if isinstance(outcome, accounts.DeviceAccount)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, AccountRefused)]
+    assert (len(created), len(refused)) == (1, 1), outcomes
+    assert "already exists" in str(refused[0].message)
+    assert AuditEvent.objects.filter(action="device.account_create").count() == 1
+    winner = outcomes.index(created[0])
+    assert _signs_in(camera, "twin1", ["first-pass-1", "other-pass-2"][winner])
