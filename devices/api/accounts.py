@@ -24,7 +24,6 @@ from common.errors import NotFound
 from devices import accounts, selectors
 from devices.accounts import DeviceAccount
 from devices.models import Device
-from devices.vapix import DeviceRole
 from devices.vapix import rules as device_rules
 from organizations.api.base import OrganizationAPIView
 from organizations.models import Membership
@@ -39,6 +38,10 @@ ERRORS = {
 }
 
 
+# The roles of a device's local account (VAPIX.md §2.3), named in the schema as its own enum.
+DEVICE_ACCOUNT_ROLES = [(role.value, label) for role, label in accounts.ROLE_LABELS.items()]
+
+
 class AccountUseSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["service", "application"])
     label = serializers.CharField()
@@ -46,7 +49,7 @@ class AccountUseSerializer(serializers.Serializer):
 
 class DeviceAccountSerializer(serializers.Serializer):
     name = serializers.CharField()
-    role = serializers.ChoiceField(choices=[role.value for role in DeviceRole], allow_null=True)
+    role = serializers.ChoiceField(choices=DEVICE_ACCOUNT_ROLES, allow_null=True)
     ptz = serializers.BooleanField()
     used_by = AccountUseSerializer(many=True)
     protected = serializers.BooleanField(source="is_protected")
@@ -62,7 +65,7 @@ class AccountCreateSerializer(serializers.Serializer):
     # Lengths and characters are the device's rules, checked by the service with its messages.
     name = StrictCharField(trim_whitespace=False)
     password = StrictCharField(trim_whitespace=False, write_only=True)
-    role = serializers.ChoiceField(choices=[role.value for role in DeviceRole])
+    role = serializers.ChoiceField(choices=DEVICE_ACCOUNT_ROLES)
     ptz = serializers.BooleanField(default=False)
 
 
