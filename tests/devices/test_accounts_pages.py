@@ -2,8 +2,10 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from devices.vapix import DeviceRole, VapixClient
+from organizations import audit
 from organizations.models import AuditEvent
 from tests.devices.onboarded import onboard
 from tests.devices.test_accounts import MARKER_PASSWORD, RECORDER_AGENT
@@ -206,3 +208,24 @@ def test_the_accounts_tab_is_offered_to_admins_only(client, tenant, clean_camera
     client.force_login(tenant.viewer.user)
     page = _page(client.get(detail))
     assert _url("device-accounts", device) not in page
+
+
+def test_the_accounts_page_and_removal_page_speak_japanese(client, tenant, device):
+    client.force_login(tenant.admin.user)
+    page = _page(client.get(_url("device-accounts", device), HTTP_ACCEPT_LANGUAGE="ja"))
+    assert "デバイス上のアカウント" in page
+    assert "アカウントを作成" in page
+    assert "使用元" in page  # the service account's "used by" badge
+    removal = _page(client.get(_url("device-remove", device), HTTP_ACCEPT_LANGUAGE="ja"))
+    assert "保存されているデバイスのパスワードは破棄されます。" in removal
+
+
+def test_account_changes_have_words_on_the_activity_page(tenant):
+    with translation.override("en"):
+        assert audit.event_type_label("device.account_create") == "Device account created"
+        assert audit.event_type_label("device.account_delete") == "Device account deleted"
+    with translation.override("ja"):
+        assert (
+            audit.event_type_label("device.account_password")
+            == "デバイスアカウントのパスワードを変更"
+        )
