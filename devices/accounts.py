@@ -240,7 +240,7 @@ def _passphrase_policy(client: VapixClient) -> str | None:
         return None  # legacy firmware: no systemready, no policy
 
 
-def _as_account(user: DeviceUser, device: Device, applications: list[Application]):
+def _as_account(user: DeviceUser, device: Device, applications: list[Application]) -> DeviceAccount:
     return DeviceAccount(
         name=user.name,
         role=user.role,
@@ -288,6 +288,8 @@ def _role_state(account: DeviceAccount | DeviceUser | None) -> dict | None:
     return {"role": account.role.value if account.role else None, "ptz": account.ptz}
 
 
+# The device has changed by the time this runs: device I/O stays outside transactions, so the
+# audit event follows the device's answer in a transaction of its own.
 @transaction.atomic(durable=True)
 def _audit(actor: Membership, device: Device, action: str, data: dict) -> None:
     audit.record(actor, device.organization, action, device, data)

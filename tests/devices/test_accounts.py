@@ -16,6 +16,7 @@ from devices.errors import DeviceUnavailable
 from devices.vapix import AuthFailed, DeviceRole, VapixClient
 from organizations.models import AuditEvent
 from tests.devices.onboarded import onboard
+from tests.support.fleet import SIMULATED_PRODUCTS
 
 pytestmark = pytest.mark.django_db
 
@@ -349,3 +350,17 @@ def test_two_admins_creating_the_same_account_at_once_one_is_refused_by_the_devi
     assert AuditEvent.objects.filter(action="device.account_create").count() == 1
     winner = outcomes.index(created[0])
     assert _signs_in(camera, "twin1", ["first-pass-1", "other-pass-2"][winner])
+
+
+@pytest.mark.parametrize("product", SIMULATED_PRODUCTS)
+def test_every_simulated_firmware_lists_and_creates_accounts(tenant, clean_camera_fleet, product):
+    # From AXIS OS 12.11 down to the legacy 5.51 without the JSON APIs or applications.
+    camera = clean_camera_fleet.by_product(product)
+    device = onboard(tenant.admin, tenant.site_a, camera)
+    listing = accounts.list_accounts(actor=tenant.admin, device=device)
+    root = next(account for account in listing.accounts if account.name == "root")
+    assert [use.kind for use in root.used_by] == ["service"]
+    accounts.create_account(
+        actor=tenant.admin, device=device, name="nocuser", password=MARKER_PASSWORD, role="operator"
+    )
+    assert _users_on(camera)["nocuser"].role == DeviceRole.OPERATOR
