@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from devices import services
 from devices.vapix import DeviceRole, VapixClient
 from tests.devices.onboarded import onboard
 from tests.devices.test_accounts import MARKER_PASSWORD, RECORDER_AGENT
@@ -148,3 +149,15 @@ def test_another_organizations_device_is_404(api, other_tenant, device):
     api.login(other_tenant.owner)
     assert api.get(_list_url(device)).status_code == 404
     assert api.delete(_detail_url(device, "viewer")).status_code == 404
+
+
+def test_a_device_whose_certificate_changed_gets_no_credentials(api, tenant, device, camera):
+    services.record_device_status(device_id=device.pk, status="certificate_changed")
+    response = api.login(tenant.admin).get(_list_url(device))
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "certificate_untrusted"
+    response = api.post(
+        _list_url(device), {"name": "nocuser", "password": MARKER_PASSWORD, "role": "viewer"}
+    )
+    assert response.status_code == 502
+    assert "nocuser" not in _users_on(camera)
