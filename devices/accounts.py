@@ -106,6 +106,12 @@ class DeviceAccount:
         return bool(self.used_by)
 
     @property
+    def is_manageable(self) -> bool:
+        """Whether it may be changed here: nobody uses it, and its name is one the device's
+        rules allow (a device can list anything; such a name is shown, never sent back)."""
+        return not self.is_protected and bool(device_rules.USER_NAME.fullmatch(self.name))
+
+    @property
     def role_label(self) -> str | Promise:
         return ROLE_LABELS[self.role] if self.role else _("No role")
 

@@ -1,5 +1,8 @@
 """The accounts tab of a device page, against a simulated camera over real HTTP."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -7,6 +10,7 @@ from django.utils import translation
 from devices.vapix import DeviceRole, VapixClient
 from organizations import audit
 from organizations.models import AuditEvent
+from tests.devices.factories import DeviceFactory
 from tests.devices.onboarded import onboard
 from tests.devices.test_accounts import MARKER_PASSWORD, RECORDER_AGENT
 
@@ -229,3 +233,52 @@ def test_account_changes_have_words_on_the_activity_page(tenant):
             audit.event_type_label("device.account_password")
             == "デバイスアカウントのパスワードを変更"
         )
+
+
+class _OddDevice(BaseHTTPRequestHandler):
+    """A device (plain HTTP, no authentication asked) listing an account its own rules forbid."""
+
+    ANSWERS = {
+        "/axis-cgi/pwdgrp.cgi": (
+            "text/plain",
+            'admin="root"\r\nviewer="root,odd/name<b>"\r\ndigusers="root,odd/name<b>"\r\n',
+        ),
+        "/axis-cgi/applications/list.cgi": ("text/xml", '<reply result="ok">\n</reply>\n'),
+        "/axis-cgi/systemready.cgi": (
+            "application/json",
+            '{"apiVersion": "1.4", "method": "systemready", '
+            '"data": {"systemready": "yes", "needsetup": "no"}}',
+        ),
+    }
+
+    def do_POST(self):  # the name http.server calls
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        content_type, body = self.ANSWERS.get(self.path, ("text/plain", ""))
+        self.send_response(200 if self.path in self.ANSWERS else 404)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body.encode())))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    do_GET = do_POST
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_account_name_outside_the_devices_rules_is_shown_but_never_linked(client, tenant):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OddDevice)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        device = DeviceFactory(folder=tenant.site_a, host="127.0.0.1", port=server.server_port)
+        client.force_login(tenant.admin.user)
+        response = client.get(_url("device-accounts", device))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 200
+    page = _page(response)
+    assert "odd/name&lt;b&gt;" in page
+    assert "odd/name<b>" not in page
+    assert "/accounts/odd" not in page
