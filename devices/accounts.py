@@ -262,14 +262,16 @@ def _manageable_device(actor: Membership, device: Device) -> Device:
     return device
 
 
-def _find(accounts: list[DeviceAccount], name: str) -> DeviceAccount:
+def find_account(accounts: list[DeviceAccount], name: str) -> DeviceAccount:
+    """Return the account called `name`; NotFound when the device has none."""
     for account in accounts:
         if account.name == name:
             return account
     raise NotFound("account_not_found", _("The device has no account “%(name)s”.") % {"name": name})
 
 
-def _refuse_if_used(account: DeviceAccount) -> None:
+def refuse_if_used(account: DeviceAccount) -> None:
+    """Raise Conflict when the service or an installed application uses the account."""
     if account.is_protected:
         raise Conflict(
             "account_in_use",
@@ -354,8 +356,10 @@ def change_password(
     validate_password(password)
     with _device_client(device) as client:
         applications = _applications(client)
-        account = _find([_as_account(u, device, applications) for u in client.list_users()], name)
-        _refuse_if_used(account)
+        account = find_account(
+            [_as_account(u, device, applications) for u in client.list_users()], name
+        )
+        refuse_if_used(account)
         validate_password(password, policy=_passphrase_policy(client))
         client.change_password(name, password)
     # The password itself never reaches the log: only that it changed.
@@ -375,8 +379,8 @@ def delete_account(*, actor: Membership, device: Device, name: str) -> None:
     with _device_client(device) as client:
         applications = _applications(client)
         accounts = [_as_account(u, device, applications) for u in client.list_users()]
-        account = _find(accounts, name)
-        _refuse_if_used(account)
+        account = find_account(accounts, name)
+        refuse_if_used(account)
         if name == "root" and _root_is_permanent(device):
             raise Conflict(
                 "account_permanent",

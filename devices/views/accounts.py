@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import DomainError, Forbidden, NotFound
+from common.errors import Conflict, DomainError, Forbidden, NotFound
 from common.forms import BootstrapForm, apply_domain_error, form_status
 from devices import accounts, selectors
 from devices.models import Device
@@ -75,6 +75,18 @@ def _read_accounts(request: HttpRequest, device: Device):
         raise
     except DomainError as error:
         return None, error
+
+
+def _refusal_up_front(request: HttpRequest, device: Device, name: str) -> str:
+    """Say, before anything is typed, what would refuse a change of this account (GET only)."""
+    listing, read_error = _read_accounts(request, device)
+    if read_error is not None:
+        return str(read_error.message)
+    try:
+        accounts.refuse_if_used(accounts.find_account(listing.accounts, name))
+    except (NotFound, Conflict) as error:
+        return str(error.message)
+    return ""
 
 
 @organization_view
@@ -144,10 +156,17 @@ def device_account_password(
                 request, _("The password of “%(name)s” is changed on the device.") % {"name": name}
             )
             return redirect("devices:device-accounts", organization_id, device.pk)
+    refusal = "" if form.is_bound else _refusal_up_front(request, device, name)
     return render(
         request,
         "devices/device_account_password.html",
-        {"device": device, "active_tab": "accounts", "account_name": name, "form": form},
+        {
+            "device": device,
+            "active_tab": "accounts",
+            "account_name": name,
+            "form": form,
+            "refusal": refusal,
+        },
         status=form_status(form),
     )
 
@@ -161,7 +180,9 @@ def device_account_delete(
     name = _account_name(account_name)
     refusal = ""
     status = 200
-    if request.method == "POST":
+    if request.method != "POST":
+        refusal = _refusal_up_front(request, device, name)
+    else:
         try:
             accounts.delete_account(actor=request.membership, device=device, name=name)
         except Forbidden:

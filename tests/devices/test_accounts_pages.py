@@ -282,3 +282,15 @@ def test_an_account_name_outside_the_devices_rules_is_shown_but_never_linked(cli
     assert "odd/name&lt;b&gt;" in page
     assert "odd/name<b>" not in page
     assert "/accounts/odd" not in page
+
+
+def test_the_change_and_delete_pages_say_up_front_what_would_refuse(client, tenant, device):
+    client.force_login(tenant.admin.user)
+    for name in ("device-account-password", "device-account-delete"):
+        page = _page(client.get(_url(name, device, "root")))
+        assert 'id="account-refusal"' in page
+        assert "this service" in page
+        page = _page(client.get(_url(name, device, "nobody")))
+        assert "The device has no account “nobody”." in page
+        page = _page(client.get(_url(name, device, "viewer")))
+        assert 'id="account-refusal"' not in page
