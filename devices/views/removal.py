@@ -40,9 +40,13 @@ def device_remove(request: HttpRequest, organization_id: UUID, device_id: UUID) 
             % {"name": device.name},
         )
         return redirect("devices:device-list", organization_id)
+    # htmx loads the confirmation into the device page's dialog; a plain request gets a page.
+    template = (
+        "devices/partials/device_remove_form.html" if request.htmx else "devices/device_remove.html"
+    )
     return render(
         request,
-        "devices/device_remove.html",
+        template,
         {
             "device": device,
             "status_change_count": selectors.device_status_history(membership, device.pk).count(),

@@ -59,9 +59,12 @@ def test_an_admin_creates_an_account_with_the_keyboard_on_a_phone_then_removes_t
     ) as account_client:
         assert account_client.whoami().name == "nocuser"
 
+    # The device page's dialog loads the confirmation; confirming removes the device.
+    page.goto(base + "/")
     page.get_by_role("link", name="Remove device").click()
-    expect(page.locator("#removal-consequences")).to_contain_text("password of the device")
-    page.get_by_role("button", name="Remove device").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.locator("#removal-consequences")).to_contain_text("password of the device")
+    dialog.get_by_role("button", name="Remove device").click()
     expect(page.locator("#messages")).to_contain_text("is removed from the organization")
     assert not Device.objects.filter(pk=device.pk).exists()
     context.close()

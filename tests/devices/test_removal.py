@@ -148,3 +148,20 @@ def test_two_admins_removing_at_once_one_removes_the_other_is_told_it_is_gone(te
     assert "already removed" in gone.content.decode()
     assert not Device.objects.filter(pk=device.pk).exists()
     assert AuditEvent.objects.filter(action="device.remove", target_id=str(device.pk)).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_device_pages_dialog_loads_the_confirmation_without_the_page_around_it(
+    client, tenant, device
+):
+    client.force_login(tenant.admin.user)
+    detail = client.get(_detail_url(device)).content.decode()
+    assert 'id="device-remove-dialog"' in detail
+    assert f'hx-get="{_remove_url(device)}"' in detail
+    dialog = client.get(_remove_url(device), HTTP_HX_REQUEST="true")
+    assert dialog.status_code == 200
+    body = dialog.content.decode()
+    assert "<html" not in body
+    assert 'id="removal-consequences"' in body
+    assert f'action="{_remove_url(device)}"' in body
+    assert 'data-bs-dismiss="modal"' in body
