@@ -6,9 +6,10 @@ class DevicesConfig(AppConfig):
     name = "devices"
 
     def ready(self) -> None:
-        from devices import control, onboarding, services
+        from devices import accounts, control, onboarding, services
         from organizations import audit
 
         audit.register_event_types(services.DEVICE_EVENT_TYPES)
         audit.register_event_types(control.CONTROL_EVENT_TYPES)
         audit.register_event_types(onboarding.ONBOARDING_EVENT_TYPES)
+        audit.register_event_types(accounts.ACCOUNT_EVENT_TYPES)

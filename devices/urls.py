@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from devices.views import certificate, control, live, onboarding, recordings
+from devices.views import accounts, certificate, control, live, onboarding, recordings, removal
 from devices.views import detail as detail_views
 from devices.views import list as list_views
 
@@ -37,4 +37,17 @@ urlpatterns: list = [
     path("import/<uuid:import_id>/", onboarding.import_detail, name="import-detail"),
     path("import/<uuid:import_id>/onboard/", onboarding.import_onboard, name="import-onboard"),
     path("import/<uuid:import_id>/results.csv", onboarding.import_results, name="import-results"),
+    # Device accounts and removal (views/accounts.py, removal.py).
+    path("<uuid:device_id>/accounts/", accounts.device_accounts, name="device-accounts"),
+    path(
+        "<uuid:device_id>/accounts/<str:account_name>/password/",
+        accounts.device_account_password,
+        name="device-account-password",
+    ),
+    path(
+        "<uuid:device_id>/accounts/<str:account_name>/delete/",
+        accounts.device_account_delete,
+        name="device-account-delete",
+    ),
+    path("<uuid:device_id>/remove/", removal.device_remove, name="device-remove"),
 ]

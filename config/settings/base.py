@@ -232,6 +232,7 @@ SPECTACULAR_SETTINGS = {
         "InvitableRoleEnum": "organizations.api.serializers.INVITABLE_ROLES",
         "DeviceImportStateEnum": "devices.api.serializers.IMPORT_STATES",
         "DeviceImportRowStateEnum": "devices.api.serializers.IMPORT_ROW_STATES",
+        "DeviceAccountRoleEnum": "devices.api.accounts.DEVICE_ACCOUNT_ROLES",
     },
 }
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from devices.api import media, views
+from devices.api import accounts, media, views
 from devices.api.certificate import DeviceAcceptCertificateView
 
 urlpatterns: list = [
@@ -38,5 +38,16 @@ urlpatterns: list = [
         "<uuid:device_id>/recordings/",
         media.DeviceRecordingsView.as_view(),
         name="device-recordings",
+    ),
+    # A device's own local accounts (api/accounts.py).
+    path(
+        "<uuid:device_id>/accounts/",
+        accounts.DeviceAccountListView.as_view(),
+        name="device-account-list",
+    ),
+    path(
+        "<uuid:device_id>/accounts/<str:account_name>/",
+        accounts.DeviceAccountDetailView.as_view(),
+        name="device-account-detail",
     ),
 ]

@@ -9,6 +9,8 @@ declare_route_ids(
         "device_id", make=lambda tenant, folder: DeviceFactory(folder=folder).pk, in_folder=True
     ),
     RouteId("import_id", make=lambda tenant, folder: DeviceImportFactory(default_folder=folder).pk),
+    # A local account on a device: the route's device_id decides reach; any valid name will do.
+    RouteId("account_name", make=lambda tenant, folder: "operator"),
 )
 
 # PRODUCT.md §3, written out independently of roles.py: owner, admin, operator, viewer.
