@@ -7,7 +7,9 @@ class DevicesConfig(AppConfig):
 
     def ready(self) -> None:
         from devices import control, services
+        from devices.servers import services as server_services
         from organizations import audit
 
         audit.register_event_types(services.DEVICE_EVENT_TYPES)
         audit.register_event_types(control.CONTROL_EVENT_TYPES)
+        audit.register_event_types(server_services.SERVER_EVENT_TYPES)

@@ -14,6 +14,7 @@ _NAVIGATION_ACTIONS = {
     "audit": Action.AUDIT_VIEW,
     "invite": Action.MEMBER_INVITE,
     "manage_folders": Action.FOLDER_MANAGE,
+    "monitor_servers": Action.SERVER_MONITOR,
 }
 
 
