@@ -36,7 +36,9 @@ class RegisterSerializer(serializers.Serializer):
 
 class RegisteredSerializer(serializers.Serializer):
     server_id = serializers.UUIDField()
-    server_token = serializers.CharField(help_text="Shown once: keep it; send it on every check-in.")
+    server_token = serializers.CharField(
+        help_text="Shown once: keep it; send it on every check-in."
+    )
     next_check_in_seconds = serializers.IntegerField()
 
 

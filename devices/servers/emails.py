@@ -28,17 +28,16 @@ def send_outage_emails(server: CameraStationServer) -> int:
     link = f"{settings.SITE_ORIGIN}{path}"
     messages = []
     for user in outage_recipients(server):
-        with translation.override(user.language or settings.LANGUAGE_CODE), timezone.override(
-            user.time_zone or "UTC"
+        with (
+            translation.override(user.language or settings.LANGUAGE_CODE),
+            timezone.override(user.time_zone or "UTC"),
         ):
             context = {"server": server, "organization": server.organization, "link": link}
             subject = gettext("Camera-station server %(name)s stopped checking in") % {
                 "name": server.name
             }
             body = render_to_string("devices/servers/emails/outage.txt", context)
-        messages.append(
-            mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-        )
+        messages.append(mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
     if not messages:
         return 0
     with mail.get_connection() as connection:

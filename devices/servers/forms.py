@@ -20,9 +20,7 @@ class RegistrationTokenForm(BootstrapForm):
         label=_("Name"), max_length=80, help_text=_("E.g. the server it is for.")
     )
     folder_id = forms.ChoiceField(label=_("Folder"), help_text=_("The server registers here."))
-    valid_hours = forms.TypedChoiceField(
-        label=_("Valid for"), coerce=int, initial=24, choices=()
-    )
+    valid_hours = forms.TypedChoiceField(label=_("Valid for"), coerce=int, initial=24, choices=())
 
     def __init__(self, *args, folders=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)

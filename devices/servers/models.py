@@ -194,9 +194,7 @@ class ServerToken(models.Model):
     token_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    revoked_because = models.CharField(
-        max_length=16, choices=RevokedBecause.choices, blank=True
-    )
+    revoked_because = models.CharField(max_length=16, choices=RevokedBecause.choices, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -276,9 +274,7 @@ class ServerUpgrade(models.Model):
     )
     from_version = models.CharField(_("from version"), max_length=32, blank=True)
     target_version = models.CharField(_("target version"), max_length=32)
-    state = models.CharField(
-        _("state"), max_length=16, choices=State.choices, default=State.QUEUED
-    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
     reason = models.TextField(_("reason"), blank=True, max_length=1000)
     requested_by = models.CharField(_("requested by"), max_length=254, blank=True)
     queued_at = models.DateTimeField(_("queued at"), default=timezone.now)

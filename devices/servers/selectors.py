@@ -52,9 +52,7 @@ def servers_for_list(membership: Membership) -> QuerySet[CameraStationServer]:
 def get_visible_server(membership: Membership, server_id: uuid.UUID | str) -> CameraStationServer:
     """Return one visible server, or raise NotFound — also when it is another tenant's."""
     try:
-        return (
-            visible_servers(membership).select_related("folder").get(pk=_as_uuid(server_id))
-        )
+        return visible_servers(membership).select_related("folder").get(pk=_as_uuid(server_id))
     except (CameraStationServer.DoesNotExist, ValueError, TypeError, AttributeError):
         raise NotFound("server_not_found", _("Server not found.")) from None
 

@@ -573,9 +573,7 @@ def remove_server(*, actor: Membership, server_id: UUID) -> None:
 
 
 @transaction.atomic(durable=True)
-def queue_server_upgrade(
-    *, actor: Membership, server_id: UUID, release_id: int
-) -> ServerUpgrade:
+def queue_server_upgrade(*, actor: Membership, server_id: UUID, release_id: int) -> ServerUpgrade:
     """Queue an upgrade of a server to a listed release; the server picks it up at check-in.
 
     One active upgrade per server: the partial unique index is the guard when two admins click
@@ -755,4 +753,3 @@ def deliver_outage_email(*, server_id: UUID, outage_at: str) -> int:
     if server is None:
         return 0
     return emails.send_outage_emails(server)
-

@@ -54,9 +54,7 @@ def describe_clock_skew(seconds: int | None) -> str:
         return _("The server's clock is %(minutes)d minutes ahead of camfleet's.") % {
             "minutes": minutes
         }
-    return _("The server's clock is %(minutes)d minutes behind camfleet's.") % {
-        "minutes": minutes
-    }
+    return _("The server's clock is %(minutes)d minutes behind camfleet's.") % {"minutes": minutes}
 
 
 @organization_view
@@ -117,9 +115,7 @@ def server_upgrade(request: HttpRequest, organization_id: UUID, server_id: UUID)
     membership = request.membership
     server = selectors.get_visible_server(membership, server_id)
     access.require(membership, Action.SERVER_UPGRADE, server)
-    form = ServerUpgradeForm(
-        request.POST, releases=selectors.server_releases(), recommended=None
-    )
+    form = ServerUpgradeForm(request.POST, releases=selectors.server_releases(), recommended=None)
     if form.is_valid():
         try:
             upgrade = services.queue_server_upgrade(

@@ -22,7 +22,9 @@ def _registration_token(tenant, folder):
 
 
 declare_route_ids(
-    RouteId("server_id", make=lambda tenant, folder: ServerFactory(folder=folder).pk, in_folder=True),
+    RouteId(
+        "server_id", make=lambda tenant, folder: ServerFactory(folder=folder).pk, in_folder=True
+    ),
     RouteId(
         "upgrade_id",
         make=lambda tenant, folder: ServerUpgradeFactory(server__folder=folder).pk,

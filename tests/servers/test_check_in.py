@@ -159,9 +159,7 @@ def _queries_of_one_check_in(client, raw) -> int:
     return len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]])
 
 
-def test_a_check_in_makes_the_same_few_queries_however_long_the_history(
-    client, admin, folders
-):
+def test_a_check_in_makes_the_same_few_queries_however_long_the_history(client, admin, folders):
     _server, raw = register(admin, folders.site_a)
     first = _queries_of_one_check_in(client, raw)
     for _ in range(30):

@@ -17,9 +17,7 @@ URL = "/api/v1/servers/register"
 
 
 def _register(client, raw, **body):
-    return client.post(
-        URL, {"registration_token": raw, **body}, content_type="application/json"
-    )
+    return client.post(URL, {"registration_token": raw, **body}, content_type="application/json")
 
 
 @pytest.fixture
