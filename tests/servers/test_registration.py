@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from common.errors import Forbidden, Invalid
+from common.errors import Conflict, Forbidden, Invalid
 from devices.servers import services
 from devices.servers.models import CameraStationServer, ServerRegistrationToken, ServerToken
 from organizations.models import AuditEvent
@@ -123,6 +123,6 @@ def test_a_lifetime_outside_the_choices_is_refused(admin, folders):
 def test_a_used_registration_token_cannot_be_revoked(client, admin, raw_registration_token):
     _register(client, raw_registration_token)
     token = ServerRegistrationToken.objects.get()
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(Conflict) as refused:
         services.revoke_registration_token(actor=admin, token_id=token.pk)
     assert refused.value.code == "token_used"

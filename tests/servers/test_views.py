@@ -168,7 +168,8 @@ def test_a_created_registration_token_is_shown_once(client, tenant):
     )
     assert response.status_code == 200
     raw = response.context["raw_token"]
-    assert raw and raw in response.content.decode()
+    assert raw
+    assert raw in response.content.decode()
     token = ServerRegistrationToken.objects.get()
     assert token.target_folder == tenant.site_a
     assert raw not in client.get(url).content.decode()
