@@ -30,6 +30,7 @@ FAULT_KINDS = ("never-back", "install-fails", "stops", "clock-skew")
 DEFAULT_FAULT_VALUES = {"stops": 1, "clock-skew": 7200}
 INSTALL_FAILURE = "Installer exited with code 1603 (simulated failure)."
 TB = 10**12
+UNREACHABLE_RETRY_SECONDS = 5.0
 
 
 class FaultSpecError(ValueError):
@@ -176,10 +177,15 @@ class Fleet:
         # Servers start spread over the first interval, like a fleet that booted at random.
         if not await self._sleep(random.random()):  # noqa: S311 - not cryptography
             return
-        if not server.server_token and not await self._register(session, server):
-            return
         while not self._stopping.is_set():
-            wait = await self._check_in(session, server)
+            try:
+                if not server.server_token and not await self._register(session, server):
+                    return
+                wait = await self._check_in(session, server)
+            except (aiohttp.ClientError, TimeoutError) as error:
+                # camfleet is starting or restarting: a real server keeps trying.
+                self._say(server, f"camfleet unreachable ({type(error).__name__}), retrying")
+                wait = UNREACHABLE_RETRY_SECONDS
             if wait is None:
                 return
             if not await self._sleep(wait):
