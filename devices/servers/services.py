@@ -20,7 +20,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -279,8 +279,16 @@ def authenticate_server_token(raw_token: str) -> ServerToken:
     server_removed or organization_archived. One query.
     """
     prefix, raw = _split_token(raw_token)
+    # The id of the server's active upgrade rides along, so a check-in without one (nearly all)
+    # needs no query for it.
+    active_upgrade = ServerUpgrade.objects.filter(
+        server=OuterRef("server_id"), state__in=ServerUpgrade.ACTIVE_STATES
+    ).values("pk")[:1]
     token = (
-        ServerToken.objects.select_related("server", "organization").filter(prefix=prefix).first()
+        ServerToken.objects.select_related("server", "organization")
+        .annotate(active_upgrade_id=Subquery(active_upgrade))
+        .filter(prefix=prefix)
+        .first()
         if prefix
         else None
     )
@@ -380,18 +388,18 @@ def _finish_upgrade(
 
 
 def _advance_upgrade(
-    server: CameraStationServer, report: CheckInReport, now: datetime
+    server: CameraStationServer, report: CheckInReport, now: datetime, active_upgrade_id
 ) -> ServerUpgrade | None:
     """Apply what this check-in says about the server's active upgrade; return it if still active.
 
     Success is recorded only when the server checks in on the target version. A server that
     went to install and came back on another version without a word has failed.
     """
-    upgrade = (
-        ServerUpgrade.objects.filter(server=server, state__in=ServerUpgrade.ACTIVE_STATES)
-        .order_by("-queued_at")
-        .first()
-    )
+    if active_upgrade_id is None:
+        return None
+    upgrade = ServerUpgrade.objects.filter(
+        pk=active_upgrade_id, state__in=ServerUpgrade.ACTIVE_STATES
+    ).first()
     if upgrade is None:
         return None
     said = report.upgrade if report.upgrade and report.upgrade.upgrade_id == upgrade.pk else None
@@ -455,8 +463,8 @@ def check_in(*, raw_token: str, report: CheckInReport) -> CheckInAnswer:
 
     A bounded number of queries whatever the fleet: the token with its server, one conditional
     UPDATE of the server (which is also the throttle: it matches only when the last check-in is
-    old enough, and only once for concurrent check-ins), one upsert into the check-in ring, the
-    active upgrade, and — only on an upgrade transition — that transition and its audit event.
+    old enough, and only once for concurrent check-ins), one upsert into the check-in ring; with
+    an upgrade under way also that upgrade, and on a transition its update and audit event.
     """
     token = authenticate_server_token(raw_token)
     server = token.server
@@ -491,7 +499,7 @@ def check_in(*, raw_token: str, report: CheckInReport) -> CheckInAnswer:
         waited = (now - server.last_check_in_at) if server.last_check_in_at else timedelta(0)
         raise TooSoon(max(1, math.ceil((minimum - waited).total_seconds())))
     slot = server.check_in_count % settings.SERVER_CHECK_IN_HISTORY
-    upgrade = _advance_upgrade(server, report, now)
+    upgrade = _advance_upgrade(server, report, now, token.active_upgrade_id)
     ServerCheckIn.objects.bulk_create(
         [
             ServerCheckIn(

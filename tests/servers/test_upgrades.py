@@ -162,3 +162,16 @@ def test_operators_cannot_upgrade_servers(operator, registered, release):
     with pytest.raises(Forbidden):
         services.queue_server_upgrade(actor=operator, server_id=server.pk, release_id=release.pk)
     assert not ServerUpgrade.objects.exists()
+
+
+def test_a_check_in_that_moves_an_upgrade_stays_within_a_few_queries(client, queued):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    upgrade, raw = queued
+    with CaptureQueriesContext(connection) as queries:
+        check_in(client, raw)
+    statements = [q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    # token, server update, upgrade, its pick-up, audit (organization lock, event, head), ring
+    assert len(statements) <= 8
+    assert _state(upgrade) == State.PICKED_UP
