@@ -12,6 +12,7 @@ server.remove, server.offline, server_upgrade.queue/.cancel/.pick_up/.install/.s
 """
 
 import hmac
+import json
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -466,15 +467,116 @@ def check_in(*, raw_token: str, report: CheckInReport) -> CheckInAnswer:
     an upgrade under way also that upgrade, and on a transition its update and audit event.
 
     Only a check-in that may move an upgrade runs in a transaction (the upgrade's state and its
-    audit event commit together). Nearly all have none under way: their two writes commit on
-    their own, which spares the BEGIN and COMMIT round trips; a crash between them can only
-    lose that one history row.
+    audit event commit together). Nearly all have none under way: on PostgreSQL they are one
+    statement (`_QUICK_CHECK_IN`); elsewhere their two writes commit on their own, and a crash
+    between them can only lose that one history row.
     """
+    # The hot path: one statement, no transaction. Anything it does not cover (a bad or revoked
+    # token, too soon, an upgrade under way) matches nothing and takes the full path, which
+    # finds out why.
+    quick = report.upgrade is None and connection.vendor == "postgresql"
+    if quick and (answer := _quick_check_in(raw_token, report)):
+        return answer
     token = authenticate_server_token(raw_token)
     if token.active_upgrade_id is None and report.upgrade is None:
         return _record_check_in(token, report)
     with transaction.atomic(durable=True):
         return _record_check_in(token, report)
+
+
+# The ordinary check-in of a live server with no upgrade under way, as one PostgreSQL statement
+# (measured: the ORM's three statements cost more CPU than all the rest of the request).
+# It claims the check-in exactly like `_record_check_in` (same throttle, same counter) and
+# writes the same ring slot; `tests/servers/test_check_in.py` holds both paths to one result.
+_QUICK_CHECK_IN = """
+WITH token AS (
+    SELECT t.server_id
+    FROM devices_servertoken t
+    JOIN organizations_organization o ON o.id = t.organization_id
+    WHERE t.prefix = %(prefix)s AND t.token_hash = %(token_hash)s AND t.revoked_at IS NULL
+      AND t.server_id IS NOT NULL AND o.archived_at IS NULL
+      AND NOT EXISTS (
+          SELECT 1 FROM devices_serverupgrade u
+          WHERE u.server_id = t.server_id AND u.state IN ('queued', 'picked_up', 'installing')
+      )
+), claimed AS (
+    UPDATE devices_camerastationserver s SET
+        software_version = %(software_version)s, reported_status = %(reported_status)s,
+        health = %(health)s, health_messages = %(health_messages)s::jsonb,
+        camera_count = %(camera_count)s, camera_serials = %(camera_serials)s::jsonb,
+        storage_used_bytes = %(storage_used_bytes)s,
+        storage_total_bytes = %(storage_total_bytes)s,
+        clock_skew_seconds = %(clock_skew_seconds)s, check_in_count = s.check_in_count + 1,
+        last_check_in_at = %(now)s, outage_alerted_at = NULL
+    FROM token
+    WHERE s.id = token.server_id
+      AND (s.last_check_in_at IS NULL OR s.last_check_in_at <= %(earliest)s)
+    RETURNING s.id, s.organization_id, s.check_in_count - 1 AS number
+), ring AS (
+    INSERT INTO devices_servercheckin (
+        organization_id, server_id, slot, checked_in_at, software_version, reported_status,
+        health, camera_count, storage_used_bytes, storage_total_bytes, clock_skew_seconds,
+        upgrade_state
+    )
+    SELECT organization_id, id, number %% %(history)s, %(now)s, %(software_version)s,
+        %(reported_status)s, %(health)s, %(camera_count)s, %(storage_used_bytes)s,
+        %(storage_total_bytes)s, %(clock_skew_seconds)s, ''
+    FROM claimed
+    ON CONFLICT (server_id, slot) DO UPDATE SET
+        checked_in_at = EXCLUDED.checked_in_at, software_version = EXCLUDED.software_version,
+        reported_status = EXCLUDED.reported_status, health = EXCLUDED.health,
+        camera_count = EXCLUDED.camera_count, storage_used_bytes = EXCLUDED.storage_used_bytes,
+        storage_total_bytes = EXCLUDED.storage_total_bytes,
+        clock_skew_seconds = EXCLUDED.clock_skew_seconds, upgrade_state = ''
+)
+SELECT id FROM claimed
+"""
+
+
+def _report_values(report: CheckInReport, now: datetime) -> dict:
+    """Return the server's columns as this check-in sets them, cleaned."""
+    serials = [_text(serial, 64) for serial in report.camera_serials[:MAX_CAMERA_SERIALS]]
+    return {
+        "software_version": _text(report.software_version, 32),
+        "reported_status": _text(report.reported_status, 64),
+        "health": report.health,
+        "camera_count": max(report.camera_count or 0, len(serials)),
+        "storage_used_bytes": report.storage_used_bytes,
+        "storage_total_bytes": report.storage_total_bytes,
+        "clock_skew_seconds": (
+            round((report.sent_at - now).total_seconds()) if report.sent_at else None
+        ),
+        "health_messages": [_text(m, 200) for m in report.health_messages[:MAX_HEALTH_MESSAGES]],
+        "camera_serials": serials,
+    }
+
+
+def _quick_check_in(raw_token: str, report: CheckInReport) -> CheckInAnswer | None:
+    """Record an ordinary check-in in one statement; None when it does not apply (see above)."""
+    prefix, raw = _split_token(raw_token)
+    if not prefix:
+        return None
+    now = timezone.now()
+    values = _report_values(report, now)
+    parameters = {
+        **values,
+        "health_messages": json.dumps(values["health_messages"]),
+        "camera_serials": json.dumps(values["camera_serials"]),
+        "prefix": prefix,
+        "token_hash": hash_secret(raw),
+        "now": now,
+        "earliest": now - timedelta(seconds=settings.SERVER_CHECK_IN_MIN_INTERVAL),
+        "history": settings.SERVER_CHECK_IN_HISTORY,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_QUICK_CHECK_IN, parameters)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return CheckInAnswer(
+        server=CameraStationServer(pk=row[0]),
+        next_check_in_seconds=settings.SERVER_CHECK_IN_INTERVAL,
+    )
 
 
 def _record_check_in(token: ServerToken, report: CheckInReport) -> CheckInAnswer:
@@ -483,30 +585,22 @@ def _record_check_in(token: ServerToken, report: CheckInReport) -> CheckInAnswer
     server.organization = token.organization
     now = timezone.now()
     minimum = timedelta(seconds=settings.SERVER_CHECK_IN_MIN_INTERVAL)
-    skew = round((report.sent_at - now).total_seconds()) if report.sent_at else None
-    serials = [_text(serial, 64) for serial in report.camera_serials[:MAX_CAMERA_SERIALS]]
-    camera_count = max(report.camera_count or 0, len(serials))
-    values = {
-        "software_version": _text(report.software_version, 32),
-        "reported_status": _text(report.reported_status, 64),
-        "health": report.health,
-        "camera_count": camera_count,
-        "storage_used_bytes": report.storage_used_bytes,
-        "storage_total_bytes": report.storage_total_bytes,
-        "clock_skew_seconds": skew,
-    }
+    values = _report_values(report, now)
     claimed = (
         CameraStationServer.objects.filter(pk=server.pk, check_in_count=server.check_in_count)
         .filter(Q(last_check_in_at__isnull=True) | Q(last_check_in_at__lte=now - minimum))
         .update(
             **values,
-            health_messages=[_text(m, 200) for m in report.health_messages[:MAX_HEALTH_MESSAGES]],
-            camera_serials=serials,
             check_in_count=F("check_in_count") + 1,
             last_check_in_at=now,
             outage_alerted_at=None,
         )
     )
+    ring_values = {
+        name: value
+        for name, value in values.items()
+        if name not in ("health_messages", "camera_serials")
+    }
     if not claimed:
         waited = (now - server.last_check_in_at) if server.last_check_in_at else timedelta(0)
         raise TooSoon(max(1, math.ceil((minimum - waited).total_seconds())))
@@ -520,12 +614,12 @@ def _record_check_in(token: ServerToken, report: CheckInReport) -> CheckInAnswer
                 slot=slot,
                 checked_in_at=now,
                 upgrade_state=upgrade.state if upgrade else "",
-                **values,
+                **ring_values,
             )
         ],
         update_conflicts=True,
         unique_fields=["server", "slot"],
-        update_fields=["checked_in_at", "upgrade_state", *values],
+        update_fields=["checked_in_at", "upgrade_state", *ring_values],
     )
     for name, value in values.items():
         setattr(server, name, value)

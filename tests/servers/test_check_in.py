@@ -165,6 +165,47 @@ def test_a_check_in_makes_the_same_few_queries_however_long_the_history(client, 
     for _ in range(30):
         check_in(client, raw)
     _other, other_raw = register(admin, folders.site_b, name="Second")
-    assert first == 3  # the token with its server, the server's update, the ring's upsert
+    assert first == 1  # one statement: claim, update and ring (services._QUICK_CHECK_IN)
     assert _queries_of_one_check_in(client, raw) == first
     assert _queries_of_one_check_in(client, other_raw) == first
+
+
+def test_an_ordinary_check_in_stores_what_the_full_path_stores(client, admin, folders):
+    """The one-statement path and the full path (taken with an upgrade under way) agree."""
+    from tests.servers.factories import ServerReleaseFactory
+
+    quick, quick_raw = register(admin, folders.site_a, name="Quick")
+    full, full_raw = register(admin, folders.site_b, name="Full")
+    release = ServerReleaseFactory(version="7.0.0")
+    services.queue_server_upgrade(actor=admin, server_id=full.pk, release_id=release.pk)
+    sent_at = (timezone.now() + timedelta(minutes=5)).isoformat()
+    for raw in (quick_raw, full_raw):
+        assert check_in(client, raw, sent_at=sent_at, **REPORT).status_code == 200
+    columns = [
+        "software_version",
+        "reported_status",
+        "health",
+        "health_messages",
+        "camera_count",
+        "camera_serials",
+        "storage_used_bytes",
+        "storage_total_bytes",
+        "check_in_count",
+        "outage_alerted_at",
+    ]
+    quick.refresh_from_db()
+    full.refresh_from_db()
+    assert [getattr(quick, c) for c in columns] == [getattr(full, c) for c in columns]
+    assert abs(quick.clock_skew_seconds - full.clock_skew_seconds) <= 1
+    ring = [
+        "slot",
+        "software_version",
+        "reported_status",
+        "health",
+        "camera_count",
+        "storage_used_bytes",
+        "storage_total_bytes",
+    ]
+    assert list(ServerCheckIn.objects.filter(server=quick).values(*ring)) == list(
+        ServerCheckIn.objects.filter(server=full).values(*ring)
+    )
