@@ -5,6 +5,7 @@ time scale, one-second installs, and limits (offline, upgrade timeout) of a few 
 """
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -40,8 +41,16 @@ def _fast_servers():
 
 
 def _run(live_server, servers, seconds: float):
+    """Run the fleet in a thread of its own: its event loop must not meet one a browser test
+    left running in this thread (Playwright's sync API)."""
     fleet = Fleet(live_server.url, servers, time_scale=0.3, install_seconds=1.0)
-    return asyncio.run(fleet.run(duration=seconds))
+    outcome: dict = {}
+    thread = threading.Thread(
+        target=lambda: outcome.update(servers=asyncio.run(fleet.run(duration=seconds)))
+    )
+    thread.start()
+    thread.join(timeout=seconds + 30)
+    return outcome["servers"]
 
 
 def _server_with_upgrade(tenant, faults: dict):
