@@ -27,6 +27,7 @@ migrate: install messages
 
 demo-data: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_servers
 
 run: export DJANGO_SETTINGS_MODULE = config.settings.dev
 run: demo-data

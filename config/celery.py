@@ -10,6 +10,7 @@ refuse_unsafe_settings()
 app = Celery("camfleet")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["devices.servers"])  # camera-station servers keep their own tasks
 
 
 @app.task(name="camfleet.ping")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from devices.credentials import Secret, decrypt_secret, encrypt_secret
+from devices.servers import models as _server_models  # noqa: F401 - the server tables, this app's
 from organizations.models import Folder, Organization, TenantQuerySet
 
 SERIAL_NUMBER_CONSTRAINT = "device_serial_number_in_one_organization"

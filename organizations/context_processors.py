@@ -15,6 +15,7 @@ _NAVIGATION_ACTIONS = {
     "invite": Action.MEMBER_INVITE,
     "manage_folders": Action.FOLDER_MANAGE,
     "manage_devices": Action.DEVICE_MANAGE,
+    "monitor_servers": Action.SERVER_MONITOR,
 }
 
 

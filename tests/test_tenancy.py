@@ -355,6 +355,44 @@ def test_every_route_of_an_archived_organization_is_404_and_its_tokens_stop(clie
     assert not failures, "\n".join(failures)
 
 
+# The only routes a camera-station server's token opens (devices/servers/api.py).
+SERVER_ROUTES = {"api/v1/servers/register", "api/v1/servers/check-in"}
+
+
+@pytest.mark.parametrize("keyword", ["Server", "Token", "Bearer"])
+def test_a_server_token_opens_no_route_but_the_server_api(client, tenants, keyword):
+    """A server token is no member: every other route answers it as a signed-out visitor.
+
+    Tenant routes send it to sign-in (401 on the API); public routes answer what they answer
+    anyone. Compared request by request with the same call without the header.
+    """
+    from devices.servers import services as server_services
+
+    mine = tenants["mine"]
+    _registration, raw_registration = server_services.create_registration_token(
+        actor=mine.owner, folder_id=mine.site.pk, name="Probe", valid_hours=1
+    )
+    _server, raw = server_services.register_server(registration_token=raw_registration, name="p")
+    own_ids = _ids(mine, mine.site)
+    header = {"Authorization": f"{keyword} {raw}"}
+    failures = []
+    for route in ROUTES:
+        if route.route in SERVER_ROUTES:
+            continue
+        url = route.url(_values(route, own_ids, mine.organization.pk))
+        for method in _methods(route):
+            with_token = _call(client, method, url, headers=header)
+            anonymous = _call(client, method, url)
+            same = (with_token.status_code, with_token.get("Location")) == (
+                anonymous.status_code,
+                anonymous.get("Location"),
+            )
+            opened = route.parameters and with_token.status_code not in (302, 401, 404, 405)
+            if not same or opened:
+                failures.append(f"{method.upper()} {url} → {with_token.status_code}")
+    assert not failures, "\n".join(failures)
+
+
 def test_another_organizations_ids_in_request_bodies_change_nothing(client, tenants):
     """Ids in JSON bodies are resolved inside the URL's organization, like ids in paths."""
     from organizations.models import AuditEvent

@@ -345,3 +345,22 @@ DEVICE_POLL_READ_TIMEOUT = env.float("DEVICE_POLL_READ_TIMEOUT", default=5.0)
 # Seconds a device is offline or unreachable before its organization's owners and admins get an
 # e-mail (once per outage).
 DEVICE_OFFLINE_ALERT_AFTER = env.int("DEVICE_OFFLINE_ALERT_AFTER", default=15 * 60)
+
+# --- Camera-station servers (devices/servers/) --------------------------------------------------
+# Seconds between a server's check-ins (the answer tells the server); a check-in sooner than the
+# minimum after the last one is refused with 429 and Retry-After.
+SERVER_CHECK_IN_INTERVAL = env.int("SERVER_CHECK_IN_INTERVAL", default=60)
+SERVER_CHECK_IN_MIN_INTERVAL = env.int("SERVER_CHECK_IN_MIN_INTERVAL", default=10)
+# A server is late after two missed check-ins, and offline (admins get one e-mail per outage)
+# after this many seconds without one.
+SERVER_OFFLINE_AFTER = env.int("SERVER_OFFLINE_AFTER", default=10 * 60)
+# An upgrade picked up but never reported back on fails after this many seconds.
+SERVER_UPGRADE_TIMEOUT = env.int("SERVER_UPGRADE_TIMEOUT", default=60 * 60)
+# Where links in e-mails sent outside a request (outage alerts) point.
+SITE_ORIGIN = env("SITE_ORIGIN", default="http://127.0.0.1:8000")
+# Check-ins kept per server for its history page.
+SERVER_CHECK_IN_HISTORY = env.int("SERVER_CHECK_IN_HISTORY", default=100)
+CELERY_BEAT_SCHEDULE["devices.watch_servers"] = {
+    "task": "devices.watch_servers",
+    "schedule": 60.0,
+}
