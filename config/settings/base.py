@@ -343,3 +343,11 @@ DEVICE_POLL_READ_TIMEOUT = env.float("DEVICE_POLL_READ_TIMEOUT", default=5.0)
 # Seconds a device is offline or unreachable before its organization's owners and admins get an
 # e-mail (once per outage).
 DEVICE_OFFLINE_ALERT_AFTER = env.int("DEVICE_OFFLINE_ALERT_AFTER", default=15 * 60)
+
+# --- Upgrades: the firmware catalog (upgrades/storage.py) -------------------------------------
+# Where AXIS OS images are kept: the alias of an entry in STORAGES (e.g. an S3 backend) when
+# set, else files under FIRMWARE_ROOT.
+FIRMWARE_STORAGE = env("FIRMWARE_STORAGE", default="")
+FIRMWARE_ROOT = Path(env("FIRMWARE_ROOT", default=str(VAR_DIR / "firmware")))
+# The largest image accepted (real AXIS OS images are 30–300 MB).
+FIRMWARE_MAX_BYTES = env.int("FIRMWARE_MAX_BYTES", default=1 << 30)
