@@ -349,5 +349,5 @@ DEVICE_OFFLINE_ALERT_AFTER = env.int("DEVICE_OFFLINE_ALERT_AFTER", default=15 * 
 # set, else files under FIRMWARE_ROOT.
 FIRMWARE_STORAGE = env("FIRMWARE_STORAGE", default="")
 FIRMWARE_ROOT = Path(env("FIRMWARE_ROOT", default=str(VAR_DIR / "firmware")))
-# The largest image accepted (real AXIS OS images are 30–300 MB).
+# The largest image accepted (real AXIS OS images are 30 to 300 MB).
 FIRMWARE_MAX_BYTES = env.int("FIRMWARE_MAX_BYTES", default=1 << 30)
