@@ -9,13 +9,23 @@ from upgrades.services.catalog import (
     import_manifest,
     read_manifest,
 )
+from upgrades.services.schedules import (
+    INHERIT,
+    ScheduleSpec,
+    apply_schedule,
+    describe,
+)
 
 __all__ = [
+    "INHERIT",
     "ManifestError",
     "ReleaseSpec",
+    "ScheduleSpec",
     "SecurityNote",
     "StoredRelease",
     "add_release",
+    "apply_schedule",
+    "describe",
     "import_manifest",
     "read_manifest",
 ]
