@@ -23,7 +23,7 @@ def test_a_missing_fourth_part_counts_as_zero():
 
 def test_junk_is_not_a_version():
     for junk in ("", "12", "12.11", "v12.11.77", "12.11.77-beta", "1.2.3.4.5"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="not an AXIS OS version"):
             version_key(junk)
 
 
