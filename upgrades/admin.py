@@ -7,6 +7,7 @@ version, products and image never change; its date, flag, notes and security fix
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import csrf_protect_m
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -129,6 +130,14 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
             kwargs["form"] = ReleaseAddForm
             kwargs["fields"] = None
         return super().get_form(request, obj, change=change, **kwargs)
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None:
+            # Adding: the form's service hashes and stores the image outside any transaction
+            # and writes the release in its own (durable) one, so no admin-wide atomic block.
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         if change:  # new releases were saved by the service in the form's clean()

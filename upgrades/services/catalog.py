@@ -81,22 +81,22 @@ def normalize_spec(spec: ReleaseSpec) -> ReleaseSpec:
 def spec_problems(spec: ReleaseSpec) -> dict[str, list[str]]:
     """Return what is wrong with a (normalized) spec, by field; empty when it is fine."""
     problems: dict[str, list[str]] = {}
-    if not is_version(spec.version):
-        _add(problems, "version", _("Write the version as AXIS OS does, e.g. 12.11.77."))
-    elif spec.track != release_track(spec.version):
-        expected = release_track(spec.version)
-        _add(
-            problems,
-            "track",
-            _("Version %(version)s is on the %(expected)s track, not on %(track)s.")
-            % {"version": spec.version, "expected": expected, "track": spec.track},
-        )
     if spec.track not in (ACTIVE, *LTS_LINES):
         _add(
             problems,
             "track",
             _("Unknown track %(track)s: use “active” or an LTS line (%(lines)s).")
             % {"track": spec.track, "lines": ", ".join(LTS_LINES)},
+        )
+    if not is_version(spec.version):
+        _add(problems, "version", _("Write the version as AXIS OS does, e.g. 12.11.77."))
+    elif "track" not in problems and spec.track != release_track(spec.version):
+        expected = release_track(spec.version)
+        _add(
+            problems,
+            "track",
+            _("Version %(version)s is on the %(expected)s track, not on %(track)s.")
+            % {"version": spec.version, "expected": expected, "track": spec.track},
         )
     if not spec.product_numbers:
         _add(problems, "product_numbers", _("Name at least one compatible product number."))
