@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import re
 from datetime import date
 
 import pytest
@@ -95,7 +96,8 @@ def test_a_product_gets_one_image_per_version(db):
     add_test_release("12.11.86", "P3265-V")
     other = build_image(("P3265-V", "M1075-L"), "12.11.86", payload_size=300)
     spec = _spec(other, products=("M1075-L", "P3265-V"), file_name="x.bin")
-    with pytest.raises(Conflict, match="already has a different 12.11.86 image for P3265-V"):
+    refusal = re.escape("already has a different 12.11.86 image for P3265-V")
+    with pytest.raises(Conflict, match=refusal):
         add_release(spec=spec, image=io.BytesIO(other))
     assert FirmwareRelease.objects.count() == 1
 
@@ -226,7 +228,7 @@ def test_a_manifest_that_is_not_one_is_refused(db, tmp_path, text, reason):
 def test_a_manifest_conflicting_with_the_catalog_is_refused(db, tmp_path):
     add_test_release("12.11.86", "P3265-V")
     manifest = _manifest(tmp_path, [_entry(tmp_path, "12.11.86", ("P3265-V",))])
-    with pytest.raises(CommandError, match="already has a different 12.11.86 image"):
+    with pytest.raises(CommandError, match=re.escape("already has a different 12.11.86 image")):
         _import(manifest)
     assert FirmwareRelease.objects.count() == 1
 
