@@ -58,6 +58,13 @@ class Exposure:
     fixed_in: FirmwareRelease
 
 
+_SEVERITY_RANK = {s: i for i, s in enumerate(reversed(Advisory.Severity.values))}
+
+
+def _severity_first(advisory: Advisory) -> tuple[int, str]:
+    return (_SEVERITY_RANK[advisory.severity], advisory.cve_id)
+
+
 class Catalog:
     """The whole catalog in memory, indexed by (product number, track), oldest first."""
 
@@ -75,10 +82,9 @@ class Catalog:
 
     @cached_property
     def advisories(self) -> list[Advisory]:
-        """Every CVE some release fixes, most severe first, then newest."""
+        """Every CVE some release fixes, most severe first, then by CVE ID."""
         found = {a.pk: a for r in self.releases for a in r.fixes.all()}
-        order = {s: i for i, s in enumerate(reversed(Advisory.Severity.values))}
-        return sorted(found.values(), key=lambda a: (order[a.severity], a.cve_id))
+        return sorted(found.values(), key=_severity_first)
 
     def _line(self, product_number: str, version: str) -> tuple[str | None, list]:
         track = track_of(version, active_major=self.active_major)
@@ -115,12 +121,15 @@ class Catalog:
         if not candidates:
             return None
         newest = candidates[-1]
-        fixes = tuple(
-            e.advisory
-            for e in self.exposures(product_number, version)
-            if e.fixed_in.version_key <= newest.version_key
+        fixes = sorted(
+            (
+                e.advisory
+                for e in self.exposures(product_number, version)
+                if e.fixed_in.version_key <= newest.version_key
+            ),
+            key=_severity_first,
         )
-        return Recommendation(newest, track or ACTIVE, fixes)
+        return Recommendation(newest, track or ACTIVE, tuple(fixes))
 
 
 def load_catalog() -> Catalog:
