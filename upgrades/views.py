@@ -62,7 +62,7 @@ def _window_summary(schedule: UpgradeSchedule) -> str:
     return text
 
 
-def _schedule_context(effective: selectors.EffectiveSchedule, *, subject: str) -> dict:
+def _schedule_context(effective: selectors.EffectiveSchedule, *, is_device: bool) -> dict:
     """What the schedule pages show of the schedule in force: words, origin, next windows."""
     schedule = effective.schedule
     summary = _window_summary(schedule) if effective.mode == UpgradeSchedule.Mode.WINDOW else ""
@@ -74,11 +74,13 @@ def _schedule_context(effective: selectors.EffectiveSchedule, *, subject: str) -
             if len(upcoming) == UPCOMING_WINDOWS:
                 break
     if effective.source is None:
-        origin = _("Nobody has set a schedule above this %(subject)s.") % {"subject": subject}
+        origin = _("No schedule is set here or on a folder above: upgrades are manual only.")
     elif effective.inherited:
         origin = _("Inherited from the folder “%(name)s”.") % {"name": effective.source}
+    elif is_device:
+        origin = _("Set on this device.")
     else:
-        origin = _("Set on this %(subject)s.") % {"subject": subject}
+        origin = _("Set on this folder.")
     return {
         "effective": effective,
         "mode_label": UpgradeSchedule.Mode(effective.mode).label,
@@ -118,7 +120,7 @@ def _schedule_page(
                 return redirect(request.path)
     context = {
         **extra,
-        **_schedule_context(effective, subject=extra["subject"]),
+        **_schedule_context(effective, is_device="device" in extra),
         "form": form,
         "can_manage": can_manage,
     }
@@ -137,7 +139,7 @@ def folder_schedule(request: HttpRequest, organization_id: UUID, folder_id: UUID
         own=selectors.own_schedule(folder=folder),
         inherit_label=_("Same as the parent folder") if folder.parent_id else None,
         template="upgrades/schedule.html",
-        extra={"folder": folder, "subject": _("folder")},
+        extra={"folder": folder},
     )
 
 
@@ -154,5 +156,5 @@ def device_schedule(request: HttpRequest, organization_id: UUID, device_id: UUID
         own=selectors.own_schedule(device=device),
         inherit_label=_("Same as its folder"),
         template="upgrades/schedule.html",
-        extra={"device": device, "folder": device.folder, "subject": _("device")},
+        extra={"device": device, "folder": device.folder},
     )
