@@ -13,9 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from common.errors import DomainError
+from common.errors import DomainError, NotFound
 from common.forms import apply_domain_error, form_status
 from devices.selectors import get_visible_device
 from organizations import access
@@ -26,6 +27,7 @@ from organizations.tenancy import organization_view
 from upgrades import selectors, services
 from upgrades.forms import WEEKDAY_CHOICES, ScheduleForm
 from upgrades.models import UpgradeSchedule
+from upgrades.services import INHERIT
 from upgrades.windows import occurrences
 
 UPCOMING_WINDOWS = 3
@@ -156,5 +158,61 @@ def device_schedule(request: HttpRequest, organization_id: UUID, device_id: UUID
         own=selectors.own_schedule(device=device),
         inherit_label=_("Same as its folder"),
         template="upgrades/schedule.html",
-        extra={"device": device, "folder": device.folder},
+        extra={
+            "device": device,
+            "folder": device.folder,
+            "recommendation": selectors.recommendations_for([device]).get(device.pk),
+        },
     )
+
+
+def _selected_ids(request: HttpRequest, name: str) -> list[UUID]:
+    """The ids of one kind in the query string (?device=…&device=…); NotFound for junk."""
+    try:
+        return [UUID(value) for value in request.GET.getlist(name)]
+    except ValueError:
+        raise NotFound(f"{name}_not_found", _("Not found.")) from None
+
+
+@organization_view
+@require_http_methods(["GET", "POST"])
+def schedule_selection(request: HttpRequest, organization_id: UUID) -> HttpResponse:
+    """Set one schedule on a selection of folders and devices in one action (admin+).
+
+    Lists link here with the selection in the query string (?folder=…&device=…), as the
+    device list's bulk action does.
+    """
+    membership = request.membership
+    access.require(membership, Action.UPGRADE_MANAGE)
+    folder_ids = _selected_ids(request, "folder")
+    device_ids = _selected_ids(request, "device")
+    folders = [get_visible_folder(membership, folder_id) for folder_id in dict.fromkeys(folder_ids)]
+    devices = [get_visible_device(membership, device_id) for device_id in dict.fromkeys(device_ids)]
+    form = ScheduleForm(
+        request.POST if request.method == "POST" else None,
+        initial={"mode": INHERIT},
+        inherit_label=_("Same as their folder (remove their own schedule)"),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.apply_schedule(
+                actor=membership,
+                spec=form.spec(),
+                folder_ids=[folder.pk for folder in folders],
+                device_ids=[device.pk for device in devices],
+            )
+        except DomainError as error:
+            apply_domain_error(form, error, "mode")
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "The schedule is saved for %(count)s folder or device.",
+                    "The schedule is saved for %(count)s folders and devices.",
+                    changed,
+                )
+                % {"count": changed},
+            )
+            return redirect(request.get_full_path())
+    context = {"form": form, "folders": folders, "devices": devices}
+    return render(request, "upgrades/schedule_selection.html", context, status=form_status(form))

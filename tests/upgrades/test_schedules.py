@@ -10,6 +10,7 @@ from common.errors import Forbidden, Invalid, NotFound
 from organizations import audit
 from organizations.models import AuditEvent
 from tests.devices.factories import DeviceFactory
+from tests.upgrades.factories import add_test_release
 from upgrades import selectors
 from upgrades.models import UpgradeSchedule
 from upgrades.services import INHERIT, ScheduleSpec, apply_schedule
@@ -336,3 +337,51 @@ def test_api_of_another_organization_is_404(api, tenant, other_tenant, device):
     url = reverse("api:device-schedule", args=[other_tenant.organization.pk, device.pk])
     assert api.get(url).status_code == 404
     assert _put(api, url, {"mode": "asap"}).status_code == 404
+
+
+# --- A selection in one action --------------------------------------------------------------
+
+
+def _selection_url(tenant, folders=(), devices=()):
+    query = "&".join([*(f"folder={f.pk}" for f in folders), *(f"device={d.pk}" for d in devices)])
+    return reverse("upgrades:schedule-selection", args=[tenant.organization.pk]) + "?" + query
+
+
+def test_an_admin_sets_one_schedule_on_a_selection_in_one_action(client, tenant, device):
+    other = DeviceFactory(folder=tenant.site_b)
+    url = _selection_url(tenant, folders=[tenant.site_a], devices=[device, other])
+    client.force_login(tenant.admin.user)
+    page = client.get(url).content.decode()
+    assert device.name in page and other.name in page and "Site A" in page
+    response = client.post(url, {"mode": "asap"})
+    assert response.status_code == 302
+    assert UpgradeSchedule.objects.filter(mode="asap").count() == 3
+    assert AuditEvent.objects.filter(action="upgrade_schedule.set").count() == 3
+
+
+@pytest.mark.parametrize("role", ["operator", "viewer"])
+def test_the_selection_page_is_for_admins_only(client, tenant, device, role):
+    client.force_login(getattr(tenant, role).user)
+    url = _selection_url(tenant, devices=[device])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"mode": "asap"}).status_code == 403
+    assert not UpgradeSchedule.objects.exists()
+
+
+def test_a_selection_reaching_into_another_organization_is_404_and_changes_nothing(
+    client, tenant, other_tenant, device
+):
+    client.force_login(tenant.admin.user)
+    foreign = DeviceFactory(folder=other_tenant.top)
+    url = _selection_url(tenant, devices=[device, foreign])
+    assert client.post(url, {"mode": "asap"}).status_code == 404
+    assert client.get(url.replace(str(foreign.pk), "junk")).status_code == 404
+    assert not UpgradeSchedule.objects.exists()
+
+
+def test_the_device_page_shows_its_recommendation(client, tenant, device):
+    add_test_release("12.11.86", "P3265-V", fixes=(("CVE-2025-0324", "critical"),))
+    client.force_login(tenant.viewer.user)
+    page = client.get(_device_page(tenant, device)).content.decode()
+    assert "Upgrade recommended: 12.11.86" in page
+    assert "Security fix CVE-2025-0324" in page
