@@ -352,7 +352,7 @@ def test_an_admin_sets_one_schedule_on_a_selection_in_one_action(client, tenant,
     url = _selection_url(tenant, folders=[tenant.site_a], devices=[device, other])
     client.force_login(tenant.admin.user)
     page = client.get(url).content.decode()
-    assert device.name in page and other.name in page and "Site A" in page
+    assert all(name in page for name in (device.name, other.name, "Site A"))
     response = client.post(url, {"mode": "asap"})
     assert response.status_code == 302
     assert UpgradeSchedule.objects.filter(mode="asap").count() == 3
