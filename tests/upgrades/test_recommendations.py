@@ -168,3 +168,26 @@ def test_the_exposure_page_in_japanese(client, exposed_fleet, tenant):
     url = reverse("upgrades:security-exposure", args=[tenant.organization.pk])
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "既知の脆弱性" in page
+
+
+@pytest.mark.parametrize(("role", "count"), [("admin", 2), ("viewer", 1)])
+def test_the_exposure_api_answers_what_the_page_shows(api, exposed_fleet, tenant, role, count):
+    api.login(getattr(tenant, role))
+    url = reverse("api:security-exposure", args=[tenant.organization.pk])
+    body = api.get(url).json()
+    assert body["exposed_devices"] == count
+    critical = body["vulnerabilities"][0]
+    assert (critical["cve_id"], critical["severity"], critical["exposed_count"]) == (
+        "CVE-2025-0324",
+        "critical",
+        count,
+    )
+    assert {d["fixed_in"] for d in critical["devices"]} == {"11.11.160"}
+    assert str(exposed_fleet["other_tenant"].pk) not in str(body)
+
+
+def test_the_exposure_api_of_another_organization_is_404(api, other_tenant, tenant):
+    api.login(other_tenant.admin)
+    assert (
+        api.get(reverse("api:security-exposure", args=[tenant.organization.pk])).status_code == 404
+    )

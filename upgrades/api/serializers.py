@@ -52,3 +52,28 @@ class EffectiveScheduleSerializer(ScheduleSerializer):
 class ScheduleStateSerializer(serializers.Serializer):
     schedule = ScheduleSerializer(help_text="Set on this folder or device itself.")
     effective = EffectiveScheduleSerializer(help_text="In force: own, else inherited.")
+
+
+class ExposedDeviceSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    product_number = serializers.CharField()
+    firmware_version = serializers.CharField()
+    fixed_in = serializers.CharField(
+        help_text="The first version on the device's track that fixes it."
+    )
+
+
+class VulnerabilitySerializer(serializers.Serializer):
+    cve_id = serializers.CharField()
+    severity = serializers.CharField()
+    summary = serializers.CharField()
+    exposed_count = serializers.IntegerField()
+    devices = ExposedDeviceSerializer(many=True, help_text="At most 100, by name.")
+
+
+class SecurityExposureSerializer(serializers.Serializer):
+    exposed_devices = serializers.IntegerField(
+        help_text="Visible devices exposed to at least one known vulnerability."
+    )
+    vulnerabilities = VulnerabilitySerializer(many=True)

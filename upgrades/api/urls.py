@@ -6,6 +6,11 @@ from upgrades.api import views
 
 urlpatterns = [
     path(
+        "security-exposure/",
+        views.SecurityExposureView.as_view(),
+        name="security-exposure",
+    ),
+    path(
         "folders/<uuid:folder_id>/schedule/",
         views.FolderScheduleView.as_view(),
         name="folder-schedule",

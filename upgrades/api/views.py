@@ -20,7 +20,11 @@ from organizations.models import Folder, Membership
 from organizations.roles import Action
 from organizations.selectors import get_visible_folder
 from upgrades import selectors, services
-from upgrades.api.serializers import ScheduleInputSerializer, ScheduleStateSerializer
+from upgrades.api.serializers import (
+    ScheduleInputSerializer,
+    ScheduleStateSerializer,
+    SecurityExposureSerializer,
+)
 
 
 def _state(own: Any, effective: selectors.EffectiveSchedule) -> dict:
@@ -109,3 +113,38 @@ class DeviceScheduleView(OrganizationAPIView):
             actor=request.membership, spec=_spec(serializer.validated_data), device_ids=[device.pk]
         )
         return self._answer(device)
+
+
+class SecurityExposureView(OrganizationAPIView):
+    """Each CVE of the catalog with the caller's visible devices that still run an affected
+    version, and the count of exposed devices."""
+
+    required_actions = {"GET": Action.DEVICE_VIEW}
+    serializer_class = SecurityExposureSerializer
+
+    @extend_schema(responses={200: SecurityExposureSerializer, **ERRORS})
+    def get(self, request: Request, organization_id: UUID) -> Response:
+        rows = selectors.security_exposure(request.membership)
+        body = {
+            "exposed_devices": selectors.exposed_device_count(request.membership),
+            "vulnerabilities": [
+                {
+                    "cve_id": row.advisory.cve_id,
+                    "severity": row.advisory.severity,
+                    "summary": row.advisory.summary,
+                    "exposed_count": row.count,
+                    "devices": [
+                        {
+                            "id": device.pk,
+                            "name": device.name,
+                            "product_number": device.product_number,
+                            "firmware_version": device.firmware_version,
+                            "fixed_in": release.version,
+                        }
+                        for device, release in row.devices
+                    ],
+                }
+                for row in rows
+            ],
+        }
+        return Response(SecurityExposureSerializer(body).data)
