@@ -16,6 +16,7 @@ from common.errors import Conflict, Invalid
 from devices.simulator.firmware import build_image, image_filename, write_image
 from tests.accounts.factories import UserFactory
 from tests.upgrades.factories import add_test_release
+from upgrades.demo import seed_catalog
 from upgrades.models import Advisory, FirmwareRelease
 from upgrades.services import ReleaseSpec, SecurityNote, add_release
 from upgrades.storage import firmware_storage
@@ -294,3 +295,28 @@ def test_the_admin_change_page_keeps_version_and_image_fixed(staff_client):
     page = staff_client.get(url).content.decode()
     assert 'name="version"' not in page
     assert 'name="recommended"' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_staff_adding_images_of_one_version_for_one_product_at_once_keep_one(race):
+    first = build_image("P3265-V", "12.11.86", payload_size=300)
+    second = build_image("P3265-V", "12.11.86", payload_size=301)
+    outcomes = race(
+        lambda: add_release(spec=_spec(first), image=io.BytesIO(first)),
+        lambda: add_release(spec=_spec(second), image=io.BytesIO(second)),
+    )
+    refused = [o for o in outcomes if isinstance(o, Conflict)]
+    added = [o for o in outcomes if not isinstance(o, Exception)]
+    assert (len(added), len(refused)) == (1, 1), outcomes
+    assert FirmwareRelease.objects.count() == 1
+
+
+def test_the_demo_catalog_has_lts_and_active_tracks_and_a_security_release(db):
+    first = seed_catalog()
+    assert all(line.startswith("added") for line in first)
+    tracks = set(FirmwareRelease.objects.values_list("track", flat=True))
+    assert {"active", "10.12", "11.11"} <= tracks
+    assert FirmwareRelease.objects.filter(fixes__isnull=False).exists()
+    assert len({p for r in FirmwareRelease.objects.all() for p in r.product_numbers}) >= 4
+    again = seed_catalog()
+    assert all(line.startswith("unchanged") for line in again)

@@ -110,7 +110,7 @@ def test_one_action_sets_a_selection_and_audits_each_change(tenant, device):
         180,
     )
     assert schedule.blackout_dates == ["2026-12-24"]
-    events = AuditEvent.objects.filter(action="upgrade_schedule.set")
+    events = AuditEvent.objects.filter(action="upgrade.schedule_set")
     assert events.count() == 3
     event = events.get(target_id=str(device.pk))
     assert event.data["from"] == {"mode": "inherit"}
@@ -118,7 +118,7 @@ def test_one_action_sets_a_selection_and_audits_each_change(tenant, device):
     assert audit.verify_chain(tenant.organization) is None
     # The same again changes nothing and writes no event.
     assert apply_schedule(actor=tenant.admin, spec=NIGHTLY, device_ids=[device.pk]) == 0
-    assert AuditEvent.objects.filter(action="upgrade_schedule.set").count() == 3
+    assert AuditEvent.objects.filter(action="upgrade.schedule_set").count() == 3
 
 
 @pytest.mark.parametrize("role", ["operator", "viewer"])
@@ -169,7 +169,7 @@ def test_two_admins_setting_the_same_folder_at_once_both_land_one_after_the_othe
     )
     assert outcomes == [1, 1]
     assert UpgradeSchedule.objects.filter(folder=tenant.site_a).count() == 1
-    assert AuditEvent.objects.filter(action="upgrade_schedule.set").count() == 2
+    assert AuditEvent.objects.filter(action="upgrade.schedule_set").count() == 2
     assert audit.verify_chain(tenant.organization) is None
 
 
@@ -356,7 +356,7 @@ def test_an_admin_sets_one_schedule_on_a_selection_in_one_action(client, tenant,
     response = client.post(url, {"mode": "asap"})
     assert response.status_code == 302
     assert UpgradeSchedule.objects.filter(mode="asap").count() == 3
-    assert AuditEvent.objects.filter(action="upgrade_schedule.set").count() == 3
+    assert AuditEvent.objects.filter(action="upgrade.schedule_set").count() == 3
 
 
 @pytest.mark.parametrize("role", ["operator", "viewer"])
@@ -385,3 +385,10 @@ def test_the_device_page_shows_its_recommendation(client, tenant, device):
     page = client.get(_device_page(tenant, device)).content.decode()
     assert "Upgrade recommended: 12.11.86" in page
     assert "Security fix CVE-2025-0324" in page
+
+
+def test_the_activity_log_names_a_schedule_change_in_words(client, tenant, device):
+    apply_schedule(actor=tenant.admin, spec=ASAP, device_ids=[device.pk])
+    client.force_login(tenant.owner.user)
+    page = client.get(reverse("organizations:audit-event-list", args=[tenant.organization.pk]))
+    assert "Software schedule changed" in page.content.decode()

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from common.errors import Invalid, NotFound
 from devices.models import Device
@@ -26,6 +27,9 @@ from organizations.models import Folder, Membership
 from organizations.roles import Action
 from organizations.services.locks import lock_organization
 from upgrades.models import UpgradeSchedule
+
+# The audit actions of this app, in words for the activity page (registered in apps.py).
+UPGRADE_EVENT_TYPES = {"upgrade.schedule_set": _lazy("Software schedule changed")}
 
 INHERIT = "inherit"
 MODES = (INHERIT, *UpgradeSchedule.Mode.values)
@@ -182,7 +186,7 @@ def apply_schedule(
             schedule.save()
             after = describe(schedule)
         audit.record(
-            actor, organization, "upgrade_schedule.set", target, {"from": before, "to": after}
+            actor, organization, "upgrade.schedule_set", target, {"from": before, "to": after}
         )
         changed += 1
     return changed
