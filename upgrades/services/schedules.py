@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from common.errors import Invalid, NotFound
 from devices.models import Device
@@ -29,7 +29,7 @@ from organizations.services.locks import lock_organization
 from upgrades.models import UpgradeSchedule
 
 # The audit actions of this app, in words for the activity page (registered in apps.py).
-UPGRADE_EVENT_TYPES = {"upgrade.schedule_set": _lazy("Software schedule changed")}
+UPGRADE_EVENT_TYPES = {"upgrade.schedule_set": gettext_lazy("Software schedule changed")}
 
 INHERIT = "inherit"
 MODES = (INHERIT, *UpgradeSchedule.Mode.values)
