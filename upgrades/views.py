@@ -11,6 +11,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -151,17 +152,25 @@ def device_schedule(request: HttpRequest, organization_id: UUID, device_id: UUID
     """A device's software schedule: its own, or its folder's."""
     device = get_visible_device(request.membership, device_id)
     effective = selectors.effective_device_schedules([device])[device.pk]
+    # A tab of the device's pages once the devices app serves them (device_base links to its
+    # device list); a page of its own before that.
+    try:
+        reverse("devices:device-list", args=[organization_id])
+        template = "upgrades/device_schedule.html"
+    except NoReverseMatch:
+        template = "upgrades/schedule.html"
     return _schedule_page(
         request,
         target=device,
         effective=effective,
         own=selectors.own_schedule(device=device),
         inherit_label=_("Same as its folder"),
-        template="upgrades/schedule.html",
+        template=template,
         extra={
             "device": device,
             "folder": device.folder,
             "recommendation": selectors.recommendations_for([device]).get(device.pk),
+            "active_tab": "schedule",
         },
     )
 

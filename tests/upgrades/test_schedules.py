@@ -392,3 +392,17 @@ def test_the_activity_log_names_a_schedule_change_in_words(client, tenant, devic
     client.force_login(tenant.owner.user)
     page = client.get(reverse("organizations:audit-event-list", args=[tenant.organization.pk]))
     assert "Software schedule changed" in page.content.decode()
+
+
+@pytest.mark.urls("tests.upgrades.urls_with_device_pages")
+def test_once_device_pages_exist_the_schedule_is_a_device_tab(client, tenant, device):
+    client.force_login(tenant.admin.user)
+    response = client.get(_device_page(tenant, device))
+    assert response.status_code == 200
+    assert [t.name for t in response.templates][:2] == [
+        "upgrades/device_schedule.html",
+        "devices/device_base.html",
+    ]
+    page = response.content.decode()
+    assert 'class="nav-link active" aria-current="page"' in page
+    assert 'name="mode"' in page
