@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from devices.models import Device
 from devices.selectors import visible_devices
+from organizations import access
 from organizations.models import Folder, Membership
 from upgrades.models import Advisory, FirmwareRelease, UpgradeSchedule
 from upgrades.versions import ACTIVE, is_version, track_label, track_of, version_key
@@ -337,3 +338,15 @@ def upcoming_window(
     """Return (start, end) of the window open at `now`, else the next one, or None."""
     window = effective.window()
     return current_or_next_window(window, now) if window else None
+
+
+def source_visible_to(membership: Membership, effective: EffectiveSchedule) -> bool:
+    """Tell whether the member may see where an inherited schedule comes from.
+
+    An operator or viewer granted a subfolder follows its ancestors' schedule but does not see
+    those folders; pages and the API then say "a folder above" without naming it.
+    """
+    source = effective.source
+    if source is None or isinstance(source, Device) or access.sees_all_folders(membership):
+        return source is not None
+    return access.visible_folders(membership).filter(pk=source.pk).exists()

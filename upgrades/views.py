@@ -65,7 +65,9 @@ def _window_summary(schedule: UpgradeSchedule) -> str:
     return text
 
 
-def _schedule_context(effective: selectors.EffectiveSchedule, *, is_device: bool) -> dict:
+def _schedule_context(
+    membership, effective: selectors.EffectiveSchedule, *, is_device: bool
+) -> dict:
     """What the schedule pages show of the schedule in force: words, origin, next windows."""
     schedule = effective.schedule
     summary = _window_summary(schedule) if effective.mode == UpgradeSchedule.Mode.WINDOW else ""
@@ -78,6 +80,8 @@ def _schedule_context(effective: selectors.EffectiveSchedule, *, is_device: bool
                 break
     if effective.source is None:
         origin = _("No schedule is set here or on a folder above: upgrades are manual only.")
+    elif effective.inherited and not selectors.source_visible_to(membership, effective):
+        origin = _("Inherited from a folder above.")
     elif effective.inherited:
         origin = _("Inherited from the folder “%(name)s”.") % {"name": effective.source}
     elif is_device:
@@ -123,7 +127,7 @@ def _schedule_page(
                 return redirect(request.path)
     context = {
         **extra,
-        **_schedule_context(effective, is_device="device" in extra),
+        **_schedule_context(membership, effective, is_device="device" in extra),
         "form": form,
         "can_manage": can_manage,
     }

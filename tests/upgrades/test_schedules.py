@@ -406,3 +406,22 @@ def test_once_device_pages_exist_the_schedule_is_a_device_tab(client, tenant, de
     page = response.content.decode()
     assert 'class="nav-link active" aria-current="page"' in page
     assert 'name="mode"' in page
+
+
+def test_a_viewer_is_not_told_the_name_of_a_folder_above_their_grants(client, api, tenant, device):
+    apply_schedule(actor=tenant.admin, spec=ASAP, folder_ids=[tenant.site_a.pk])
+    client.force_login(tenant.viewer.user)  # granted building_a1, below site_a
+    page = client.get(_device_page(tenant, device)).content.decode()
+    assert "Inherited from a folder above." in page
+    assert "Site A" not in page
+    api.login(tenant.viewer)
+    effective = api.get(_api("device", tenant, device)).json()["effective"]
+    assert (effective["mode"], effective["source_type"], effective["source_id"]) == (
+        "asap",
+        "folder",
+        None,
+    )
+    api.login(tenant.operator)  # granted site_a itself
+    assert api.get(_api("device", tenant, device)).json()["effective"]["source_id"] == str(
+        tenant.site_a.pk
+    )

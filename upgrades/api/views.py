@@ -27,16 +27,18 @@ from upgrades.api.serializers import (
 )
 
 
-def _state(own: Any, effective: selectors.EffectiveSchedule) -> dict:
+def _state(membership: Membership, own: Any, effective: selectors.EffectiveSchedule) -> dict:
     upcoming = selectors.upcoming_window(effective, timezone.now())
     source = effective.source
+    # A folder above the member's grants is named by its kind only.
+    shown = source if selectors.source_visible_to(membership, effective) else None
     return {
         "schedule": services.describe(own),
         "effective": {
             **services.describe(effective.schedule),
             "mode": effective.mode,
             "source_type": type(source).__name__.lower() if source is not None else None,
-            "source_id": str(source.pk) if source is not None else None,
+            "source_id": str(shown.pk) if shown is not None else None,
             "time_zone": effective.time_zone,
             "next_window": {"start": upcoming[0], "end": upcoming[1]} if upcoming else None,
         },
@@ -66,7 +68,9 @@ class FolderScheduleView(OrganizationAPIView):
     def _answer(self, folder: Folder) -> Response:
         own = selectors.own_schedule(folder=folder)
         effective = selectors.effective_folder_schedule(folder)
-        return Response(ScheduleStateSerializer(_state(own, effective)).data)
+        return Response(
+            ScheduleStateSerializer(_state(self.request.membership, own, effective)).data
+        )
 
     @extend_schema(responses={200: ScheduleStateSerializer, **ERRORS})
     def get(self, request: Request, organization_id: UUID, folder: Folder) -> Response:
@@ -97,7 +101,9 @@ class DeviceScheduleView(OrganizationAPIView):
     def _answer(self, device: Device) -> Response:
         own = selectors.own_schedule(device=device)
         effective = selectors.effective_device_schedules([device])[device.pk]
-        return Response(ScheduleStateSerializer(_state(own, effective)).data)
+        return Response(
+            ScheduleStateSerializer(_state(self.request.membership, own, effective)).data
+        )
 
     @extend_schema(responses={200: ScheduleStateSerializer, **ERRORS})
     def get(self, request: Request, organization_id: UUID, device: Device) -> Response:
