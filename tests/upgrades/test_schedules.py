@@ -425,3 +425,11 @@ def test_a_viewer_is_not_told_the_name_of_a_folder_above_their_grants(client, ap
     assert api.get(_api("device", tenant, device)).json()["effective"]["source_id"] == str(
         tenant.site_a.pk
     )
+
+
+def test_options_describes_the_schedule_routes(api, tenant, device):
+    api.login(tenant.owner)
+    for url in (_api("folder", tenant, tenant.top), _api("device", tenant, device)):
+        response = api.client.options(url)
+        assert response.status_code == 200
+        assert "PUT" in response.json()["actions"]

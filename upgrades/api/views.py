@@ -62,6 +62,10 @@ class FolderScheduleView(OrganizationAPIView):
     object_url_kwarg, object_name = "folder_id", "folder"
     serializer_class = ScheduleStateSerializer
 
+    def get_object(self) -> Any:
+        """The object the base loaded from the URL (DRF's OPTIONS asks for it for PUT)."""
+        return self.kwargs[self.object_name]
+
     def load_object(self, membership: Membership, object_id: UUID) -> Folder:
         return get_visible_folder(membership, object_id)
 
@@ -94,6 +98,10 @@ class DeviceScheduleView(OrganizationAPIView):
     required_actions = {"GET": Action.DEVICE_VIEW, "PUT": Action.UPGRADE_MANAGE}
     object_url_kwarg, object_name = "device_id", "device"
     serializer_class = ScheduleStateSerializer
+
+    def get_object(self) -> Any:
+        """The object the base loaded from the URL (DRF's OPTIONS asks for it for PUT)."""
+        return self.kwargs[self.object_name]
 
     def load_object(self, membership: Membership, object_id: UUID) -> Device:
         return get_visible_device(membership, object_id)
