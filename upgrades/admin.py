@@ -8,12 +8,14 @@ version, products and image never change; its date, flag, notes and security fix
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import csrf_protect_m
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError
 from upgrades.models import Advisory, FirmwareRelease, ReleaseProduct, UpgradeSchedule
 from upgrades.services import ReleaseSpec, SecurityNote, add_release
+from upgrades.storage import delete_image
 
 
 class ReleaseAddForm(forms.ModelForm):
@@ -138,6 +140,17 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
             # and writes the release in its own (durable) one, so no admin-wide atomic block.
             return self._changeform_view(request, object_id, form_url, extra_context)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_model(self, request: HttpRequest, obj: FirmwareRelease) -> None:
+        name = obj.image_name
+        super().delete_model(request, obj)
+        # The file goes once the row is surely gone (and never while a rollback could restore it).
+        transaction.on_commit(lambda: delete_image(name))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        names = list(queryset.values_list("image_name", flat=True))
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(lambda: [delete_image(name) for name in names])
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         if change:  # new releases were saved by the service in the form's clean()

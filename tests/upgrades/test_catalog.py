@@ -320,3 +320,17 @@ def test_the_demo_catalog_has_lts_and_active_tracks_and_a_security_release(db):
     assert len({p for r in FirmwareRelease.objects.all() for p in r.product_numbers}) >= 4
     again = seed_catalog()
     assert all(line.startswith("unchanged") for line in again)
+
+
+def test_deleting_a_release_in_the_admin_removes_its_image(
+    staff_client, firmware_root, django_capture_on_commit_callbacks
+):
+    release = add_test_release("12.11.86")
+    stored = firmware_root / release.image_name
+    assert stored.is_file()
+    url = reverse("admin:upgrades_firmwarerelease_delete", args=[release.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not FirmwareRelease.objects.exists()
+    assert not stored.exists()
