@@ -5,6 +5,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 
 from config.urls import urlpatterns as project_urlpatterns
+from devices.urls import urlpatterns as device_urlpatterns
 
 
 def _stand_in(request, **kwargs) -> HttpResponse:
@@ -15,6 +16,7 @@ device_pages = (
     [
         path("", _stand_in, name="device-list"),
         path("<uuid:device_id>/", _stand_in, name="device-detail"),
+        *device_urlpatterns,  # the device pages that exist already (tabs link to them)
     ],
     "devices",
 )
