@@ -17,6 +17,7 @@ api_patterns = [
     path("organizations/<uuid:organization_id>/devices/", include("devices.api.urls")),
     path("organizations/<uuid:organization_id>/licensing/", include("licensing.api.urls")),
     path("servers/", include("devices.servers.api_urls")),
+    path("organizations/<uuid:organization_id>/", include("upgrades.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("organizations.urls")),
     path("o/<uuid:organization_id>/devices/", include("devices.urls")),
     path("o/<uuid:organization_id>/servers/", include("devices.servers.urls")),
+    path("o/<uuid:organization_id>/upgrades/", include("upgrades.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class UpgradesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "upgrades"
+
+    def ready(self) -> None:
+        from organizations import audit
+        from upgrades.services.schedules import UPGRADE_EVENT_TYPES
+
+        audit.register_event_types(UPGRADE_EVENT_TYPES)

@@ -364,3 +364,10 @@ CELERY_BEAT_SCHEDULE["devices.watch_servers"] = {
     "task": "devices.watch_servers",
     "schedule": 60.0,
 }
+# --- Upgrades: the firmware catalog (upgrades/storage.py) -------------------------------------
+# Where AXIS OS images are kept: the alias of an entry in STORAGES (e.g. an S3 backend) when
+# set, else files under FIRMWARE_ROOT.
+FIRMWARE_STORAGE = env("FIRMWARE_STORAGE", default="")
+FIRMWARE_ROOT = Path(env("FIRMWARE_ROOT", default=str(VAR_DIR / "firmware")))
+# The largest image accepted (real AXIS OS images are 30 to 300 MB).
+FIRMWARE_MAX_BYTES = env.int("FIRMWARE_MAX_BYTES", default=1 << 30)

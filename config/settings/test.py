@@ -1,5 +1,8 @@
 """Tests: PostgreSQL and Redis on this machine, fast hashing, locmem e-mail."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -32,3 +35,7 @@ DEVICE_CREDENTIAL_KEYS = env.list(
     default=[DEVELOPMENT_DEVICE_CREDENTIAL_KEY],  # noqa: F405
 )
 DEVICE_ALLOW_LOOPBACK = env.bool("DEVICE_ALLOW_LOOPBACK", default=True)
+
+# Firmware images of the tests (seed_demo's catalog, uploads) stay out of var/: tests that
+# check what was stored point FIRMWARE_ROOT at their own tmp_path.
+FIRMWARE_ROOT = Path(tempfile.gettempdir()) / "camfleet-test-firmware"

@@ -109,6 +109,10 @@ def _pages(organization, folder) -> dict[str, str]:
         "add e-mail codes": reverse("accounts:enrol-email"),
         "profile": reverse("accounts:profile"),
         "password": reverse("accounts:password-change"),
+        "security exposure": reverse("upgrades:security-exposure", args=[org]),
+        "folder schedule": reverse("upgrades:folder-schedule", args=[org, folder.pk]),
+        "schedule selection": reverse("upgrades:schedule-selection", args=[org])
+        + f"?folder={folder.pk}",
     }
 
 
@@ -190,6 +194,7 @@ def test_the_admin_runs_under_the_policy(browser: Browser, live_server, fleet):
         reverse("admin:organizations_organization_changelist"),
         reverse("admin:organizations_organization_change", args=[organization.pk]),
         reverse("admin:accounts_user_changelist"),
+        reverse("admin:upgrades_firmwarerelease_add"),
     ):
         response = page.goto(f"{live_server.url}{path}")
         assert response is not None

@@ -25,7 +25,6 @@ declare_role_rows(
         Action.MEMBER_INVITE: (ALL, ALL, NO, NO),
         Action.MEMBER_CHANGE: (ALL, ALL, NO, NO),
         Action.MEMBER_REMOVE: (ALL, ALL, NO, NO),
-        Action.UPGRADE_MANAGE: (ALL, ALL, NO, NO),
         Action.SERVER_UPGRADE: (ALL, ALL, NO, NO),
         Action.FOLDER_MANAGE: (ALL, ALL, NO, NO),
         Action.ORGANIZATION_CHANGE: (ALL, ALL, NO, NO),

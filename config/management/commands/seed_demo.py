@@ -14,6 +14,7 @@ from devices.simulator.camera import Identity, make_identities
 from organizations import access, services
 from organizations.models import Folder, Invitation, Membership, Organization
 from organizations.roles import Role
+from upgrades.demo import seed_catalog
 
 DEMO_PASSWORD = "camfleet-demo-2026"  # noqa: S105 - printed for the demo on purpose
 DEMO_PEOPLE = [
@@ -98,6 +99,7 @@ class Command(BaseCommand):
             owner, folders = self._organization(spec, people)
             share = [next(cameras) for _ in range(DEMO_CAMERAS[spec["name"]])]
             self._devices(owner, list(folders.values()), share)
+        self.stdout.write(f"Firmware catalog: {len(seed_catalog())} AXIS OS releases.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, name, is_staff in DEMO_PEOPLE:
             self.stdout.write(
