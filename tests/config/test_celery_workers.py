@@ -97,8 +97,11 @@ def test_worker_and_beat_run_on_the_filesystem_broker_without_any_server(tmp_pat
 
 
 @pytest.mark.slow
-def test_worker_consumes_tasks_from_redis():
+def test_worker_consumes_tasks_from_redis(monkeypatch):
     broker = "redis://127.0.0.1:6379/14"
+    # Celery reads CELERY_BROKER_URL from the environment before the broker it is given: a
+    # value exported for this test run would send the task to another database.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     # A queue of this run's own: another test run on this Redis must not take the task.
     queue = f"pytest-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     env = _environment(
@@ -123,7 +126,8 @@ def test_worker_consumes_tasks_from_redis():
         stderr=subprocess.STDOUT,
         text=True,
     )
-    client = Celery(broker=broker, backend=broker)
+    # Not the current app: later tests in this process must still send to the project's app.
+    client = Celery(broker=broker, backend=broker, set_as_current=False)
     try:
         result = client.send_task("camfleet.ping", queue=queue)
         answer = result.get(timeout=60)
