@@ -37,14 +37,39 @@ ORDERING_FIELDS = {
 }
 
 
-class FlagInput(forms.CheckboxInput):
-    """A checkbox that also reads the spellings of "no" a script sends (`false`, `0`, `off`)."""
+TRUE_SPELLINGS = ("1", "true", "yes", "on")
+FALSE_SPELLINGS = ("", "0", "false", "no", "off")
 
-    def value_from_datadict(self, data, files, name) -> bool:
+
+class FlagInput(forms.CheckboxInput):
+    """A checkbox that also reads the spellings of yes and no a script sends (`true`, `0`, …).
+
+    Anything else is handed to the field as it came, which refuses it.
+    """
+
+    def value_from_datadict(self, data, files, name) -> bool | str:
         value = data.get(name)
         if value is None:
             return False
-        return str(value).strip().lower() not in ("", "0", "false", "no", "off")
+        spelled = str(value).strip().lower()
+        if spelled in TRUE_SPELLINGS:
+            return True
+        if spelled in FALSE_SPELLINGS:
+            return False
+        return str(value)
+
+
+class FlagField(forms.BooleanField):
+    """A yes/no the widget understood; any other value is an error on the field."""
+
+    def to_python(self, value: object) -> bool:
+        if isinstance(value, bool):
+            return value
+        raise forms.ValidationError(_("Enter true or false."), code="invalid")
+
+
+class FlagFilter(django_filters.BooleanFilter):
+    field_class = FlagField
 
 
 class DeviceFilterForm(BootstrapFieldsMixin, forms.Form):
@@ -87,7 +112,7 @@ class DeviceFilterSet(django_filters.FilterSet):
         ),
     )
     folder = django_filters.UUIDFilter(label=_("Folder"), method="filter_folder")
-    include_subfolders = django_filters.BooleanFilter(
+    include_subfolders = FlagFilter(
         label=_("Include subfolders"), method="filter_nothing", widget=FlagInput
     )
     model = django_filters.CharFilter(label=_("Model"), field_name="product_number", max_length=64)
@@ -182,13 +207,37 @@ class DeviceFilterSet(django_filters.FilterSet):
         return queryset
 
 
+# Parameters whose blank value the API refuses (its schema gives each a type or a choice).
+BLANK_REFUSED = ("folder", "include_subfolders", "status", "ordering")
+
+
 def filtered_devices(
-    membership: Membership, data, devices: QuerySet[Device], *, folders=None
+    membership: Membership,
+    data,
+    devices: QuerySet[Device],
+    *,
+    folders=None,
+    blank_allowed: bool = True,
 ) -> QuerySet[Device]:
     """Return `devices` narrowed by the list's parameters, or raise Invalid naming the bad ones.
 
-    For the API (`request.query_params`): the same parameters and meaning as the page.
+    For the API (`request.query_params`): the same parameters and meaning as the page, except
+    that a parameter given blank is refused (`blank_allowed=False`) where the page's form, which
+    submits every field, reads blank as "any".
     """
+    if not blank_allowed:
+        blank = sorted(
+            name
+            for name in BLANK_REFUSED
+            if name in data and any(not value.strip() for value in data.getlist(name))
+        )
+        if blank:
+            message = _("Give a value, or leave the parameter out.")
+            raise Invalid(
+                "invalid_filter",
+                _("Some filters are not valid; see the fields."),
+                {name: [message] for name in blank},
+            )
     filterset = DeviceFilterSet(data, devices, membership=membership, folders=folders)
     if not filterset.is_valid():
         fields = {

@@ -233,6 +233,7 @@ SPECTACULAR_SETTINGS = {
         "DeviceImportStateEnum": "devices.api.serializers.IMPORT_STATES",
         "DeviceImportRowStateEnum": "devices.api.serializers.IMPORT_ROW_STATES",
         "DeviceAccountRoleEnum": "devices.api.accounts.DEVICE_ACCOUNT_ROLES",
+        "DeviceStatusEnum": "devices.models.Device.Status",
     },
 }
 

@@ -65,7 +65,7 @@ class DeviceListView(OrganizationAPIView):
     )
     def get(self, request: Request, organization_id: UUID) -> Response:
         devices = filters.filtered_devices(
-            request.membership, request.query_params, self.get_queryset()
+            request.membership, request.query_params, self.get_queryset(), blank_allowed=False
         )
         page = self.paginate_queryset(devices)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

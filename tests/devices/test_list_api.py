@@ -1,14 +1,9 @@
-"""The device API's list takes the list page's filters (devices/filters.py), same names.
-
-The API's list view comes with the onboarding branch; until it is routed these tests skip. Its
-`get` narrows with `devices.filters.filtered_devices(request.membership, request.query_params,
-self.get_queryset())` and declares `parameters=devices.filters.openapi_parameters()`.
-"""
+"""The device API's list takes the list page's filters (devices/filters.py), same names."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from devices.models import Device
 from organizations import access
@@ -16,18 +11,7 @@ from tests.devices.factories import DeviceFactory
 from tests.organizations.factories import FolderFactory
 
 
-def _api_list_is_routed() -> bool:
-    try:
-        reverse("api:device-list", args=["00000000-0000-0000-0000-000000000000"])
-    except NoReverseMatch:
-        return False
-    return True
-
-
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not _api_list_is_routed(), reason="the device API list is not routed yet"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def _names(api, membership, query: str = "", status: int = 200):
@@ -86,3 +70,19 @@ def test_the_api_query_count_does_not_grow_with_grants_or_devices(api, viewer, t
         response = api.get(url)
     assert response.json()["count"] == 61
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("folder=", "folder"),
+        ("include_subfolders=", "include_subfolders"),
+        ("include_subfolders=null", "include_subfolders"),
+        ("status=", "status"),
+        ("ordering=", "ordering"),
+    ],
+)
+def test_a_blank_or_unreadable_filter_is_refused_on_its_field(api, tenant, fleet, query, field):
+    _, body = _names(api, tenant.owner, query, status=400)
+    assert body["error"]["code"] == "invalid_filter"
+    assert field in body["error"]["fields"]
