@@ -147,3 +147,34 @@ def connection_state(
     if silence <= timedelta(seconds=settings.SERVER_OFFLINE_AFTER):
         return Connection(LATE, last)
     return Connection(OFFLINE, last)
+
+
+def server_overview(membership: Membership, *, now: datetime | None = None) -> dict:
+    """Count the visible servers by how their check-ins stand, for the organization's Overview.
+
+    One query for the servers and one for their active upgrades; late and offline servers are
+    returned too, so the Overview can name the ones that need attention.
+    """
+    now = now or timezone.now()
+    recommended = recommended_release()
+    counts = dict.fromkeys(CONNECTION_LABELS, 0)
+    attention = []
+    upgrade_recommended = 0
+    for server in servers_for_list(membership):
+        active = server.active_upgrades
+        is_upgrading = bool(active) and active[0].state in ServerUpgrade.UNDER_WAY_STATES
+        connection = connection_state(server, is_upgrading=is_upgrading, now=now)
+        counts[connection.state] += 1
+        if connection.state in (LATE, OFFLINE):
+            attention.append({"server": server, "connection": connection})
+        if is_upgrade_recommended(server, recommended):
+            upgrade_recommended += 1
+    return {
+        "total": sum(counts.values()),
+        "states": [
+            {"state": state, "label": label, "count": counts[state]}
+            for state, label in CONNECTION_LABELS.items()
+        ],
+        "attention": attention,
+        "upgrade_recommended": upgrade_recommended,
+    }

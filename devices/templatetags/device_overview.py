@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from devices import selectors
 from devices.models import Device
+from devices.servers import selectors as server_selectors
 from organizations import access
 from organizations.roles import Action
 
@@ -69,4 +70,17 @@ def fleet_overview(context) -> dict:
         "attention_count": attention_count,
         "attention_url": _list_url(organization_id, status=list(selectors.ATTENTION_STATUSES)),
         "list_url": reverse("devices:device-list", args=[organization_id]),
+    }
+
+
+@register.inclusion_tag("devices/servers/partials/server_overview.html", takes_context=True)
+def server_overview(context) -> dict:
+    """Render the camera-station servers by check-in state and the ones late or offline."""
+    membership = context["request"].membership
+    if not access.can(membership, Action.SERVER_MONITOR):
+        return {"can_monitor": False}
+    return {
+        "can_monitor": True,
+        "current_organization": context.get("current_organization"),
+        **server_selectors.server_overview(membership),
     }

@@ -10,7 +10,6 @@ from organizations import access
 from tests.devices.factories import DeviceFactory
 from tests.organizations.factories import FolderFactory
 
-
 pytestmark = pytest.mark.django_db
 
 
