@@ -47,3 +47,13 @@ def printable(text: object) -> str:
         character if character.isprintable() else character.encode("unicode_escape").decode()
         for character in str(text)
     )
+
+
+def reported_text(value: object, max_length: int) -> str:
+    """Return text a device or server reported: no control characters, one-spaced, cut to fit.
+
+    What a device says is not trusted: an escape sequence in its product name must not reach a
+    support terminal, nor a NUL byte or an overlong answer fail a write with a database error.
+    """
+    text = "".join(character for character in str(value) if not has_control_characters(character))
+    return " ".join(text.split())[:max_length]

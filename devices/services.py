@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import Conflict, Invalid, NotFound
-from common.text import has_control_characters
+from common.text import has_control_characters, reported_text
 from devices import credentials, selectors, tasks
 from devices.credentials import Secret
 from devices.errors import AlreadyOnboarded, CredentialsUnreadable
@@ -79,14 +79,8 @@ def normalize_serial_number(serial_number: str) -> str:
 
 
 def _device_text(value: str, *, field_name: str) -> str:
-    """Return what a device reported, without control characters and cut to its column.
-
-    A device is not trusted: an escape sequence in its product name must not reach a support
-    terminal, nor a NUL byte or an overlong answer fail the onboarding with a database error.
-    """
-    max_length = Device._meta.get_field(field_name).max_length
-    text = "".join(character for character in value if not has_control_characters(character))
-    return " ".join(text.split())[:max_length]
+    """Return what a device reported, cleaned (`common.text.reported_text`) to fit its column."""
+    return reported_text(value, Device._meta.get_field(field_name).max_length)
 
 
 def normalize_mac_address(mac_address: str) -> str:

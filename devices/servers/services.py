@@ -14,7 +14,6 @@ server.remove, server.offline, server_upgrade.queue/.cancel/.pick_up/.install/.s
 import hmac
 import json
 import math
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -26,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import Conflict, DomainError, Invalid, NotFound
-from common.text import has_control_characters
+from common.text import reported_text
 from devices.servers import selectors
 from devices.servers.models import (
     CameraStationServer,
@@ -41,7 +40,7 @@ from organizations import selectors as organization_selectors
 from organizations.models import Membership
 from organizations.roles import Action
 from organizations.services.locks import lock_organization
-from organizations.tokens import hash_secret
+from organizations.tokens import hash_secret, new_prefixed_secret
 
 SERVER_EVENT_TYPES = {
     "server_registration_token.create": _("Server registration token created"),
@@ -94,21 +93,6 @@ def _server_actor(server: CameraStationServer) -> str:
     return f"server {server.name}"[:254]
 
 
-def _text(value: str, max_length: int) -> str:
-    """Return what a server reported without control characters, cut to its column."""
-    text = "".join(c for c in str(value) if not has_control_characters(c))
-    return " ".join(text.split())[:max_length]
-
-
-def _new_secret(prefix: str, model) -> tuple[str, str]:
-    """Return (prefix, raw token) with a prefix no row of `model` has yet."""
-    for _attempt in range(5):
-        token_prefix = f"{prefix}{secrets.token_hex(5)}"
-        if not model.objects.filter(prefix=token_prefix).exists():
-            break
-    return token_prefix, f"{token_prefix}_{secrets.token_urlsafe(32)}"
-
-
 def _split_token(raw_token: str) -> tuple[str, str]:
     """Return (prefix, whole token) of a raw token, or ("", "") for anything else."""
     raw = (raw_token or "").strip()
@@ -133,14 +117,14 @@ def create_registration_token(
     organization = lock_organization(actor.organization_id)
     folder = organization_selectors.get_visible_folder(actor, folder_id)
     access.require(actor, Action.DEVICE_MANAGE, folder)
-    clean_name = _text(name, 80)
+    clean_name = reported_text(name, 80)
     if not clean_name:
         message = _("Give the token a name, e.g. the server it is for.")
         raise Invalid("name_required", message, {"name": [message]})
     if valid_hours not in REGISTRATION_TOKEN_HOURS:
         message = _("Choose how long the token stays valid.")
         raise Invalid("lifetime_invalid", message, {"valid_hours": [message]})
-    prefix, raw_token = _new_secret(REGISTRATION_TOKEN_PREFIX, ServerRegistrationToken)
+    prefix, raw_token = new_prefixed_secret(REGISTRATION_TOKEN_PREFIX, ServerRegistrationToken)
     now = timezone.now()
     token = ServerRegistrationToken.objects.create(
         organization=organization,
@@ -240,15 +224,15 @@ def register_server(
             "registration_token_expired",
             _("This registration token has expired. Ask an admin for a new one."),
         )
-    server_name = _text(name, 200) or f"Camera Station {token.prefix}"
+    server_name = reported_text(name, 200) or f"Camera Station {token.prefix}"
     server = CameraStationServer.objects.create(
         organization=token.organization,
         folder=token.target_folder,
         name=server_name,
-        software_version=_text(software_version, 32),
+        software_version=reported_text(software_version, 32),
         registered_at=now,
     )
-    token_prefix, raw_server_token = _new_secret(SERVER_TOKEN_PREFIX, ServerToken)
+    token_prefix, raw_server_token = new_prefixed_secret(SERVER_TOKEN_PREFIX, ServerToken)
     ServerToken.objects.create(
         organization=token.organization,
         server=server,
@@ -409,7 +393,7 @@ def _advance_upgrade(
         _finish_upgrade(server, upgrade, state=ServerUpgrade.State.SUCCEEDED, reason="", now=now)
         return None
     if under_way and said is not None and said.state == ServerUpgrade.State.FAILED:
-        reason = _text(said.reason, REASON_MAX_LENGTH) or str(
+        reason = reported_text(said.reason, REASON_MAX_LENGTH) or str(
             _("The server reported a failure without a reason.")
         )
         _finish_upgrade(server, upgrade, state=ServerUpgrade.State.FAILED, reason=reason, now=now)
@@ -535,10 +519,10 @@ SELECT id FROM claimed
 
 def _report_values(report: CheckInReport, now: datetime) -> dict:
     """Return the server's columns as this check-in sets them, cleaned."""
-    serials = [_text(serial, 64) for serial in report.camera_serials[:MAX_CAMERA_SERIALS]]
+    serials = [reported_text(serial, 64) for serial in report.camera_serials[:MAX_CAMERA_SERIALS]]
     return {
-        "software_version": _text(report.software_version, 32),
-        "reported_status": _text(report.reported_status, 64),
+        "software_version": reported_text(report.software_version, 32),
+        "reported_status": reported_text(report.reported_status, 64),
         "health": report.health,
         "camera_count": max(report.camera_count or 0, len(serials)),
         "storage_used_bytes": report.storage_used_bytes,
@@ -546,7 +530,9 @@ def _report_values(report: CheckInReport, now: datetime) -> dict:
         "clock_skew_seconds": (
             round((report.sent_at - now).total_seconds()) if report.sent_at else None
         ),
-        "health_messages": [_text(m, 200) for m in report.health_messages[:MAX_HEALTH_MESSAGES]],
+        "health_messages": [
+            reported_text(m, 200) for m in report.health_messages[:MAX_HEALTH_MESSAGES]
+        ],
         "camera_serials": serials,
     }
 

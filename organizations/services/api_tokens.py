@@ -1,7 +1,6 @@
 """Create and revoke the members' API tokens."""
 
 import hmac
-import secrets
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -18,7 +17,7 @@ from organizations.services.locks import lock_organization
 from organizations.services.validation import (
     clean_name,
 )
-from organizations.tokens import hash_secret
+from organizations.tokens import hash_secret, new_prefixed_secret
 
 API_TOKEN_PREFIX = "cf"  # noqa: S105 - a visible marker, not a secret
 # The longest lifetime of a token, in days from today (a year, leap day included).
@@ -47,11 +46,7 @@ def create_api_token(*, actor: Membership, name: str, expires_on: date) -> tuple
     if expires_on > today + timedelta(days=MAX_TOKEN_DAYS):
         message = _("Choose a date at most one year from today.")
         raise Invalid("expiry_too_far", message, {"expires_on": [message]})
-    for _attempt in range(5):
-        prefix = f"{API_TOKEN_PREFIX}{secrets.token_hex(5)}"
-        if not ApiToken.objects.filter(prefix=prefix).exists():
-            break
-    raw_token = f"{prefix}_{secrets.token_urlsafe(32)}"
+    prefix, raw_token = new_prefixed_secret(API_TOKEN_PREFIX, ApiToken)
     try:
         with transaction.atomic():
             token = ApiToken.objects.create(
