@@ -22,3 +22,15 @@ def new_prefixed_secret(prefix: str, model: type[Model]) -> tuple[str, str]:
         if not model._default_manager.filter(prefix=lookup).exists():
             break
     return lookup, f"{lookup}_{secrets.token_urlsafe(32)}"
+
+
+def split_prefixed_secret(raw: str | None) -> tuple[str, str]:
+    """Return (lookup prefix, whole secret) of a token as sent, or ("", "") for anything else.
+
+    The prefix (letters and hex) has no underscore; the url-safe part after it may.
+    """
+    secret = (raw or "").strip()
+    prefix, _separator, rest = secret.partition("_")
+    if not prefix or not rest or not secret.isprintable() or len(secret) > 200:
+        return "", ""
+    return prefix, secret

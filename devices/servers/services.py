@@ -40,7 +40,7 @@ from organizations import selectors as organization_selectors
 from organizations.models import Membership
 from organizations.roles import Action
 from organizations.services.locks import lock_organization
-from organizations.tokens import hash_secret, new_prefixed_secret
+from organizations.tokens import hash_secret, new_prefixed_secret, split_prefixed_secret
 
 SERVER_EVENT_TYPES = {
     "server_registration_token.create": _("Server registration token created"),
@@ -91,15 +91,6 @@ class TooSoon(DomainError):
 def _server_actor(server: CameraStationServer) -> str:
     """Return how the audit log names a server acting with its token."""
     return f"server {server.name}"[:254]
-
-
-def _split_token(raw_token: str) -> tuple[str, str]:
-    """Return (prefix, whole token) of a raw token, or ("", "") for anything else."""
-    raw = (raw_token or "").strip()
-    prefix, _separator, secret = raw.partition("_")
-    if not prefix or not secret or not raw.isprintable() or len(raw) > 200:
-        return "", ""
-    return prefix, raw
 
 
 # --- Registration tokens (admins) ---------------------------------------------------------
@@ -190,7 +181,7 @@ def register_server(
     The token row is locked, so two servers racing with the same token get one server between
     them; the other is told the token was used.
     """
-    prefix, raw = _split_token(registration_token)
+    prefix, raw = split_prefixed_secret(registration_token)
     token = (
         ServerRegistrationToken.objects.select_for_update(of=("self",))
         .select_related("organization", "target_folder")
@@ -263,7 +254,7 @@ def authenticate_server_token(raw_token: str) -> ServerToken:
     Raises Unauthorized with a code the server can log: token_invalid, token_revoked,
     server_removed or organization_archived. One query.
     """
-    prefix, raw = _split_token(raw_token)
+    prefix, raw = split_prefixed_secret(raw_token)
     # The id of the server's active upgrade rides along, so a check-in without one (nearly all)
     # needs no query for it.
     active_upgrade = ServerUpgrade.objects.filter(
@@ -539,7 +530,7 @@ def _report_values(report: CheckInReport, now: datetime) -> dict:
 
 def _quick_check_in(raw_token: str, report: CheckInReport) -> CheckInAnswer | None:
     """Record an ordinary check-in in one statement; None when it does not apply (see above)."""
-    prefix, raw = _split_token(raw_token)
+    prefix, raw = split_prefixed_secret(raw_token)
     if not prefix:
         return None
     now = timezone.now()

@@ -17,7 +17,7 @@ from organizations.services.locks import lock_organization
 from organizations.services.validation import (
     clean_name,
 )
-from organizations.tokens import hash_secret, new_prefixed_secret
+from organizations.tokens import hash_secret, new_prefixed_secret, split_prefixed_secret
 
 API_TOKEN_PREFIX = "cf"  # noqa: S105 - a visible marker, not a secret
 # The longest lifetime of a token, in days from today (a year, leap day included).
@@ -98,16 +98,15 @@ def authenticate_api_token(raw_token: str) -> ApiToken | None:
     people; a removed member's tokens are gone with the membership. The token carries its
     membership (and so the member's current role) loaded fresh for this request.
     """
-    # The prefix ("cf" + hex) has no underscore; the url-safe secret after it may.
-    prefix, _separator, secret = (raw_token or "").strip().partition("_")
-    if not prefix or not secret:
+    prefix, secret = split_prefixed_secret(raw_token)
+    if not prefix:
         return None
     token = (
         ApiToken.objects.select_related("membership__user", "membership__organization")
         .filter(prefix=prefix)
         .first()
     )
-    if token is None or not hmac.compare_digest(token.token_hash, hash_secret(raw_token.strip())):
+    if token is None or not hmac.compare_digest(token.token_hash, hash_secret(secret)):
         return None
     now = timezone.now()
     membership = token.membership
