@@ -8,7 +8,9 @@ before anything is created. The order is the product's:
 2. `networks.resolve_device_address`, time-boxed (getaddrinfo itself has no timeout);
 3. for HTTPS, the certificate's SHA-256 fingerprint from the checked IP, compared with the one
    the admin expects when they gave one;
-4. `connection.client_for(...)` and `read_identity`;
+4. `connection.client_for(...)`: a factory-fresh device (systemready `needsetup`) first gets the
+   entered account as its administrator, then the account must be an administrator
+   (usergroup.cgi) and `read_identity` reads the device (VAPIX.md §12);
 5. `services.create_device` (a short transaction, no I/O in it).
 
 At onboarding the request's address or credentials are at fault, not a stored device: each
@@ -39,6 +41,8 @@ from devices.services import DeviceIdentity
 from devices.vapix import (
     ApiNotSupported,
     DeviceRefused,
+    DeviceRole,
+    InvalidArgument,
     UnexpectedResponse,
     VapixClient,
     VapixError,
@@ -72,6 +76,7 @@ REFUSAL_FIELDS = {
     "address_not_allowed": "host",
     "already_onboarded": "host",
     "auth_failed": "password",
+    "insufficient_privilege": "username",
     "certificate_untrusted": "expected_fingerprint",
     "device_refused": "host",
     "device_unavailable": "host",
@@ -205,6 +210,86 @@ def read_identity(client: VapixClient) -> DeviceIdentity:
     )
 
 
+def _first_admin_if_fresh(client: VapixClient, username: str, secret: Secret) -> str:
+    """Return the account to use: on a factory-fresh device, the entered account, made its first
+    administrator (or ``root``, the only name firmware before 11.5 takes).
+
+    A fresh device has no account at all and stays open to whoever sets it up first, so it is
+    never left in that state (VAPIX.md §12 step 3). Firmware without systemready predates
+    set-up mode.
+    """
+    try:
+        ready = client.system_ready()
+    except (ApiNotSupported, UnexpectedResponse):
+        return username
+    if not ready.needs_setup:
+        return username
+    try:
+        account = client.create_initial_admin(username, secret.reveal())
+    except InvalidArgument as error:
+        raise _invalid(
+            "invalid_password",
+            "password",
+            _(
+                "This device is new and has no account yet: the account you entered would "
+                "become its first administrator, but the device does not accept this password "
+                "(%(rule)s)."
+            )
+            % {"rule": error},
+        ) from None
+    logger.info("device %s:%s: created its first administrator", client.host, client.port)
+    return account
+
+
+def _require_administrator(client: VapixClient, username: str) -> None:
+    """Refuse an account that is not an administrator on the device.
+
+    Upgrades, restarts and device accounts need it (VAPIX.md §2.3); a viewer or operator account
+    would onboard and fail at the first of them. A device without usergroup.cgi is not refused:
+    its answers to those calls decide.
+    """
+    try:
+        account = client.whoami()
+    except (ApiNotSupported, UnexpectedResponse) as error:
+        logger.info("device %s:%s has no usergroup.cgi: %s", client.host, client.port, error)
+        return
+    if account.role != DeviceRole.ADMIN:
+        raise OnboardingRefused(
+            "insufficient_privilege",
+            _(
+                "The account “%(username)s” is not an administrator on this device. camfleet "
+                "needs an administrator account to upgrade, restart and manage the device's "
+                "accounts: enter one."
+            )
+            % {"username": username},
+        )
+
+
+def _admin_identity(
+    address: CheckedAddress, *, scheme: str, username: str, secret: Secret, fingerprint: str
+) -> tuple[str, DeviceIdentity]:
+    """Return the account to store and the device's identity, once the account is its admin."""
+
+    def client(account: str) -> VapixClient:
+        return connection.client_for(
+            address,
+            scheme=scheme,
+            username=account,
+            password=secret,
+            certificate_fingerprint=fingerprint,
+        )
+
+    with client(username) as device:
+        account = _first_admin_if_fresh(device, username, secret)
+        if account == username:
+            _require_administrator(device, username)
+            return username, read_identity(device)
+    # The device made another account than the one this client signs in as.
+    with client(account) as device:
+        _require_administrator(device, account)
+        return account, read_identity(device)
+
+
 def _fingerprint_at(address: CheckedAddress, expected: str) -> str:
     try:
         presented = fetch_certificate_fingerprint(
@@ -251,14 +336,9 @@ def check_device(
         raise refusal(error) from None
     fingerprint = _fingerprint_at(address, expected) if scheme == Device.Scheme.HTTPS else ""
     try:
-        with connection.client_for(
-            address,
-            scheme=scheme,
-            username=username,
-            password=secret,
-            certificate_fingerprint=fingerprint,
-        ) as client:
-            identity = read_identity(client)
+        username, identity = _admin_identity(
+            address, scheme=scheme, username=username, secret=secret, fingerprint=fingerprint
+        )
     except VapixError as error:
         raise refusal(connection.device_error(error)) from None
     serial_number = services.normalize_serial_number(identity.serial_number)
@@ -334,14 +414,13 @@ def change_device_credentials(
     username, secret = clean_credentials(username, password)
     try:
         address = resolve_address(device.host, device.port)
-        with connection.client_for(
+        username, identity = _admin_identity(
             address,
             scheme=device.scheme,
             username=username,
-            password=secret,
-            certificate_fingerprint=device.certificate_fingerprint,
-        ) as client:
-            identity = read_identity(client)
+            secret=secret,
+            fingerprint=device.certificate_fingerprint,
+        )
     except VapixError as error:
         raise refusal(connection.device_error(error)) from None
     if services.normalize_serial_number(identity.serial_number) != device.serial_number:

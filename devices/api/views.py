@@ -27,8 +27,9 @@ from organizations.roles import Action
 ERRORS = {
     400: OpenApiResponse(
         description="Invalid input, or the device refused onboarding: {error: {code, message, "
-        "fields}} with code unreachable, timeout, auth_failed, not_axis_device, "
-        "address_not_allowed, certificate_untrusted, …"
+        "fields}} with code unreachable, timeout, auth_failed, insufficient_privilege (the "
+        "account is not an administrator on the device), not_axis_device, address_not_allowed, "
+        "certificate_untrusted, …"
     ),
     403: OpenApiResponse(description="Visible but not allowed for this role."),
     404: OpenApiResponse(description="Not found, or outside the caller's reach."),

@@ -7,6 +7,7 @@ from django.urls import reverse
 from devices.models import Device, DeviceImport
 from organizations.models import AuditEvent
 from tests.devices.factories import DeviceFactory, DeviceImportFactory
+from tests.support.fleet import add_admin_account
 
 DEVICE_FIELDS = {
     "id",
@@ -172,17 +173,23 @@ def test_new_credentials_are_checked_before_they_are_stored(api, tenant, clean_c
     wrong = api.patch(_detail_url(device), {"username": "root", "password": "wrong"})
     assert wrong.status_code == 400
     assert wrong.json()["error"]["code"] == "auth_failed"
-    half = api.patch(_detail_url(device), {"password": camera.operator_password})
+    half = api.patch(_detail_url(device), {"password": "Second-Admin-2026"})
     assert half.status_code == 400
-    response = api.patch(
+    not_admin = api.patch(
         _detail_url(device), {"username": "operator", "password": camera.operator_password}
+    )
+    assert not_admin.status_code == 400
+    assert not_admin.json()["error"]["code"] == "insufficient_privilege"
+    add_admin_account(camera, "fleetadmin", "Second-Admin-2026")
+    response = api.patch(
+        _detail_url(device), {"username": "fleetadmin", "password": "Second-Admin-2026"}
     )
     assert response.status_code == 200, response.content
     device.refresh_from_db()
-    assert device.username == "operator"
-    assert device.password.reveal() == camera.operator_password
+    assert device.username == "fleetadmin"
+    assert device.password.reveal() == "Second-Admin-2026"
     event = AuditEvent.objects.get(action="device.credentials_change")
-    assert camera.operator_password not in str(event.data)
+    assert "Second-Admin-2026" not in str(event.data)
 
 
 @pytest.mark.parametrize("role", ["operator", "viewer"])

@@ -7,12 +7,15 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
+from requests.auth import HTTPDigestAuth
 
 from common.errors import Forbidden, Invalid, NotFound
 from devices import onboarding
 from devices.models import Device
 from organizations.models import AuditEvent
 from tests.devices.factories import DeviceFactory
+from tests.support.fleet import add_admin_account
 
 
 def _onboard(actor, folder, camera, **overrides):
@@ -290,14 +293,15 @@ def test_new_credentials_are_checked_against_the_device_then_stored(tenant, clea
     assert refused.value.code == "auth_failed"
     device.refresh_from_db()
     assert device.password.reveal() == camera.password
+    add_admin_account(camera, "fleetadmin", "Second-Admin-2026")
     onboarding.change_device_credentials(
-        actor=tenant.admin, device=device, username="operator", password=camera.operator_password
+        actor=tenant.admin, device=device, username="fleetadmin", password="Second-Admin-2026"
     )
     device.refresh_from_db()
-    assert device.username == "operator"
-    assert device.password.reveal() == camera.operator_password
+    assert device.username == "fleetadmin"
+    assert device.password.reveal() == "Second-Admin-2026"
     event = AuditEvent.objects.get(action="device.credentials_change")
-    assert camera.operator_password not in str(event.data)
+    assert "Second-Admin-2026" not in str(event.data)
 
 
 def test_credentials_of_another_camera_at_the_address_are_refused(tenant, clean_camera_fleet):
@@ -357,3 +361,97 @@ def test_a_resolver_that_never_answers_is_cut_off(tenant, clean_camera_fleet, mo
         release.set()
     assert time.monotonic() - started < 2
     assert "host" in error.fields
+
+
+def _factory_default(fleet, camera):
+    """Reset a camera to factory state: no account at all (systemready needsetup)."""
+    response = requests.post(
+        camera.base_url + "/axis-cgi/firmwaremanagement.cgi",
+        json={"apiVersion": "1.0", "method": "factoryDefault"},
+        auth=HTTPDigestAuth(camera.username, camera.password),
+        timeout=10,
+    )
+    assert response.json()["data"] == {}
+    fleet.wait_for(
+        camera.serial, lambda state: state["needs_setup"] and state["phase"] == "running"
+    )
+
+
+@pytest.mark.parametrize("account", ["viewer", "operator"])
+def test_an_account_that_is_not_the_devices_administrator_is_refused(
+    tenant, clean_camera_fleet, account
+):
+    camera = clean_camera_fleet.by_product("P3265-V")
+    password = getattr(camera, f"{account}_password")
+    refused = _refused(
+        "insufficient_privilege",
+        _onboard,
+        tenant.admin,
+        tenant.top,
+        camera,
+        username=account,
+        password=password,
+    )
+    assert account in refused.fields["username"][0]
+    assert "administrator" in refused.fields["username"][0]
+
+
+def test_a_viewer_account_is_refused_as_new_credentials(tenant, clean_camera_fleet):
+    camera = clean_camera_fleet.by_product("M1075-L")
+    device = _onboard(tenant.admin, tenant.top, camera)
+    with pytest.raises(Invalid) as refused:
+        onboarding.change_device_credentials(
+            actor=tenant.admin, device=device, username="viewer", password=camera.viewer_password
+        )
+    assert refused.value.code == "insufficient_privilege"
+    device.refresh_from_db()
+    assert device.username == camera.username
+    assert device.password.reveal() == camera.password
+
+
+def test_a_factory_fresh_camera_gets_the_entered_account_as_its_administrator(
+    tenant, clean_camera_fleet
+):
+    camera = clean_camera_fleet.by_product("M1075-L")
+    _factory_default(clean_camera_fleet, camera)
+    device = _onboard(
+        tenant.admin, tenant.top, camera, username="fleetadmin", password="Fleet-Admin-2026"
+    )
+    assert device.username == "fleetadmin"
+    assert device.password.reveal() == "Fleet-Admin-2026"
+    state = clean_camera_fleet.state(camera.serial)
+    assert state["needs_setup"] is False
+    assert state["users"] == ["fleetadmin"]
+    answer = requests.get(
+        camera.base_url + "/axis-cgi/usergroup.cgi",
+        auth=HTTPDigestAuth("fleetadmin", "Fleet-Admin-2026"),
+        timeout=10,
+    )
+    assert "admin" in answer.text.split()
+
+
+def test_old_firmware_set_up_fresh_takes_only_root_and_root_is_stored(tenant, clean_camera_fleet):
+    camera = clean_camera_fleet.by_product("M3066-V")  # AXIS OS 10.12: first admin must be root
+    _factory_default(clean_camera_fleet, camera)
+    device = _onboard(
+        tenant.admin, tenant.top, camera, username="fleetadmin", password="Fleet-Admin-2026"
+    )
+    assert device.username == "root"
+    assert device.password.reveal() == "Fleet-Admin-2026"
+    assert clean_camera_fleet.state(camera.serial)["users"] == ["root"]
+
+
+def test_a_fresh_camera_refusing_the_password_stays_untouched(tenant, clean_camera_fleet):
+    camera = clean_camera_fleet.by_product("M1075-L")
+    _factory_default(clean_camera_fleet, camera)
+    refused = _refused(
+        "invalid_password",
+        _onboard,
+        tenant.admin,
+        tenant.top,
+        camera,
+        username="fleetadmin",
+        password="not ascii: ü",
+    )
+    assert "first administrator" in refused.fields["password"][0]
+    assert clean_camera_fleet.state(camera.serial)["needs_setup"] is True

@@ -32,8 +32,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import requests
+from requests.auth import HTTPDigestAuth
 
-from devices.simulator.fleet import FleetThread, run_in_thread
+from devices.simulator.fleet import CameraInfo, FleetThread, run_in_thread
 
 SIMULATED_PRODUCTS = ["P3265-V", "M1075-L", "Q6135-LE", "M3066-V", "M1065-LW", "M3024-L"]
 TIME_SCALE = 0.005
@@ -59,3 +61,21 @@ def clean_camera_fleet(camera_fleet: FleetThread) -> FleetThread:
     """Return the session fleet with every camera reset to its initial state and no faults."""
     camera_fleet.reset()
     return camera_fleet
+
+
+def add_admin_account(camera: CameraInfo, name: str, password: str) -> None:
+    """Add another administrator account to a camera, as its own web page does (pwdgrp.cgi)."""
+    answer = requests.post(
+        camera.base_url + "/axis-cgi/pwdgrp.cgi",
+        data={
+            "action": "add",
+            "user": name,
+            "pwd": password,
+            "grp": "users",
+            "sgrp": "admin:operator:viewer:ptz",
+            "strict_pwd": "1",
+        },
+        auth=HTTPDigestAuth(camera.username, camera.password),
+        timeout=10,
+    )
+    assert f"Created account {name}" in answer.text, answer.text
