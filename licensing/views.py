@@ -381,7 +381,7 @@ def _say_transferred(request: HttpRequest, transfer: services.Transfer, count: i
 def _filtered_history(request: HttpRequest, membership: Membership):
     form = HistoryFilterForm(request.GET or None, products=list(selectors.active_products()))
     if form.is_bound and not form.is_valid():
-        return form, LedgerTransaction.objects.none()
+        return form, selectors.history(membership).none()
     filters = form.cleaned_data if form.is_bound else {}
     movements = selectors.history(
         membership,
@@ -414,7 +414,13 @@ def history(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     rows = [(movement, _changes(movement, organization_id)) for movement in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "rows": rows, "query": query.urlencode(), "tab": "history"}
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "tab": "history",
+    }
     return render(request, "licensing/history.html", context, status=form_status(form))
 
 
@@ -456,4 +462,3 @@ def history_export(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     filename = f"license-history-{timezone.localdate().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
