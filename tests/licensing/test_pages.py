@@ -619,3 +619,35 @@ def test_a_reseller_needs_known_countries():
     with pytest.raises(ValidationError):
         Reseller(name="X", countries=[]).full_clean()
     Reseller(name="X", countries=["JP"]).full_clean()
+
+
+def test_staff_keep_resellers_in_the_admin_with_countries_by_name(db):
+    from django.contrib import admin as django_admin
+
+    product = ProductFactory()
+    form_class = django_admin.site._registry[Reseller].form
+    form = form_class(
+        {
+            "name": "Fuji Optics",
+            "countries": ["JP", "KR"],
+            "website": "fuji-optics.example",
+            "products": [product.pk],
+            "is_active": "on",
+        }
+    )
+    assert form.is_valid(), form.errors
+    reseller = form.save()
+    assert reseller.countries == ["JP", "KR"]
+    assert reseller.website == "https://fuji-optics.example"
+    assert not form_class({"name": "X", "countries": ["ZZ"]}).is_valid()
+
+
+def test_the_demo_seeds_resellers_once(db):
+    from licensing.demo import seed_licensing
+
+    first = seed_licensing()
+    assert len(first) >= 3
+    assert any("JP" in reseller.countries for reseller in first)
+    assert all(reseller.products.exists() for reseller in first)
+    seed_licensing()
+    assert Reseller.objects.count() == len(first)
