@@ -120,4 +120,4 @@ class CountryForm(BootstrapForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = country_choices()
+        self.fields["country"].choices = [("", _("Choose a country…")), *country_choices()]

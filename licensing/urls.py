@@ -19,7 +19,5 @@ urlpatterns = [
         views.product_licensing,
         name="product-licensing",
     ),
-    path(
-        "products/<slug:product_code>/transfer/", views.product_transfer, name="product-transfer"
-    ),
+    path("products/<slug:product_code>/transfer/", views.product_transfer, name="product-transfer"),
 ]

@@ -360,7 +360,7 @@ def test_growth_beyond_the_allowance_says_how_many_to_allocate_now(as_admin, adm
         services.allocate_licenses(actor=admin, product_code=product.code, year=1, count=1)
     add_devices(admin, 4)  # mid-year: 5 in use, 2 allowed, the need stays 1
     body = text(as_admin.get(page(admin.organization, "product-licensing", product)))
-    assert "5 of 2 devices in use" in body
+    assert "5 devices in use; up to 2 allowed this year" in body
     assert "Exceeded: allocate 3 licenses now." in body
     assert 'name="count" value="3"' in body
 
@@ -651,3 +651,12 @@ def test_the_demo_seeds_resellers_once(db):
     assert all(reseller.products.exists() for reseller in first)
     seed_licensing()
     assert Reseller.objects.count() == len(first)
+
+
+def test_without_a_country_the_directory_asks_for_one(as_admin, admin, resellers):
+    admin.user.time_zone = "UTC"
+    admin.user.save()
+    body = text(as_admin.get(page(admin.organization, "reseller-list")))
+    assert "Choose your country to see the resellers serving it." in body
+    assert "Sakura Vision" not in body
+    assert '<option value="" selected>Choose a country…</option>' in body
