@@ -38,6 +38,8 @@ class RedeemForm(BootstrapForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         error_messages={"required": _("Enter the license key.")},
     )
+    # Set on a product's page: a key of another product is refused there (`key_other_product`).
+    product = forms.SlugField(max_length=40, required=False, widget=forms.HiddenInput)
 
 
 class AllocateForm(BootstrapForm):

@@ -113,7 +113,7 @@ def product_detail(request: HttpRequest, organization_id: UUID, product_code: st
         "status": status,
         "product": status.product,
         "product_tab": "overview",
-        "redeem_form": RedeemForm(),
+        "redeem_form": RedeemForm(initial={"product": status.product.code}),
         "wallet": selectors.wallet_count(membership, status.product, LicenseKind.SUBSCRIPTION),
     }
     return render(request, "licensing/product_detail.html", context)
@@ -243,8 +243,8 @@ def wallet(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     """
     membership = request.membership
     form = RedeemForm(_posted(request))
-    product_code = (request.POST.get("product") or "")[:40] or None
     if request.method == "POST" and form.is_valid():
+        product_code = form.cleaned_data["product"] or None
         try:
             movement = services.redeem_license_key(
                 actor=membership, key=form.cleaned_data["key"], product_code=product_code
