@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services, tasks
 from accounts.models import User, canonical_email
+from common.countries import country_choices, country_name, zone_country
 from common.errors import DomainError
 from common.forms import BootstrapFieldsMixin
 from common.time_zones import TimeZoneSelect, place_time_zones, with_current_zone
@@ -145,9 +146,15 @@ class PasswordConfirmForm(BootstrapFieldsMixin, forms.Form):
 class ProfileForm(BootstrapFieldsMixin, forms.ModelForm):
     time_zone = forms.ChoiceField(label=_("Time zone"), widget=TimeZoneSelect)
 
+    country = forms.ChoiceField(
+        label=_("Country"),
+        required=False,
+        help_text=_("Where to buy licenses lists the resellers serving this country."),
+    )
+
     class Meta:
         model = User
-        fields = ["name", "language", "time_zone"]
+        fields = ["name", "language", "time_zone", "country"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -155,6 +162,13 @@ class ProfileForm(BootstrapFieldsMixin, forms.ModelForm):
             [(zone, zone) for zone in place_time_zones()], self.instance.time_zone
         )
         self.fields["language"].choices = [("", _("Browser default")), *User.Language.choices]
+        from_zone = country_name(zone_country(self.instance.time_zone))
+        default = (
+            _("From my time zone (%(country)s)") % {"country": from_zone}
+            if from_zone
+            else _("From my time zone")
+        )
+        self.fields["country"].choices = [("", default), *country_choices()]
 
     def clean_name(self) -> str:
         return _clean_person_name(self.cleaned_data["name"])

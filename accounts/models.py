@@ -67,6 +67,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Empty: follow the browser."),
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # ISO 3166 code; empty: the country of the time zone (`accounts.selectors.country_of`).
+    country = models.CharField(_("country"), max_length=2, blank=True, default="")
     email_verified_at = models.DateTimeField(_("e-mail verified at"), null=True, blank=True)
     is_staff = models.BooleanField(
         _("staff status"), default=False, help_text=_("May sign in to the admin site.")

@@ -11,6 +11,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import SecurityEvent, User, canonical_email
+from common.countries import zone_country
 
 RECENT_SECURITY_EVENT_COUNT = 20
 # What counts as a second factor. Backup codes (StaticDevice) alone are none: they only stand in
@@ -91,3 +92,8 @@ def second_factor_wait_seconds(user: User) -> int:
             if locked_until is not None:
                 waits.append((locked_until - timezone.now()).total_seconds())
     return max(1, math.ceil(min(waits))) if waits else 0
+
+
+def country_of(user: User) -> str:
+    """Return the person's country: the one they chose, else their time zone's ("" if none)."""
+    return user.country or zone_country(user.time_zone)

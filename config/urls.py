@@ -29,6 +29,7 @@ urlpatterns = [
     path("o/<uuid:organization_id>/devices/", include("devices.urls")),
     path("o/<uuid:organization_id>/servers/", include("devices.servers.urls")),
     path("o/<uuid:organization_id>/upgrades/", include("upgrades.urls")),
+    path("o/<uuid:organization_id>/licensing/", include("licensing.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from common.countries import country_choices
 from common.errors import DomainError
 from licensing import services
 from licensing.models import (
@@ -23,6 +24,7 @@ from licensing.models import (
     LicenseKind,
     Product,
     ProductRegistration,
+    Reseller,
 )
 from organizations.admin import ReadOnlyAdmin
 
@@ -141,3 +143,29 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "product"]
     search_fields = ["=organization__id", "organization__name", "actor_label"]
     inlines = [LedgerEntryInline]
+
+
+class ResellerForm(forms.ModelForm):
+    """Countries picked by name from a list rather than typed as codes."""
+
+    countries = forms.MultipleChoiceField(
+        label=_("countries served"), choices=country_choices, widget=forms.SelectMultiple
+    )
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Reseller
+        fields = ["name", "countries", "website", "email", "phone", "products", "is_active"]
+
+
+@admin.register(Reseller)
+class ResellerAdmin(admin.ModelAdmin):
+    form = ResellerForm
+    list_display = ["name", "country_list", "website", "email", "phone", "is_active"]
+    list_filter = ["is_active", "products"]
+    search_fields = ["name", "email"]
+    filter_horizontal = ["products"]
+
+    @admin.display(description=_("countries served"))
+    def country_list(self, reseller: Reseller) -> str:
+        return ", ".join(reseller.countries)

@@ -10,11 +10,13 @@ append-only, and the entries of a transaction must sum to zero when it commits.
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.countries import country_codes
 from organizations.models import Organization, TenantQuerySet
 
 
@@ -322,3 +324,42 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount:+d} → {self.account_id}"
+
+
+class Reseller(models.Model):
+    """A reseller that sells license keys (staff-managed): "Where to buy licenses" lists them.
+
+    `countries` holds the ISO 3166 codes of the countries it serves; the directory is small,
+    so it is filtered in Python (SQLite, in development, cannot search inside JSON lists).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    countries = models.JSONField(_("countries served"), default=list)
+    website = models.URLField(_("website"), blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    products = models.ManyToManyField(
+        Product, related_name="resellers", blank=True, verbose_name=_("products")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reseller")
+        verbose_name_plural = _("resellers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.countries, list) or not self.countries:
+            raise ValidationError({"countries": _("Choose at least one country.")})
+        unknown = [code for code in self.countries if code not in country_codes()]
+        if unknown:
+            raise ValidationError(
+                {
+                    "countries": _("Unknown country codes: %(codes)s.")
+                    % {"codes": ", ".join(map(str, unknown))}
+                }
+            )

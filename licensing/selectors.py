@@ -1,7 +1,7 @@
 """Reads of licensing: products, registrations, balances, the current need."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -13,10 +13,14 @@ from licensing.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    LicenseKind,
     Product,
     ProductRegistration,
+    Reseller,
 )
-from organizations.models import Membership
+from organizations import access
+from organizations.models import Membership, Organization
+from organizations.roles import Action
 
 
 def active_products() -> QuerySet[Product]:
@@ -207,3 +211,121 @@ def own_change(movement: LedgerTransaction, organization_id) -> dict[str, int]:
                 label = f"{label}:{entry.account.year}"
             changes[label] = changes.get(label, 0) + entry.amount
     return changes
+
+
+# --- What the licensing pages read -----------------------------------------------------------
+
+
+def product_statuses(membership: Membership, on: date) -> list[ProductStatus]:
+    """Return the organization's status of every active product on `on`, by product name."""
+    return [product_status(membership, product, on) for product in active_products()]
+
+
+def wallet_count(membership: Membership, product: Product, license_kind: str) -> int:
+    """Return how many licenses of one product and kind the organization's wallet holds."""
+    balance = (
+        balances(membership, product)
+        .filter(kind=LedgerAccount.Kind.WALLET, license_kind=license_kind)
+        .values_list("balance", flat=True)
+        .first()
+    )
+    return balance or 0
+
+
+@dataclass(frozen=True)
+class YearAllocation:
+    """One subscription year the organization may allocate to: its dates and what it holds."""
+
+    year: int
+    starts_on: date
+    ends_on: date  # the year's last day
+    allocated: int
+    is_current: bool
+
+
+def allocation_years(membership: Membership, status: ProductStatus) -> list[YearAllocation]:
+    """Return the current subscription year and the five that may be paid ahead."""
+    started_on = status.registration.subscription_started_on if status.registration else None
+    if started_on is None or status.year is None:
+        return []
+    last = rules.latest_allocatable_year(status.year)
+    allocated = dict(
+        balances(membership, status.product)
+        .filter(kind=LedgerAccount.Kind.SUBSCRIPTION_YEAR, year__range=(status.year, last))
+        .values_list("year", "balance")
+    )
+    return [
+        YearAllocation(
+            year=year,
+            starts_on=rules.subscription_year_start(started_on, year),
+            ends_on=rules.subscription_year_end(started_on, year) - timedelta(days=1),
+            allocated=allocated.get(year, 0),
+            is_current=year == status.year,
+        )
+        for year in range(status.year, last + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class AllocationPreview:
+    """What allocating `count` licenses to `year` today would do, before it is confirmed."""
+
+    year: int
+    count: int
+    year_started_on: date
+    compensation: rules.Compensation
+    wallet: int
+
+    @property
+    def is_late(self) -> bool:
+        return self.compensation.license_days > 0
+
+    @property
+    def is_short(self) -> bool:
+        return self.wallet < self.count
+
+
+def allocation_preview(
+    membership: Membership, status: ProductStatus, *, year: int, count: int
+) -> AllocationPreview:
+    """Return the compensation an allocation would credit, as `allocate_licenses` computes it.
+
+    The service decides again when it runs; this is what the page shows before confirming.
+    """
+    registration = status.registration
+    if registration is None or registration.subscription_started_on is None:
+        raise ValueError("only a started subscription takes allocations")
+    year_started_on = rules.subscription_year_start(registration.subscription_started_on, year)
+    compensation = rules.compensation(
+        count=count,
+        year_started_on=year_started_on,
+        allocated_on=max(status.on, year_started_on),
+        carried_license_days=registration.compensation_license_days,
+    )
+    wallet = wallet_count(membership, status.product, LicenseKind.SUBSCRIPTION)
+    return AllocationPreview(year, count, year_started_on, compensation, wallet)
+
+
+def transfer_targets(membership: Membership) -> list[Organization]:
+    """Return the other organizations where the member's person may manage licenses too."""
+    memberships = (
+        Membership.objects.filter(user_id=membership.user_id, organization__archived_at=None)
+        .exclude(organization_id=membership.organization_id)
+        .select_related("organization", "user")
+        .order_by("organization__name", "organization_id")
+    )
+    return [m.organization for m in memberships if access.can(m, Action.LICENSE_MANAGE)]
+
+
+def resellers(country: str) -> list[Reseller]:
+    """Return the active resellers serving `country` (an ISO 3166 code), by name."""
+    directory = Reseller.objects.filter(is_active=True).prefetch_related("products")
+    return [reseller for reseller in directory if country in reseller.countries]
+
+
+def has_started(organization: Organization, product: Product) -> bool:
+    """Return True when the organization started a trial or subscription of the product.
+
+    For the transfer summary, about a target the member is admin of (`transfer_targets`).
+    """
+    return ProductRegistration.objects.filter(organization=organization, product=product).exists()

@@ -1,5 +1,6 @@
 """Shapes of the licensing API (PRODUCT.md §8); scripts rely on them."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from common.api import StrictCharField, StrictUUIDField
@@ -110,6 +111,14 @@ class HistoryFilterSerializer(serializers.Serializer):
     product = serializers.CharField(max_length=40, required=False)
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        since, until = attrs.get("since"), attrs.get("until")
+        if since and until and until < since:
+            raise serializers.ValidationError(
+                {"until": [_("The end date is before the start date.")]}
+            )
+        return attrs
 
 
 class HistoryItemSerializer(MovementSerializer):

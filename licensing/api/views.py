@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.errors import Invalid
+from common.spreadsheet import safe_cell
 from licensing import selectors, services
 from licensing.api import serializers
 from organizations.api.base import OrganizationAPIView
@@ -196,14 +197,8 @@ class CsvRenderer(renderers.BaseRenderer):
         writer = csv.DictWriter(output, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in data:
-            writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+            writer.writerow({key: safe_cell(value) for key, value in row.items()})
         return output.getvalue().encode(self.charset)
-
-
-def _csv_cell(value: Any) -> Any:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class HistoryView(LicensingAPIView):

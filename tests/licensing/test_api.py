@@ -249,3 +249,27 @@ def test_owners_and_admins_pass_the_role_check_on_every_licensing_route(
         "not_admin_of_target"
     }
     assert response.status_code < 500
+
+
+def test_history_filters_by_product_and_dates_like_the_page_and_defuses_formulas(
+    api, admin, product
+):
+    formula = ProductFactory(code="formula")
+    fill_wallet(admin, product, 5)
+    fill_wallet(admin, formula, 5)
+    admin.organization.name = '=HYPERLINK("http://evil.example")'
+    admin.organization.save(update_fields=["name"])
+    api.login(admin)
+    path = url(admin.organization, "history/")
+    today = services.today().isoformat()
+    mine = api.get(path, {"product": "camera-station", "since": today, "until": today}).json()
+    assert [item["product"] for item in mine["results"]] == ["camera-station"]
+    later = api.get(path, {"since": "2999-01-01"}).json()
+    assert later["results"] == []
+    backwards = api.get(path, {"since": "2030-01-02", "until": "2030-01-01"})
+    assert backwards.status_code == 400
+    assert backwards.json()["error"]["fields"]["until"]
+    exported = api.get(path, {"product": "formula", "format": "csv"})
+    [row] = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    assert row["product"] == "formula"
+    assert row["organization"] == "'" + admin.organization.name

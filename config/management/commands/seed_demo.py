@@ -11,6 +11,7 @@ from devices import services as device_services
 from devices.models import Device
 from devices.networks import CheckedAddress
 from devices.simulator.camera import Identity, make_identities
+from licensing.demo import seed_licensing
 from organizations import access, services
 from organizations.models import Folder, Invitation, Membership, Organization
 from organizations.roles import Role
@@ -100,6 +101,7 @@ class Command(BaseCommand):
             share = [next(cameras) for _ in range(DEMO_CAMERAS[spec["name"]])]
             self._devices(owner, list(folders.values()), share)
         self.stdout.write(f"Firmware catalog: {len(seed_catalog())} AXIS OS releases.")
+        self.stdout.write(f"Licensing: {len(seed_licensing())} resellers.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, name, is_staff in DEMO_PEOPLE:
             self.stdout.write(
