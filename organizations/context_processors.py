@@ -16,6 +16,7 @@ _NAVIGATION_ACTIONS = {
     "manage_folders": Action.FOLDER_MANAGE,
     "manage_devices": Action.DEVICE_MANAGE,
     "monitor_servers": Action.SERVER_MONITOR,
+    "manage_licenses": Action.LICENSE_MANAGE,
 }
 
 
