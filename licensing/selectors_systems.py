@@ -39,11 +39,11 @@ def get_hardware_model(hardware_model_id: object) -> HardwareModel:
         raise NotFound("hardware_model_not_found", _("Hardware model not found.")) from None
 
 
-def _system_accounts(kind: str = LedgerAccount.Kind.HARDWARE_SYSTEM) -> QuerySet[LedgerAccount]:
+def _system_accounts() -> QuerySet[LedgerAccount]:
     return LedgerAccount.objects.filter(
         organization_id=OuterRef("organization_id"),
         product_id=OuterRef("product_id"),
-        kind=kind,
+        kind=LedgerAccount.Kind.HARDWARE_SYSTEM,
         license_kind=SYSTEM_LICENSE_KIND,
         system=OuterRef("identifier"),
     )
@@ -66,7 +66,13 @@ def systems(membership: Membership, product: Product | None = None) -> QuerySet[
                 output_field=IntegerField(),
             ),
             is_upgraded=Exists(
-                LicenseUpgrade.objects.filter(target__in=_system_accounts().values("pk"))
+                LicenseUpgrade.objects.filter(
+                    target__organization_id=OuterRef("organization_id"),
+                    target__product_id=OuterRef("product_id"),
+                    target__kind=LedgerAccount.Kind.HARDWARE_SYSTEM,
+                    target__license_kind=SYSTEM_LICENSE_KIND,
+                    target__system=OuterRef("identifier"),
+                )
             ),
         )
         .order_by("product__name", "identifier", "pk")
