@@ -307,9 +307,7 @@ def test_an_empty_license_has_nothing_to_upgrade(started, product):
 )
 def test_an_upgrade_names_exactly_one_license(started, product, target):
     with pytest.raises(Invalid) as refusal:
-        services_systems.apply_upgrade_license(
-            actor=started, product_code=product.code, **target
-        )
+        services_systems.apply_upgrade_license(actor=started, product_code=product.code, **target)
     assert refusal.value.code == "upgrade_target_required"
 
 
