@@ -385,3 +385,9 @@ def test_production_refuses_a_missing_development_or_unreadable_signing_key(key,
     assert result.returncode != 0
     assert words in result.stderr
     assert "bm90LWEta2V5LXNlY3JldC1tYXRlcmlhbA==" not in result.stderr
+
+
+def test_the_readme_publishes_the_development_public_key():
+    readme = (ROOT / "README.md").read_text()
+    published = "\n".join(line.strip() for line in signing.public_key_pem().strip().splitlines())
+    assert published in "\n".join(line.strip() for line in readme.splitlines())
