@@ -1,6 +1,7 @@
 """Reads of system setup: the hardware catalogue, an organization's systems, upgrade targets."""
 
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -8,13 +9,16 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import NotFound
+from licensing import rules
 from licensing.models import (
     HardwareModel,
     LedgerAccount,
+    LedgerEntry,
     LicensedSystem,
     LicenseKind,
     LicenseUpgrade,
     Product,
+    ProductRegistration,
 )
 from organizations.models import Membership
 
@@ -114,26 +118,21 @@ def product_systems(membership: Membership, product: Product) -> list[SystemLine
     ]
 
 
-def system_movements(system: LicensedSystem):
-    """Return the ledger movements into and out of a system's account, newest first."""
-    account = (
-        LedgerAccount.objects.for_organization(system.organization_id)
-        .filter(
-            product_id=system.product_id,
-            kind=LedgerAccount.Kind.HARDWARE_SYSTEM,
-            license_kind=SYSTEM_LICENSE_KIND,
-            system=system.identifier,
-        )
-        .first()
-    )
-    if account is None:
-        return []
+def system_movements(system: LicensedSystem) -> QuerySet[LedgerEntry]:
+    """Return the entries of a system's account (activation, allocations), newest first.
+
+    `system` comes from `get_system`, so it is already the caller's.
+    """
     return (
-        account.entries.select_related("transaction")
-        .order_by("-transaction__created_at", "-pk")
-        .values_list(
-            "transaction__kind", "transaction__created_at", "transaction__actor_label", "amount"
+        LedgerEntry.objects.filter(
+            account__organization_id=system.organization_id,
+            account__product_id=system.product_id,
+            account__kind=LedgerAccount.Kind.HARDWARE_SYSTEM,
+            account__license_kind=SYSTEM_LICENSE_KIND,
+            account__system=system.identifier,
         )
+        .select_related("transaction")
+        .order_by("-transaction__created_at", "-pk")
     )
 
 
@@ -147,14 +146,23 @@ class UpgradeTarget:
     year: int | None = None
 
 
-def upgrade_targets(membership: Membership) -> list[UpgradeTarget]:
-    """Return the licenses not upgraded yet that upgrade licenses of their product may upgrade."""
+def upgrade_targets(membership: Membership, on: date) -> list[UpgradeTarget]:
+    """Return the licenses upgrade licenses may still upgrade, on `on`.
+
+    A system's licenses, and subscription years from the current one on (a past year's
+    licenses have served their time); each only until it is upgraded once.
+    """
     targets = [
         UpgradeTarget(product=system.product, count=system.licensed, system=system)
         for system in systems(membership).filter(
             product__takes_upgrade=True, licensed__gt=0, is_upgraded=False
         )
     ]
+    started_on = dict(
+        ProductRegistration.objects.for_organization(membership.organization_id)
+        .filter(subscription_started_on__isnull=False)
+        .values_list("product_id", "subscription_started_on")
+    )
     years = (
         LedgerAccount.objects.for_organization(membership.organization_id)
         .filter(
@@ -170,6 +178,8 @@ def upgrade_targets(membership: Membership) -> list[UpgradeTarget]:
     targets += [
         UpgradeTarget(product=account.product, count=account.balance, year=account.year)
         for account in years
+        if account.product_id in started_on
+        and account.year >= rules.current_year(started_on[account.product_id], on)
     ]
     return targets
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import Conflict, Invalid
-from licensing import ledger, selectors, selectors_systems, signing, system_files
+from licensing import ledger, rules, selectors, selectors_systems, services, signing, system_files
 from licensing.models import (
     LedgerAccount,
     LedgerTransaction,
@@ -34,6 +34,7 @@ from licensing.models import (
     LicenseKind,
     LicenseUpgrade,
     Product,
+    ProductRegistration,
 )
 from licensing.services import (
     _actor_user_and_label,
@@ -60,13 +61,15 @@ def system_account(system: LicensedSystem) -> ledger.AccountRef:
     )
 
 
-def _require_started(organization_id: uuid.UUID, product: Product) -> None:
+def _require_started(organization_id: uuid.UUID, product: Product) -> ProductRegistration:
     """Lock the product's registration (step 3 of the lock order); refuse if not started."""
-    if ledger.lock_registrations([organization_id], product).get(organization_id) is None:
+    registration = ledger.lock_registrations([organization_id], product).get(organization_id)
+    if registration is None:
         raise Conflict(
             "product_not_started",
             _("Start a trial or subscription of %(product)s first.") % {"product": product.name},
         )
+    return registration
 
 
 def _require_hardware_linked(product: Product, field: str) -> None:
@@ -378,7 +381,14 @@ def apply_upgrade_license(
         year = _clean_year(year)
         target_ref = ledger.subscription_year(organization.pk, product.pk, year)
         target_label = {"year": year}
-    _require_started(organization.pk, product)
+    registration = _require_started(organization.pk, product)
+    if year is not None and registration.subscription_started_on is not None:
+        current = rules.current_year(registration.subscription_started_on, services.today())
+        if year < current:
+            message = _("Subscription year %(year)d has ended; upgrade a current license.") % {
+                "year": year
+            }
+            raise Invalid("year_out_of_range", message, {"year": [message]})
     source = ledger.wallet(organization.pk, product.pk, LicenseKind.UPGRADE)
     consumed = ledger.AccountRef(
         organization.pk, product.pk, LedgerAccount.Kind.CONSUMED, LicenseKind.UPGRADE

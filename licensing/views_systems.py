@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common.errors import DomainError
 from common.forms import apply_domain_error, form_status
-from licensing import selectors_systems, services_systems, signing, system_files
+from licensing import selectors_systems, services, services_systems, signing, system_files
 from licensing.forms_systems import (
     ApplyUpgradeForm,
     RegisterHardwareForm,
@@ -99,7 +99,7 @@ def _render_detail(request: HttpRequest, system, *, form=None, status: int = 200
     context = {
         "system": system,
         "allocate_form": form or SystemAllocateForm(),
-        "movements": list(selectors_systems.system_movements(system)[:50]),
+        "entries": selectors_systems.system_movements(system)[:50],
     }
     return render(request, "licensing/system_detail.html", context, status=status)
 
@@ -161,7 +161,8 @@ def upgrade_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     """Upgrade licenses: apply them to one license (a system's or a subscription year's)."""
     membership = request.membership
     access.require(membership, Action.LICENSE_MANAGE)
-    form = ApplyUpgradeForm(_posted(request), targets=selectors_systems.upgrade_targets(membership))
+    targets = selectors_systems.upgrade_targets(membership, services.today())
+    form = ApplyUpgradeForm(_posted(request), targets=targets)
     if request.method == "POST" and form.is_valid():
         try:
             upgrade = services_systems.apply_upgrade_license(

@@ -5,9 +5,12 @@ transaction like any other.
 """
 
 import uuid
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
+from django.utils import timezone
 
 from common.errors import Conflict, Forbidden, Invalid, NotFound
 from licensing import services, services_systems
@@ -370,3 +373,14 @@ def test_the_same_hardware_registered_concurrently_in_two_organizations_activate
     assert [refusal.code for refusal in refused] == ["system_registered"]
     assert LedgerTransaction.objects.filter(kind="activate").count() == 1
     assert_ledger_verifies()
+
+
+def test_an_upgrade_of_a_year_that_has_ended_is_refused(started, product):
+    fill_wallet(started, product, 4)
+    services.allocate_licenses(actor=started, product_code=product.code, year=1, count=4)
+    redeem(started, product, "upgrade", 4)
+    later = timezone.now() + timedelta(days=400)
+    with time_machine.travel(later), pytest.raises(Invalid) as refusal:
+        services_systems.apply_upgrade_license(actor=started, product_code=product.code, year=1)
+    assert refusal.value.code == "year_out_of_range"
+    assert not LicenseUpgrade.objects.exists()

@@ -193,3 +193,30 @@ def test_an_upload_of_another_content_type_is_refused_cleanly(client, started):
     )
     assert response.status_code == 415
     assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_history_filters_activations_and_upgrades(api, started, recorder, product):
+    services.redeem_license_key(actor=started, key=issue_key(product, quantity=8, kind="upgrade"))
+    api.login(started)
+    system_id = register(api, started, recorder).json()["id"]
+    api.post(
+        url(started.organization, "upgrade-licenses/apply"),
+        {"product": "camera-station", "system": system_id},
+    )
+    for kind, change in (("activate", {"hardware_system": 8}), ("upgrade", {"wallet": -8})):
+        response = api.get(url(started.organization, "history/"), {"kind": kind})
+        assert response.status_code == 200
+        [item] = response.json()["results"]
+        assert item["kind"] == kind
+        assert change.items() <= item["change"].items()
+
+
+def test_the_system_list_takes_the_same_queries_for_many_systems(
+    api, started, recorder, django_assert_max_num_queries
+):
+    api.login(started)
+    for number in range(6):
+        register(api, started, recorder, serial=f"ACCC8E00000{number}")
+    with django_assert_max_num_queries(5):
+        response = api.get(url(started.organization, "systems/"))
+    assert len(response.json()) == 6

@@ -160,3 +160,16 @@ def test_the_public_key_is_published_without_signing_in(client):
     assert response.status_code == 200
     assert response.content.startswith(b"-----BEGIN PUBLIC KEY-----")
     assert response.content.decode() == signing.public_key_pem()
+
+
+def test_the_systems_page_takes_the_same_queries_for_many_systems(
+    client, started, recorder, django_assert_max_num_queries
+):
+    for number in range(6):
+        services_systems.register_hardware(
+            actor=started, hardware_model_id=recorder.pk, serial=f"ACCC8E00000{number}"
+        )
+    client.force_login(started.user)
+    with django_assert_max_num_queries(10):
+        response = client.get(page(started.organization, "systems/"))
+    assert response.content.decode().count("ACCC8E00000") == 6
