@@ -33,7 +33,7 @@ class HardwareModelSerializer(serializers.Serializer):
     preloaded_count = serializers.IntegerField()
 
 
-class DeviceSerializer(serializers.Serializer):
+class SystemDeviceSerializer(serializers.Serializer):
     serial = serializers.CharField()
     model = serializers.CharField()
 
@@ -51,7 +51,7 @@ class SystemSerializer(serializers.Serializer):
     licensed = serializers.IntegerField(help_text="Hardware-linked licenses the system holds.")
     is_upgraded = serializers.BooleanField()
     device_count = serializers.SerializerMethodField()
-    devices = DeviceSerializer(many=True)
+    devices = SystemDeviceSerializer(many=True)
     described_at = serializers.DateTimeField(allow_null=True)
     registered_at = serializers.DateTimeField()
 
