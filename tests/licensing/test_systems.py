@@ -4,6 +4,7 @@ After each scenario `verify_ledger` must find nothing: every movement here is a 
 transaction like any other.
 """
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from common.errors import Conflict, Forbidden, Invalid, NotFound
-from licensing import services, services_systems
+from licensing import selectors_systems, services, services_systems
 from licensing.models import LedgerAccount, LedgerTransaction, LicensedSystem, LicenseUpgrade
 from organizations.models import AuditEvent
 from tests.licensing.factories import HardwareModelFactory, ProductFactory, fill_wallet, issue_key
@@ -384,3 +385,31 @@ def test_an_upgrade_of_a_year_that_has_ended_is_refused(started, product):
         services_systems.apply_upgrade_license(actor=started, product_code=product.code, year=1)
     assert refusal.value.code == "year_out_of_range"
     assert not LicenseUpgrade.objects.exists()
+
+
+def test_a_products_systems_list_hardware_and_offline_systems_with_their_licenses(
+    started, product, recorder, other_tenant
+):
+    hardware = services_systems.register_hardware(
+        actor=started, hardware_model_id=recorder.pk, serial="ACCC8E0A1B2C"
+    )
+    document = {
+        "schema_version": 1,
+        "system_id": "OFFLINE-1",
+        "product": product.code,
+        "generated_at": "2026-12-01T09:30:00Z",
+        "devices": [{"serial": "D1", "model": "M"}, {"serial": "D2", "model": "M"}],
+    }
+    offline, _new = services_systems.upload_system_file(
+        actor=started, content=json.dumps(document).encode()
+    )
+    services.start_product(actor=other_tenant.admin, product_code=product.code, kind="trial")
+    services_systems.register_hardware(
+        actor=other_tenant.admin, hardware_model_id=recorder.pk, serial="THEIRS1"
+    )
+    lines = selectors_systems.product_systems(started, product)
+    assert [(line.system.pk, line.licensed, line.device_count) for line in lines] == [
+        (hardware.pk, 8, 0),
+        (offline.pk, 0, 2),
+    ]
+    assert selectors_systems.product_systems(started, ProductFactory()) == []
