@@ -79,6 +79,7 @@ check: install
 	  ALLOWED_HOSTS=camfleet.example DATABASE_URL=postgres://postgres@127.0.0.1:5432/camfleet \
 	  CELERY_BROKER_URL=redis://127.0.0.1:6379/0 CACHE_URL=redis://127.0.0.1:6379/1 \
 	  DEVICE_CREDENTIAL_KEYS=Y2hlY2stb25seS1ub3QtYS1yZWFsLWtleS0wMTIzNDU= \
+	  LICENSE_SIGNING_KEY=Y2hlY2stb25seS1saWNlbnNlLXNpZ25pbmcta2V5LTA= \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 

@@ -5,6 +5,7 @@ from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import views
+from licensing import views_systems as licensing_views_systems
 
 # Staff must pass a second factor to open the admin.
 admin.site.__class__ = OTPAdminSite
@@ -30,6 +31,12 @@ urlpatterns = [
     path("o/<uuid:organization_id>/servers/", include("devices.servers.urls")),
     path("o/<uuid:organization_id>/upgrades/", include("upgrades.urls")),
     path("o/<uuid:organization_id>/licensing/", include("licensing.urls")),
+    # Public: offline systems verify their license files with this key (README, Licensing).
+    path(
+        "licensing/public-key.pem",
+        licensing_views_systems.public_key,
+        name="license-public-key",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

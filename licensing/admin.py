@@ -17,11 +17,14 @@ from common.countries import country_choices
 from common.errors import DomainError
 from licensing import services
 from licensing.models import (
+    HardwareModel,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    LicensedSystem,
     LicenseKey,
     LicenseKind,
+    LicenseUpgrade,
     Product,
     ProductRegistration,
     Reseller,
@@ -169,3 +172,47 @@ class ResellerAdmin(admin.ModelAdmin):
     @admin.display(description=_("countries served"))
     def country_list(self, reseller: Reseller) -> str:
         return ", ".join(reseller.countries)
+
+
+class HardwareModelForm(forms.ModelForm):
+    class Meta:
+        model = HardwareModel
+        fields = ["product", "model_number", "name", "preloaded_count", "is_active"]
+
+    def clean_product(self) -> Product:
+        product = self.cleaned_data["product"]
+        if not product.takes(LicenseKind.HARDWARE_EXTENSION):
+            raise forms.ValidationError(
+                _("This product does not take hardware-linked licenses; tick that first.")
+            )
+        return product
+
+
+@admin.register(HardwareModel)
+class HardwareModelAdmin(admin.ModelAdmin):
+    """The catalogue of hardware with pre-loaded licenses; a change affects later registrations.
+
+    Registered systems keep the pre-loaded count they were registered with.
+    """
+
+    form = HardwareModelForm
+    list_display = ["model_number", "name", "product", "preloaded_count", "is_active"]
+    list_filter = ["product", "is_active"]
+    search_fields = ["model_number", "name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # registered systems point at it: deactivate instead
+
+
+@admin.register(LicensedSystem)
+class LicensedSystemAdmin(ReadOnlyAdmin):
+    list_display = ["identifier", "kind", "organization", "product", "preloaded_count"]
+    list_filter = ["kind", "product"]
+    search_fields = ["identifier", "=organization__id", "organization__name"]
+
+
+@admin.register(LicenseUpgrade)
+class LicenseUpgradeAdmin(ReadOnlyAdmin):
+    list_display = ["applied_at", "organization", "product", "target", "count"]
+    list_filter = ["product"]
+    search_fields = ["=organization__id", "organization__name"]

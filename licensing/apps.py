@@ -12,6 +12,12 @@ LICENSING_EVENT_TYPES = {
     "license.transfer_in": _("Licenses transferred in"),
     "license.transfer_land": _("Transferred licenses landed"),
     "license.expire": _("Wallet licenses expired"),
+    "license.register_hardware": _("Hardware registered"),
+    "license.register_offline_system": _("Offline system registered"),
+    "license.upload_system_file": _("System file uploaded"),
+    "license.allocate_system": _("Licenses allocated to a system"),
+    "license.issue_license_file": _("License file issued"),
+    "license.apply_upgrade": _("Upgrade license applied"),
 }
 
 

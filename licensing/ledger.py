@@ -6,7 +6,8 @@ writers never wait for each other in a cycle:
 1. the organization rows involved, in pk order (`lock_organizations`); `audit.record` takes
    the same row again later, which is then a no-op;
 2. the license key row, when redeeming (`LicenseKey`, by its hash);
-3. the product registration rows, in pk order (`lock_registrations`);
+3. the product registration rows, in pk order (`lock_registrations`); then, when a licensed
+   system is registered or described (`licensing.services_systems`), that system's row;
 4. the ledger accounts, in pk order, `SELECT … FOR UPDATE OF self` (`lock_accounts`).
 
 Accounts are created (`INSERT … ON CONFLICT DO NOTHING`) before step 4 without locks, so creating

@@ -187,6 +187,8 @@ class LedgerAccount(models.Model):
         PENDING_TRANSFER = "pending_transfer", _("Pending transfer")
         EXPIRED = "expired", _("Expired")
         VOID = "void", _("Void")
+        # Upgrade licenses once applied (licensing.services_systems.apply_upgrade_license).
+        CONSUMED = "consumed", _("Consumed")
 
     id = models.BigAutoField(primary_key=True)
     organization = models.ForeignKey(
@@ -256,6 +258,8 @@ class LedgerTransaction(models.Model):
         TRANSFER = "transfer", _("Transfer")
         TRANSFER_LANDING = "transfer_land", _("Transfer landed")
         VOID = "void", _("Void")
+        ACTIVATION = "activate", _("Pre-loaded licenses activated")
+        UPGRADE = "upgrade", _("Upgrade applied")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -363,3 +367,116 @@ class Reseller(models.Model):
                     % {"codes": ", ".join(map(str, unknown))}
                 }
             )
+
+
+class HardwareModel(models.Model):
+    """One model of hardware sold with licenses pre-loaded (staff-managed catalogue).
+
+    Registering a unit of it activates `preloaded_count` hardware-linked licenses of `product`
+    for that unit. The count comes from here, never from the person registering, so nobody can
+    claim more pre-loaded licenses than the hardware ships with.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="hardware_models")
+    model_number = models.CharField(_("model number"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    preloaded_count = models.PositiveIntegerField(
+        _("pre-loaded licenses"),
+        help_text=_("Hardware-linked licenses each unit ships with, activated at registration."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("hardware model")
+        verbose_name_plural = _("hardware models")
+        ordering = ["model_number"]
+
+    def __str__(self) -> str:
+        return f"{self.model_number} · {self.name}"
+
+
+class LicensedSystem(models.Model):
+    """One system of an organization that holds hardware-linked licenses of one product.
+
+    Either registered hardware (its serial number; pre-loaded licenses from its
+    `HardwareModel`) or an offline system (described by an uploaded system file; its devices
+    are kept as the file listed them). Its licenses live in the ledger account of kind
+    `hardware_system` whose `system` is this `identifier`. An identifier belongs to one
+    organization only (`licensed_system_once`), so pre-loaded licenses activate once.
+    """
+
+    class Kind(models.TextChoices):
+        HARDWARE = "hardware", _("Hardware")
+        OFFLINE = "offline", _("Offline system")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="licensed_systems"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="systems")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # The hardware's serial number, or the offline system file's system_id.
+    identifier = models.CharField(_("system ID"), max_length=64)
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    hardware_model = models.ForeignKey(
+        HardwareModel, on_delete=models.PROTECT, null=True, blank=True, related_name="systems"
+    )
+    preloaded_count = models.PositiveIntegerField(_("pre-loaded licenses"), default=0)
+    # Offline systems: the devices and generation time of the last uploaded system file.
+    devices = models.JSONField(_("devices"), default=list, blank=True)
+    described_at = models.DateTimeField(_("system file generated at"), null=True, blank=True)
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("licensed system")
+        verbose_name_plural = _("licensed systems")
+        ordering = ["identifier"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "identifier"], name="licensed_system_once"),
+            models.CheckConstraint(
+                condition=Q(kind="hardware", hardware_model__isnull=False)
+                | Q(kind="offline", hardware_model__isnull=True, preloaded_count=0),
+                name="licensed_system_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.identifier}"
+
+
+class LicenseUpgrade(models.Model):
+    """One application of upgrade licenses to an existing license, which it upgrades once.
+
+    The target is the ledger account that holds the upgraded licenses (a system's, or a
+    subscription year's); `count` upgrade licenses, one per license it held, moved from the
+    wallet to `consumed` in `transaction`. A target is upgraded at most once: `target` is
+    one-to-one (the database's guard), checked first under the target account's row lock.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="license_upgrades"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="upgrades")
+    target = models.OneToOneField(LedgerAccount, on_delete=models.PROTECT, related_name="upgrade")
+    count = models.PositiveIntegerField(_("upgrade licenses consumed"))
+    transaction = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="license_upgrade"
+    )
+    applied_at = models.DateTimeField(_("applied at"), default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("license upgrade")
+        verbose_name_plural = _("license upgrades")
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gt=0), name="license_upgrade_count"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} · {self.count}"

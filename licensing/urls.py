@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from licensing import views
+from licensing import views, views_systems
 
 app_name = "licensing"
 
@@ -20,4 +20,19 @@ urlpatterns = [
         name="product-licensing",
     ),
     path("products/<slug:product_code>/transfer/", views.product_transfer, name="product-transfer"),
+    # System setup (licensing/views_systems.py).
+    path("systems/", views_systems.system_list, name="system-list"),
+    path("systems/upload/", views_systems.system_file_upload, name="system-file-upload"),
+    path("systems/<uuid:system_id>/", views_systems.system_detail, name="system-detail"),
+    path(
+        "systems/<uuid:system_id>/allocate/",
+        views_systems.system_allocate,
+        name="system-allocate",
+    ),
+    path(
+        "systems/<uuid:system_id>/license-file/",
+        views_systems.system_license_file,
+        name="system-license-file",
+    ),
+    path("upgrades/", views_systems.upgrade_list, name="upgrade-list"),
 ]

@@ -28,7 +28,7 @@ from common.errors import DomainError, NotFound
 from common.forms import apply_domain_error, form_status
 from common.spreadsheet import Echo, safe_cell
 from common.templatetags.when import format_when
-from licensing import rules, selectors, services
+from licensing import rules, selectors, selectors_systems, services
 from licensing.forms import (
     AllocateForm,
     CountryForm,
@@ -83,8 +83,13 @@ def _product_status(membership: Membership, product_code: str) -> selectors.Prod
 def product_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     """Licensing → Products: each product's trial, subscription and license status."""
     membership = request.membership
-    statuses = selectors.product_statuses(membership, services.today())
-    return render(request, "licensing/product_list.html", {"statuses": statuses, "tab": "products"})
+    context = {
+        "statuses": selectors.product_statuses(membership, services.today()),
+        # Hardware and offline systems hold licenses of their own (System setup).
+        "systems": selectors_systems.systems(membership),
+        "tab": "products",
+    }
+    return render(request, "licensing/product_list.html", context)
 
 
 @licensing_view("GET")

@@ -372,3 +372,13 @@ FIRMWARE_STORAGE = env("FIRMWARE_STORAGE", default="")
 FIRMWARE_ROOT = Path(env("FIRMWARE_ROOT", default=str(VAR_DIR / "firmware")))
 # The largest image accepted (real AXIS OS images are 30 to 300 MB).
 FIRMWARE_MAX_BYTES = env.int("FIRMWARE_MAX_BYTES", default=1 << 30)
+
+# --- Licensing: signed license files of offline systems (licensing/signing.py) ---------------
+# The Ed25519 private key that signs license files: PEM (PKCS#8) or its 32 raw bytes in base64.
+# Its public key is published at /licensing/public-key.pem. Development and tests use a fixed,
+# public key; production requires a real one (config/settings/prod.py).
+LICENSE_SIGNING_KEY = env("LICENSE_SIGNING_KEY", default="")
+# The public development key (dev and test settings only; production refuses it).
+DEVELOPMENT_LICENSE_SIGNING_KEY = "Y2FtZmxlZXQtZGV2ZWxvcG1lbnQtbGljZW5zZS1rZXk="
+# Days a license file stays valid: an offline system needs a fresh one at least this often.
+LICENSE_FILE_VALID_DAYS = env.int("LICENSE_FILE_VALID_DAYS", default=365)

@@ -26,3 +26,9 @@ DEVICE_ALLOW_LOOPBACK = env.bool("DEVICE_ALLOW_LOOPBACK", default=True)
 # fewer threads than in production (SQLite takes one writer at a time).
 DEVICE_POLL_INTERVAL = env.int("DEVICE_POLL_INTERVAL", default=60)
 DEVICE_POLL_CONCURRENCY = env.int("DEVICE_POLL_CONCURRENCY", default=8)
+
+# Licensing: the public development signing key unless one is given.
+LICENSE_SIGNING_KEY = env(
+    "LICENSE_SIGNING_KEY",
+    default=DEVELOPMENT_LICENSE_SIGNING_KEY,  # noqa: F405
+)

@@ -63,3 +63,29 @@ def _check_device_credential_keys(keys: list[str]) -> None:
 
 
 _check_device_credential_keys(DEVICE_CREDENTIAL_KEYS)
+
+
+def _check_license_signing_key(text: str) -> None:
+    from licensing.signing import load_private_key
+
+    hint = (
+        "Set LICENSE_SIGNING_KEY to an Ed25519 private key (PEM, or its 32 raw bytes in base64: "
+        '`python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())"`); '
+        "README, Configuration."
+    )
+    if not text.strip():
+        raise ImproperlyConfigured(
+            f"camfleet will not start: LICENSE_SIGNING_KEY is not set. {hint}"
+        )
+    if text.strip() == DEVELOPMENT_LICENSE_SIGNING_KEY:  # noqa: F405
+        raise ImproperlyConfigured(
+            f"camfleet will not start: LICENSE_SIGNING_KEY is the public development key. {hint}"
+        )
+    try:
+        load_private_key(text)
+    except ImproperlyConfigured as error:
+        raise ImproperlyConfigured(f"camfleet will not start: {error} {hint}") from None
+
+
+LICENSE_SIGNING_KEY = env("LICENSE_SIGNING_KEY", default="")
+_check_license_signing_key(LICENSE_SIGNING_KEY)

@@ -39,3 +39,9 @@ DEVICE_ALLOW_LOOPBACK = env.bool("DEVICE_ALLOW_LOOPBACK", default=True)
 # Firmware images of the tests (seed_demo's catalog, uploads) stay out of var/: tests that
 # check what was stored point FIRMWARE_ROOT at their own tmp_path.
 FIRMWARE_ROOT = Path(tempfile.gettempdir()) / "camfleet-test-firmware"
+
+# Licensing: the public development signing key unless one is given.
+LICENSE_SIGNING_KEY = env(
+    "LICENSE_SIGNING_KEY",
+    default=DEVELOPMENT_LICENSE_SIGNING_KEY,  # noqa: F405
+)

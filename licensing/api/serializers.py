@@ -105,7 +105,17 @@ class WalletLineSerializer(serializers.Serializer):
 
 class HistoryFilterSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=["redeem", "allocate", "compensate", "expire", "transfer", "transfer_land", "void"],
+        choices=[
+            "redeem",
+            "allocate",
+            "compensate",
+            "expire",
+            "transfer",
+            "transfer_land",
+            "void",
+            "activate",
+            "upgrade",
+        ],
         required=False,
     )
     product = serializers.CharField(max_length=40, required=False)

@@ -113,6 +113,9 @@ def _pages(organization, folder) -> dict[str, str]:
         "folder schedule": reverse("upgrades:folder-schedule", args=[org, folder.pk]),
         "schedule selection": reverse("upgrades:schedule-selection", args=[org])
         + f"?folder={folder.pk}",
+        "system setup": reverse("licensing:system-list", args=[org]),
+        "upload system file": reverse("licensing:system-file-upload", args=[org]),
+        "upgrade licenses": reverse("licensing:upgrade-list", args=[org]),
     }
 
 

@@ -35,6 +35,7 @@ def test_production_sends_the_policy_the_tests_run_under():
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "CACHE_URL": "redis://127.0.0.1:6379/1",
         "DEVICE_CREDENTIAL_KEYS": "Y2hlY2stb25seS1ub3QtYS1yZWFsLWtleS0wMTIzNDU=",
+        "LICENSE_SIGNING_KEY": "Y2hlY2stb25seS1saWNlbnNlLXNpZ25pbmcta2V5LTA=",
     }
     script = "from csp.utils import build_policy; print(build_policy())"
     result = subprocess.run(

@@ -23,6 +23,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/camfleet",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
     "DEVICE_CREDENTIAL_KEYS": "Y2hlY2stb25seS1ub3QtYS1yZWFsLWtleS0wMTIzNDU=",
+    "LICENSE_SIGNING_KEY": "Y2hlY2stb25seS1saWNlbnNlLXNpZ25pbmcta2V5LTA=",
 }
 # Each entry point as production starts it (README), with a quick way to stop after loading.
 ENTRY_POINTS = {

@@ -3,7 +3,7 @@
 import factory
 
 from licensing import services
-from licensing.models import Product
+from licensing.models import HardwareModel, LicensedSystem, Product
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
@@ -17,6 +17,30 @@ class ProductFactory(factory.django.DjangoModelFactory):
     takes_subscription = True
     takes_hardware_extension = True
     takes_upgrade = True
+
+
+class HardwareModelFactory(factory.django.DjangoModelFactory):
+    """A catalogued hardware model that ships with four hardware-linked licenses."""
+
+    class Meta:
+        model = HardwareModel
+
+    product = factory.SubFactory(ProductFactory)
+    model_number = factory.Sequence(lambda n: f"S30{n:02d}")
+    name = factory.Sequence(lambda n: f"Recorder {n}")
+    preloaded_count = 4
+
+
+class OfflineSystemFactory(factory.django.DjangoModelFactory):
+    """An offline system as an uploaded system file leaves it (no licenses yet)."""
+
+    class Meta:
+        model = LicensedSystem
+
+    product = factory.SubFactory(ProductFactory)
+    kind = LicensedSystem.Kind.OFFLINE
+    identifier = factory.Sequence(lambda n: f"OFFLINE-{n:04d}")
+    devices = factory.LazyFunction(lambda: [{"serial": "ACCC8E000001", "model": "AXIS M3086-V"}])
 
 
 def issue_key(product: Product, *, quantity: int = 10, kind: str = "subscription") -> str:

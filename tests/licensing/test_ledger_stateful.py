@@ -1,5 +1,8 @@
 """Random sequences of licensing operations keep the ledger's invariants (hypothesis).
 
+The operations: start, redeem (and redeem again), allocate, transfer, and system setup's
+register hardware, allocate extensions to a system and apply upgrade licenses.
+
 After every step: no balance is negative, every balance equals the sum of its entries, every
 transaction balances, licenses are conserved (everything outside the issuer equals what the
 issuer gave out), and each account holds what a plain model of the rules says it should.
@@ -22,11 +25,11 @@ from hypothesis.stateful import (
 )
 
 from common.errors import DomainError
-from licensing import ledger, services
+from licensing import ledger, services, services_systems
 from licensing.models import LedgerAccount, LedgerEntry
 from organizations.roles import Role
 from tests.accounts.factories import UserFactory
-from tests.licensing.factories import ProductFactory, issue_key
+from tests.licensing.factories import HardwareModelFactory, ProductFactory, issue_key
 from tests.organizations.factories import MembershipFactory, OrganizationFactory
 
 ORGANIZATIONS = 3
@@ -60,6 +63,14 @@ class LedgerMachine(RuleBasedStateMachine):
         self.allocated: dict[tuple[int, int], int] = {}
         self.redeemed_keys: list[str] = []
         self.issued = 0
+        # System setup: one hardware model; systems by serial, with owner and licenses held.
+        self.hardware_model = HardwareModelFactory(product=self.product, preloaded_count=3)
+        self.extension_wallet = [0] * ORGANIZATIONS
+        self.upgrade_wallet = [0] * ORGANIZATIONS
+        self.consumed = [0] * ORGANIZATIONS
+        self.systems: dict[str, tuple[int, object]] = {}
+        self.system_licenses: dict[str, int] = {}
+        self.upgraded: set[str] = set()
         for index in range(ORGANIZATIONS - 1):
             self._start(index)
 
@@ -151,6 +162,98 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             self.pending[target] += count
 
+    @rule(index=organization_index, serial=st.sampled_from(["HW1", "HW2", "HW3"]))
+    def register_hardware(self, index, serial):
+        results = []
+        refusal = refusal_of(
+            lambda: results.append(
+                services_systems.register_hardware(
+                    actor=self.members[index],
+                    hardware_model_id=self.hardware_model.pk,
+                    serial=serial,
+                )
+            )
+        )
+        if refusal is not None:
+            expected = "product_not_started" if not self.started[index] else "system_registered"
+            assert refusal.code == expected
+            assert expected == "product_not_started" or self.systems[serial][0] != index
+            return
+        if serial not in self.systems:  # else registering again changed nothing
+            self.systems[serial] = (index, results[0].pk)
+            self.system_licenses[serial] = 3
+            self.issued += 3
+        assert self.systems[serial] == (index, results[0].pk)
+
+    @rule(index=organization_index, kind=st.sampled_from(["hardware_extension", "upgrade"]))
+    def redeem_other_kind(self, index, kind):
+        text = issue_key(self.product, quantity=5, kind=kind)
+        refusal = refusal_of(services.redeem_license_key, actor=self.members[index], key=text)
+        if refusal is not None:
+            assert refusal.code == "product_not_started"
+            return
+        wallet = self.extension_wallet if kind == "hardware_extension" else self.upgrade_wallet
+        wallet[index] += 5
+        self.issued += 5
+
+    @precondition(lambda self: self.systems)
+    @rule(data=st.data(), count=st.integers(1, 8))
+    def allocate_to_system(self, data, count):
+        serial = data.draw(st.sampled_from(sorted(self.systems)))
+        index, system_id = self.systems[serial]
+        refusal = refusal_of(
+            services_systems.allocate_to_system,
+            actor=self.members[index],
+            system_id=system_id,
+            count=count,
+        )
+        if refusal is not None:
+            assert refusal.code == "insufficient_licenses"
+            assert self.extension_wallet[index] < count
+            return
+        self.extension_wallet[index] -= count
+        self.system_licenses[serial] += count
+
+    @precondition(lambda self: self.systems)
+    @rule(data=st.data())
+    def apply_upgrade(self, data):
+        serial = data.draw(st.sampled_from(sorted(self.systems)))
+        index, system_id = self.systems[serial]
+        refusal = refusal_of(
+            services_systems.apply_upgrade_license,
+            actor=self.members[index],
+            product_code=self.product.code,
+            system_id=system_id,
+        )
+        if refusal is not None:
+            if serial in self.upgraded:
+                assert refusal.code == "already_upgraded"
+            else:
+                assert refusal.code == "insufficient_licenses"
+                assert self.upgrade_wallet[index] < self.system_licenses[serial]
+            return
+        assert serial not in self.upgraded
+        self.upgraded.add(serial)
+        self.upgrade_wallet[index] -= self.system_licenses[serial]
+        self.consumed[index] += self.system_licenses[serial]
+
+    @invariant()
+    def systems_hold_what_the_rules_say(self):
+        for index, member in enumerate(self.members):
+            held = {
+                (kind, license_kind, system): balance
+                for kind, license_kind, system, balance in LedgerAccount.objects.filter(
+                    organization_id=member.organization_id, product=self.product
+                ).values_list("kind", "license_kind", "system", "balance")
+            }
+            assert held.get(("wallet", "hardware_extension", ""), 0) == self.extension_wallet[index]
+            assert held.get(("wallet", "upgrade", ""), 0) == self.upgrade_wallet[index]
+            assert held.get(("consumed", "upgrade", ""), 0) == self.consumed[index]
+            for serial, (owner, _system_id) in self.systems.items():
+                if owner == index:
+                    key = ("hardware_system", "hardware_extension", serial)
+                    assert held[key] == self.system_licenses[serial]
+
     @invariant()
     def the_ledger_verifies(self):
         assert ledger.verify() is None
@@ -161,7 +264,9 @@ class LedgerMachine(RuleBasedStateMachine):
             held = {
                 (kind, year): balance
                 for kind, year, balance in LedgerAccount.objects.filter(
-                    organization_id=member.organization_id, product=self.product
+                    organization_id=member.organization_id,
+                    product=self.product,
+                    license_kind="subscription",
                 ).values_list("kind", "year", "balance")
             }
             assert held.get(("wallet", 0), 0) == self.wallet[index]
