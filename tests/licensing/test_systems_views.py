@@ -136,12 +136,15 @@ def test_operators_and_viewers_are_refused_system_setup(client, tenant, role):
         assert client.get(page(tenant.organization, path)).status_code == 403
 
 
-def test_the_navigation_offers_system_setup_to_admins_only(client, tenant):
+def test_system_setup_is_a_licensing_tab_offered_to_admins_only(client, tenant):
     client.force_login(tenant.admin.user)
     overview = f"/o/{tenant.organization.pk}/"
-    assert page(tenant.organization, "systems/") in client.get(overview).content.decode()
+    assert page(tenant.organization, "") in client.get(overview).content.decode()
+    licensing = client.get(page(tenant.organization, "")).content.decode()
+    assert page(tenant.organization, "systems/") in licensing
+    assert page(tenant.organization, "upgrades/") in licensing
     client.force_login(tenant.viewer.user)
-    assert page(tenant.organization, "systems/") not in client.get(overview).content.decode()
+    assert page(tenant.organization, "") not in client.get(overview).content.decode()
 
 
 def test_system_setup_speaks_japanese(client, started, recorder):
