@@ -89,6 +89,24 @@ def test_an_upgrade_ends_verified_and_committed(task, camera, clean_camera_fleet
     assert task.progress_bytes == task.total_bytes > 0
 
 
+def test_a_device_without_boot_ids_is_verified_by_its_outage_and_version(
+    tenant, clean_camera_fleet
+):
+    camera = clean_camera_fleet.by_product("M3066-V")  # AXIS OS 10.12: no boot ID, no uptime
+    device = device_for(camera, tenant.site_a)
+    add_test_release(newer(camera.version), "M3066-V")
+    job, _review = create_job(
+        membership=tenant.admin, devices=visible_devices(tenant.admin).filter(pk=device.pk)
+    )
+    task = run_to_end(job.tasks.get())
+    assert task.state == TaskState.SUCCEEDED, task.reason
+    assert task.boot_id_before == ""
+    state = clean_camera_fleet.camera(camera.serial).state()
+    assert state["active_version"] == task.to_version
+    assert state["is_committed"] is True
+    assert installs(clean_camera_fleet, camera.serial) == 1
+
+
 def test_a_step_delivered_twice_runs_once(task):
     (handoff,) = engine.tick().handoffs
     following = engine.run_step(handoff.task_id, handoff.token)
