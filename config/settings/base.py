@@ -382,3 +382,46 @@ LICENSE_SIGNING_KEY = env("LICENSE_SIGNING_KEY", default="")
 DEVELOPMENT_LICENSE_SIGNING_KEY = "Y2FtZmxlZXQtZGV2ZWxvcG1lbnQtbGljZW5zZS1rZXk="
 # Days a license file stays valid: an offline system needs a fresh one at least this often.
 LICENSE_FILE_VALID_DAYS = env.int("LICENSE_FILE_VALID_DAYS", default=365)
+# --- Upgrades: jobs and tasks (upgrades/engine.py, upgrades/tasks.py) --------------------------
+# A job pauses itself when more than this share of its finished tasks failed (at least
+# UPGRADE_FAILURE_MINIMUM failures, so one failure among the first few does not stop it).
+UPGRADE_FAILURE_THRESHOLD_PERCENT = env.int("UPGRADE_FAILURE_THRESHOLD_PERCENT", default=20)
+UPGRADE_FAILURE_MINIMUM = env.int("UPGRADE_FAILURE_MINIMUM", default=3)
+# Seconds between scheduler ticks (beat), and tasks one tick starts at most.
+UPGRADE_TICK = env.float("UPGRADE_TICK", default=15.0)
+UPGRADE_TICK_BATCH = env.int("UPGRADE_TICK_BATCH", default=200)
+# Devices upgrading at once, per organization and per folder (the device's own folder).
+UPGRADE_MAX_CONCURRENT_PER_ORGANIZATION = env.int(
+    "UPGRADE_MAX_CONCURRENT_PER_ORGANIZATION", default=100
+)
+UPGRADE_MAX_CONCURRENT_PER_FOLDER = env.int("UPGRADE_MAX_CONCURRENT_PER_FOLDER", default=20)
+# Seconds an upgrade is expected to take when the model has no successful upgrade to go by;
+# a task in a maintenance window starts only when this much of the window is left.
+UPGRADE_EXPECTED_DURATION = env.int("UPGRADE_EXPECTED_DURATION", default=20 * 60)
+# A running step shows a sign of life at least this often; one silent for longer is resumed
+# by the tick from the device's real state (its worker died or its message was lost).
+UPGRADE_STALE_AFTER = env.float("UPGRADE_STALE_AFTER", default=120.0)
+# Seconds between the re-checks of a restarting device, and how long it may take to come back.
+UPGRADE_RECHECK_INTERVAL = env.float("UPGRADE_RECHECK_INTERVAL", default=5.0)
+UPGRADE_RESTART_TIMEOUT = env.float("UPGRADE_RESTART_TIMEOUT", default=15 * 60)
+# The upload's time budget: this minimum plus 1 s per MB of image, at most the maximum; a
+# device that stops taking data fails the upload once the budget is spent.
+UPGRADE_UPLOAD_MINIMUM = env.float("UPGRADE_UPLOAD_MINIMUM", default=120.0)
+UPGRADE_UPLOAD_MAXIMUM = env.float("UPGRADE_UPLOAD_MAXIMUM", default=1200.0)
+# Upload progress is written to the task at most once per this many seconds.
+UPGRADE_PROGRESS_INTERVAL = env.float("UPGRADE_PROGRESS_INTERVAL", default=1.0)
+# After an upload whose answer was lost, a device still idle on its old version this long
+# later did not take the image (the upload broke off), and the task fails.
+UPGRADE_IDLE_GRACE = env.float("UPGRADE_IDLE_GRACE", default=60.0)
+# An unreachable device is tried again this many seconds later, inside its window.
+UPGRADE_OFFLINE_RETRY = env.float("UPGRADE_OFFLINE_RETRY", default=60.0)
+# The device rolls back by itself this many minutes after the upload unless we commit.
+UPGRADE_AUTO_ROLLBACK_MINUTES = env.int("UPGRADE_AUTO_ROLLBACK_MINUTES", default=30)
+# Seconds between the schedule sweeps that give "as soon as available" and window devices
+# their tasks (devices onboarded or schedules changed after a release arrived).
+UPGRADE_SCHEDULE_SWEEP = env.float("UPGRADE_SCHEDULE_SWEEP", default=300.0)
+CELERY_BEAT_SCHEDULE["upgrades.tick"] = {"task": "upgrades.tick", "schedule": UPGRADE_TICK}
+CELERY_BEAT_SCHEDULE["upgrades.schedule_sweep"] = {
+    "task": "upgrades.schedule_sweep",
+    "schedule": UPGRADE_SCHEDULE_SWEEP,
+}
