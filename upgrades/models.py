@@ -182,8 +182,8 @@ class UpgradeJob(models.Model):
     """A selection of devices upgraded together; each device's upgrade is an `UpgradeTask`.
 
     `release` None means each device gets its own recommendation. A job pauses itself when more
-    than `failure_threshold_percent` of its finished tasks failed; it is finished when every
-    task is in a final state.
+    than `failure_threshold_percent` of its started tasks (finished or in flight) failed; it is
+    finished when every task is in a final state.
     """
 
     class Origin(models.TextChoices):

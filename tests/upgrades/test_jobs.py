@@ -294,7 +294,31 @@ def test_the_job_pauses_itself_when_more_than_its_threshold_failed(tenant, relea
     transition(tasks[4], TaskState.FAILED, reason="Refused", reason_code="refused")
     job.refresh_from_db()
     assert job.status == UpgradeJob.Status.PAUSED
-    assert "2 of 4 finished upgrades failed" in job.paused_reason
+    assert "2 of 4 started upgrades failed" in job.paused_reason
+
+
+def test_fast_failures_do_not_pause_a_job_whose_other_upgrades_are_still_running(
+    tenant, releases, settings
+):
+    """Refusals come back in seconds, successes only after a reboot: judge over started tasks."""
+    settings.UPGRADE_FAILURE_MINIMUM = 3
+    devices = [DeviceFactory(folder=tenant.site_a, firmware_version="12.11.79") for _ in range(20)]
+    job, _review = create_job(membership=tenant.admin, devices=_selection(tenant.admin, *devices))
+    tasks = list(job.tasks.order_by("pk"))
+    for task in tasks[3:]:
+        transition(task, TaskState.PREFLIGHT, reason_code="s")
+        transition(task, TaskState.UPLOADING, reason_code="s")
+    for task in tasks[:3]:
+        transition(task, TaskState.PREFLIGHT, reason_code="s")
+        transition(task, TaskState.FAILED, reason="Refused", reason_code="refused")
+    job.refresh_from_db()
+    # 3 of 20 started (15%): no success has finished yet, and the job goes on.
+    assert job.status == UpgradeJob.Status.RUNNING
+    for task in tasks[3:5]:
+        transition(task, TaskState.FAILED, reason="Refused", reason_code="refused")
+    job.refresh_from_db()
+    assert job.status == UpgradeJob.Status.PAUSED
+    assert "5 of 20 started upgrades failed" in job.paused_reason
 
 
 # --- Pause, resume, cancel, retry ---------------------------------------------------------

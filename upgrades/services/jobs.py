@@ -35,6 +35,7 @@ from upgrades.models import (
     ACTIVE_STATES,
     FAILURE_STATES,
     FINAL_STATES,
+    IN_FLIGHT_STATES,
     PENDING_STATES,
     FirmwareRelease,
     TaskState,
@@ -331,17 +332,24 @@ def transition_many(
 
 
 def failure_share(counts: dict[str, int], failures_not_reached: int = 0) -> tuple[int, int]:
-    """Return (failures that count, finished tasks that count) for the failure threshold."""
+    """Return (failures that count, started tasks that count) for the failure threshold.
+
+    Started = finished plus in flight: a refused image or wrong credentials fail within
+    seconds while every success waits for a reboot, so judged against finished tasks alone the
+    first few failures of a wave would pause any job with a handful of bad devices before one
+    success had time to come back.
+    """
     failed = sum(counts.get(state, 0) for state in FAILURE_STATES) - failures_not_reached
-    finished = failed + counts.get(TaskState.SUCCEEDED, 0)
-    return failed, finished
+    in_flight = sum(counts.get(state, 0) for state in IN_FLIGHT_STATES)
+    started = failed + counts.get(TaskState.SUCCEEDED, 0) + in_flight
+    return failed, started
 
 
-def threshold_exceeded(job: UpgradeJob, failed: int, finished: int) -> bool:
-    """Return True when more than the job's threshold of its finished tasks failed."""
-    if failed < max(1, settings.UPGRADE_FAILURE_MINIMUM) or not finished:
+def threshold_exceeded(job: UpgradeJob, failed: int, started: int) -> bool:
+    """Return True when more than the job's threshold of its started tasks failed."""
+    if failed < max(1, settings.UPGRADE_FAILURE_MINIMUM) or not started:
         return False
-    return failed * 100 > job.failure_threshold_percent * finished
+    return failed * 100 > job.failure_threshold_percent * started
 
 
 def settle_job(job_id: UUID) -> None:
@@ -366,13 +374,13 @@ def settle_job(job_id: UUID) -> None:
     if job.status != UpgradeJob.Status.RUNNING:
         return
     not_reached = tasks.filter(state=TaskState.FAILED, reason_code__in=NOT_REACHED_CODES).count()
-    failed, finished = failure_share(counts, not_reached)
-    if threshold_exceeded(job, failed, finished):
+    failed, started = failure_share(counts, not_reached)
+    if threshold_exceeded(job, failed, started):
         job.status = UpgradeJob.Status.PAUSED
         job.paused_reason = _(
-            "Paused by itself: %(failed)s of %(finished)s finished upgrades failed, more than "
+            "Paused by itself: %(failed)s of %(started)s started upgrades failed, more than "
             "its limit of %(percent)s%%."
-        ) % {"failed": failed, "finished": finished, "percent": job.failure_threshold_percent}
+        ) % {"failed": failed, "started": started, "percent": job.failure_threshold_percent}
         job.save(update_fields=["status", "paused_reason"])
 
 
