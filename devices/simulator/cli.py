@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import fields
 
 from .camera import Timing
+from .catalog import PRODUCTS
 from .faults import FaultSpecError, parse_spec
 from .fleet import Fleet, loopback_hosts, write_fleet_file
 
@@ -31,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--faults", default="", help='e.g. "offline=5%%,never-returns=1%%"')
     parser.add_argument("--control-port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--fleet-out", default=None, help="write the fleet as JSON or .csv")
+    parser.add_argument(
+        "--products",
+        default="",
+        help="comma-separated product numbers every camera cycles through "
+        "(default: a seeded mix of the catalog)",
+    )
     parser.add_argument(
         "--timing",
         default="",
@@ -61,6 +68,11 @@ def parse_timing(spec: str) -> Timing:
     return Timing(**values)
 
 
+def product_numbers(options: argparse.Namespace) -> list[str]:
+    """Return the --products option as a list (empty: a seeded mix)."""
+    return [number.strip() for number in options.products.split(",") if number.strip()]
+
+
 def validate(options: argparse.Namespace) -> str | None:
     """Return an error message for unusable options, or None."""
     try:
@@ -69,6 +81,9 @@ def validate(options: argparse.Namespace) -> str | None:
         return f"--timing: {exc}"
     if options.count < 1:
         return "--count must be at least 1"
+    unknown = sorted(set(product_numbers(options)) - set(PRODUCTS))
+    if unknown:
+        return f"--products: unknown {', '.join(unknown)}; known: {', '.join(sorted(PRODUCTS))}"
     if options.time_scale <= 0:
         return "--time-scale must be positive"
     try:
@@ -97,6 +112,7 @@ async def serve(options: argparse.Namespace, say: Callable[[str], None]) -> None
         control_port=options.control_port,
         https=options.https,
         timing=parse_timing(options.timing),
+        products=product_numbers(options) or None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

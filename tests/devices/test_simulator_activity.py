@@ -5,6 +5,7 @@ Plain tests over real HTTP (no database), like test_simulator.py, whose helpers 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import threading
 
@@ -12,7 +13,7 @@ import pytest
 import requests
 
 from devices.simulator.camera import Timing
-from devices.simulator.cli import parse_timing
+from devices.simulator.cli import add_arguments, parse_timing, product_numbers, validate
 from devices.simulator.firmware import build_image
 from devices.simulator.fleet import FleetThread
 from tests.devices.test_simulator import (
@@ -137,3 +138,16 @@ def test_the_command_line_sets_the_upgrade_cycle_times() -> None:
     ]:
         with pytest.raises(ValueError, match=message):
             parse_timing(spec)
+
+
+def test_the_command_line_pins_product_numbers_and_names_unknown_ones(tmp_path) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    good = parser.parse_args(["--count", "3", "--products", "P3265-V, M1075-L"])
+    assert validate(good) is None
+    assert product_numbers(good) == ["P3265-V", "M1075-L"]
+    bad = parser.parse_args(["--count", "3", "--products", "P3265-V,X-1"])
+    assert validate(bad).startswith("--products: unknown X-1; known: ")
+    assert validate(parser.parse_args(["--count", "3", "--timing", "down=x"])).startswith(
+        "--timing: timing 'down' needs a number"
+    )
