@@ -7,6 +7,8 @@ class UpgradesConfig(AppConfig):
 
     def ready(self) -> None:
         from organizations import audit
+        from upgrades.services.jobs import JOB_EVENT_TYPES
         from upgrades.services.schedules import UPGRADE_EVENT_TYPES
 
         audit.register_event_types(UPGRADE_EVENT_TYPES)
+        audit.register_event_types(JOB_EVENT_TYPES)
