@@ -59,9 +59,9 @@ TARGET_VERSION = "12.11.86"  # the newest release of the simulator's LTS 2026 tr
 # One fault per faulty camera, in equal shares, and what the task must end as.
 FAULTS: dict[str, tuple[str, str]] = {
     "refuse-image": ("failed", "refused"),
-    "wrong-credentials": ("failed", "wrong_credentials"),
+    "wrong-credentials": ("failed", "auth_failed"),
     "comes-back-old": ("rolled_back", "rolled_back"),
-    "upload-reset": ("failed", "upload_failed"),
+    "upload-reset": ("failed", "upload_interrupted"),
     "swapped-serial": ("failed", "other_device"),
 }
 # Simulated seconds of the camera's upgrade cycle: a 20 s reboot (VAPIX.md §14.6 has 90 s).
@@ -444,12 +444,12 @@ def tick_phase(world: dict, sizes: list[int]) -> list[dict[str, Any]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
+    from upgrades.engine import tick  # the tick's work, without sending the steps it hands over
 
     from devices.credentials import encrypt_secret
     from devices.models import Device
     from organizations.models import Folder
     from upgrades.models import TaskState, UpgradeJob, UpgradeTask
-    from upgrades.tasks import tick
 
     organization = world["organization"]
     folder = Folder.objects.filter(organization=organization).exclude(parent=None).first()
