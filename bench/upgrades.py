@@ -109,7 +109,10 @@ def start_simulator(options: argparse.Namespace, fleet_file: Path) -> tuple[subp
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONDEVMODE": "0"},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDEVMODE"},  # any value sets it
+            "PYTHONPATH": str(REPO),
+        },
     )
     assert process.stdout is not None
     line = process.stdout.readline()

@@ -53,7 +53,7 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         """Start the server and wait until it answers PING."""
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed program and our arguments
+        self.process = subprocess.Popen(
             [
                 "redis-server",
                 "--port",
@@ -107,13 +107,15 @@ def celery_environment(*, database: str, broker: str, **settings: str) -> dict[s
     `settings` are extra environment variables (the project reads many settings from there,
     e.g. UPGRADE_TICK). The parent's CELERY_* and DATABASE_URL never leak in.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "DATABASE_URL"))}
+    # Any value of PYTHONDEVMODE, "0" included, turns development mode on: leave it out, its
+    # checks slow workers down and add nothing here.
+    leave_out = ("CELERY_", "DATABASE_URL", "PYTHONDEVMODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(leave_out)}
     env.update(
         DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.test"),
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
         CELERY_BROKER_URL=broker,
         CELERY_RESULT_BACKEND=broker,
-        PYTHONDEVMODE="0",  # asyncio/debug checks slow workers down and add nothing here
         PYTHONPATH=str(ROOT),
     )
     env.update(settings)
@@ -167,7 +169,7 @@ class CeleryProcess:
     def start(self) -> CeleryProcess:
         """Start the process (again), appending to its log."""
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our interpreter's celery
+        self.process = subprocess.Popen(
             self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
@@ -175,7 +177,7 @@ class CeleryProcess:
 
     @property
     def pid(self) -> int:
-        assert self.process is not None  # noqa: S101 - started in the constructor helpers
+        assert self.process is not None
         return self.process.pid
 
     def kill(self) -> None:
