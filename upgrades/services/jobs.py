@@ -7,7 +7,8 @@ settles its job in the same transaction: the job pauses itself past its failure 
 finishes when every task is final.
 
 Lock order (no deadlocks): the organization row (member actions take it first, as every write
-service does), then the job row, then task rows.
+service does), then task rows, then the job row — the order of a step whose task ends (its
+task row, then `settle_job` takes the job row); the tick locks tasks with skip_locked.
 """
 
 from collections import Counter
@@ -79,7 +80,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     _T.UPLOADING: frozenset({_T.INSTALLING, _T.FAILED}),
     _T.INSTALLING: frozenset({_T.VERIFYING, _T.FAILED}),
     _T.VERIFYING: frozenset({_T.COMMITTING, _T.ROLLED_BACK, _T.FAILED}),
-    _T.COMMITTING: frozenset({_T.SUCCEEDED, _T.FAILED}),
+    # The device may roll back by itself before a late commit reaches it.
+    _T.COMMITTING: frozenset({_T.SUCCEEDED, _T.ROLLED_BACK, _T.FAILED}),
     _T.SUCCEEDED: frozenset(),
     _T.FAILED: frozenset({_T.QUEUED}),
     _T.ROLLED_BACK: frozenset({_T.QUEUED}),
@@ -296,6 +298,38 @@ def transition(
     return task
 
 
+def transition_many(
+    tasks: QuerySet[UpgradeTask], from_state: str, to_state: str, *, reason: str, reason_code: str
+) -> list[UUID]:
+    """Move every task of `tasks` still in `from_state` to a non-final `to_state`, with events.
+
+    The bulk form of `transition` for the tick (a window opening for thousands of devices):
+    two statements whatever the number. Returns the ids moved. Call inside a transaction, with
+    the rows locked.
+    """
+    if to_state not in TRANSITIONS.get(from_state, ()) or to_state in FINAL_STATES:
+        raise Conflict("illegal_transition", f"{from_state} → {to_state} is not a bulk move")
+    ids = list(tasks.filter(state=from_state).values_list("pk", flat=True))
+    if not ids:
+        return []
+    now = timezone.now()
+    UpgradeTask.objects.filter(pk__in=ids, state=from_state).update(
+        state=to_state, reason=reason, reason_code=reason_code, state_changed_at=now
+    )
+    UpgradeTaskEvent.objects.bulk_create(
+        UpgradeTaskEvent(
+            task_id=pk,
+            at=now,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
+            reason_code=reason_code,
+        )
+        for pk in ids
+    )
+    return ids
+
+
 def failure_share(counts: dict[str, int], failures_not_reached: int = 0) -> tuple[int, int]:
     """Return (failures that count, finished tasks that count) for the failure threshold."""
     failed = sum(counts.get(state, 0) for state in FAILURE_STATES) - failures_not_reached
@@ -440,12 +474,24 @@ def create_job(
     return job, review
 
 
-def _locked_job(membership: Membership, job: UpgradeJob):
+def _locked_organization(membership: Membership, organization_id: UUID, missing: NotFound):
     access.require(membership, Action.UPGRADE_MANAGE)
-    if job.organization_id != membership.organization_id:
-        raise NotFound("job_not_found", _("Upgrade job not found."))
-    organization = lock_organization(membership.organization_id)
-    return organization, UpgradeJob.objects.select_for_update().get(pk=job.pk)
+    if organization_id != membership.organization_id:
+        raise missing
+    return lock_organization(membership.organization_id)
+
+
+def _lock_job(job_id: UUID) -> UpgradeJob:
+    return UpgradeJob.objects.select_for_update().get(pk=job_id)
+
+
+def _job_not_found() -> NotFound:
+    return NotFound("job_not_found", _("Upgrade job not found."))
+
+
+def _locked_job(membership: Membership, job: UpgradeJob):
+    organization = _locked_organization(membership, job.organization_id, _job_not_found())
+    return organization, _lock_job(job.pk)
 
 
 @transaction.atomic(durable=True)
@@ -477,15 +523,16 @@ def resume_job(*, membership: Membership, job: UpgradeJob) -> UpgradeJob:
 @transaction.atomic(durable=True)
 def cancel_job(*, membership: Membership, job: UpgradeJob) -> int:
     """Cancel the job's tasks not started yet; tasks on their device finish. Returns how many."""
-    organization, job = _locked_job(membership, job)
-    if job.status == UpgradeJob.Status.FINISHED:
-        raise Conflict("job_finished", _("This upgrade job has already finished."))
-    reason = _("Cancelled by %(who)s.") % {"who": _label(membership)}
+    organization = _locked_organization(membership, job.organization_id, _job_not_found())
     pending = list(
-        UpgradeTask.objects.select_for_update(skip_locked=False)
+        UpgradeTask.objects.select_for_update()
         .filter(job=job, state__in=PENDING_STATES)
         .order_by("pk")
     )
+    job = _lock_job(job.pk)
+    if job.status == UpgradeJob.Status.FINISHED:
+        raise Conflict("job_finished", _("This upgrade job has already finished."))
+    reason = _("Cancelled by %(who)s.") % {"who": _label(membership)}
     cancelled = 0
     for task in pending:
         try:
@@ -500,10 +547,11 @@ def cancel_job(*, membership: Membership, job: UpgradeJob) -> int:
 @transaction.atomic(durable=True)
 def retry_task(*, membership: Membership, task: UpgradeTask) -> UpgradeTask:
     """Try a failed or rolled-back task again now, as a new attempt (outside any window)."""
-    if task.organization_id != membership.organization_id:
-        raise NotFound("task_not_found", _("Upgrade task not found."))
-    organization, job = _locked_job(membership, task.job)
+    organization = _locked_organization(
+        membership, task.organization_id, NotFound("task_not_found", _("Upgrade task not found."))
+    )
     task = UpgradeTask.objects.select_for_update().get(pk=task.pk)
+    job = _lock_job(task.job_id)
     access.require(membership, Action.UPGRADE_MANAGE, task.device)
     if task.state not in FAILURE_STATES:
         raise Conflict("task_not_failed", _("Only a failed or rolled-back upgrade can be retried."))
