@@ -38,7 +38,9 @@ def _count_query(execute, sql, params, many, context):
 
 
 def _on_connection(sender, connection, **kwargs) -> None:
-    connection.execute_wrappers.append(_count_query)
+    # Sent at every (re)connection of the same thread's connection object: wrap it once.
+    if _count_query not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_count_query)
 
 
 def _on_task_done(sender=None, **kwargs) -> None:

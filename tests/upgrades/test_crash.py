@@ -48,6 +48,9 @@ ENGINE = {
     "UPGRADE_STALE_AFTER": "3",
     "UPGRADE_RESTART_TIMEOUT": "30",
     "UPGRADE_OFFLINE_RETRY": "0.5",
+    # The camera's rollback timer runs in simulated time (30 min would be 9 real seconds, less
+    # than a replacement worker may need to start on a busy machine): 10 simulated hours.
+    "UPGRADE_AUTO_ROLLBACK_MINUTES": "600",
     "LOG_LEVEL": "INFO",
 }
 JOB_TIMEOUT = 60
