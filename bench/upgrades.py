@@ -21,6 +21,8 @@ Phases, each reported:
   3. faults: the fleet reset, 10% of the cameras given one fault each (refuse-image,
      wrong-credentials, comes-back-old, upload-reset, swapped-serial, in equal shares); the
      failed tasks must be exactly the faulty cameras, each with the reason its fault implies.
+     Should the job pause itself at its failure threshold (failures end sooner than successes,
+     so they come first), the pause is recorded and the job resumed, as an administrator would.
   4. tick: the scheduler tick's queries and milliseconds with 1,000 and with 100,000 tasks
      waiting for a window (must not grow with the number of tasks).
 
@@ -72,6 +74,7 @@ ENGINE_SECONDS = {
     "UPGRADE_STALE_AFTER": 300.0,
     "UPGRADE_RESTART_TIMEOUT": 15 * 60.0,
     "UPGRADE_OFFLINE_RETRY": 60.0,
+    "UPGRADE_IDLE_GRACE": 60.0,
 }
 
 
@@ -257,8 +260,8 @@ def reset_fleet(control: Control, cameras: list[dict]) -> None:
 def run_job(world: dict, device_ids: list, timeout: float) -> dict[str, Any]:
     """Create one job for `device_ids`, wait until every task is final; return its figures."""
     from devices.models import Device
-    from upgrades.models import FINAL_STATES, UpgradeTask
-    from upgrades.services.jobs import create_job
+    from upgrades.models import FINAL_STATES, UpgradeJob, UpgradeTask
+    from upgrades.services.jobs import create_job, resume_job
 
     started = time.perf_counter()
     job, _review = create_job(
@@ -269,9 +272,21 @@ def run_job(world: dict, device_ids: list, timeout: float) -> dict[str, Any]:
     created = time.perf_counter() - started
     tasks = UpgradeTask.objects.filter(job=job)
     deadline = time.monotonic() + timeout
+    pauses = []
     while tasks.exclude(state__in=FINAL_STATES).exists():
         if time.monotonic() > deadline:
             break
+        job.refresh_from_db(fields=["status", "paused_reason"])
+        if job.status == UpgradeJob.Status.PAUSED:
+            # The failure threshold stopped the job: note why and when, and resume it as an
+            # administrator would, so the run still tells how each device ends.
+            pauses.append(
+                {
+                    "after_seconds": round(time.perf_counter() - started, 1),
+                    "reason": job.paused_reason,
+                }
+            )
+            resume_job(membership=world["membership"], job=job)
         time.sleep(0.25)
     rows = list(
         tasks.values(
@@ -285,6 +300,7 @@ def run_job(world: dict, device_ids: list, timeout: float) -> dict[str, Any]:
         "review_and_create_seconds": round(created, 3),
         "wall_seconds": (max(finished) - job.created_at).total_seconds() if finished else None,
         "timed_out": len(finished) < len(rows),
+        "paused_by_itself": pauses,
         "rows": rows,
     }
 
@@ -370,6 +386,7 @@ def fleet_phase(world, control, workers, device_ids, single, options) -> dict[st
         "states": dict(states),
         "timed_out": result["timed_out"],
         "review_and_create_seconds": result["review_and_create_seconds"],
+        "paused_by_itself": result["paused_by_itself"],
         "wall_seconds": round(wall, 1) if wall else None,
         "wave_limit_seconds": round(wave_limit, 1),
         "ratio": round(wall / wave_limit, 2) if wall else None,
@@ -438,6 +455,7 @@ def faults_phase(world, control, cameras, device_ids, options) -> dict[str, Any]
             for fault in sorted(set(chosen.values()))
         },
         "job_status": result["job"].status,
+        "paused_by_itself": result["paused_by_itself"],
         **device_side(control, rows, options.concurrency),
     }
 
