@@ -722,6 +722,13 @@ def _upload(task: UpgradeTask) -> list[Handoff]:
         client = _client(task)
     except DomainError as error:
         return _device_failure(task, error)
+    if not storage.firmware_storage().exists(task.release.image_name):
+        return _fail(
+            task,
+            "image_missing",
+            _("The image of AXIS OS %(version)s is missing from the firmware storage.")
+            % {"version": task.to_version},
+        )
     with _keepalive(task) as lost, storage.local_image(task.release.image_name) as image:
         progress = _ProgressWriter(task, lost)
         try:

@@ -204,3 +204,16 @@ def test_an_unreachable_device_waits_inside_its_window_then_fails_as_not_reached
     assert task.reason.startswith("Not reached inside its window: offline from ")
     job.refresh_from_db()
     assert job.status == job.Status.FINISHED
+
+
+def test_an_image_missing_from_the_storage_fails_the_task_without_touching_the_device(
+    task, camera, clean_camera_fleet
+):
+    storage.delete_image(task.release.image_name)
+    task = run_to_end(task)
+    assert (task.state, task.reason_code) == (TaskState.FAILED, "image_missing")
+    assert (
+        task.reason
+        == f"The image of AXIS OS {task.to_version} is missing from the firmware storage."
+    )
+    assert installs(clean_camera_fleet, camera.serial) == 0
