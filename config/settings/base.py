@@ -260,6 +260,10 @@ CELERY_TASK_ROUTES = {"devices.*": {"queue": "devices"}, "upgrades.*": {"queue":
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Remote control (celery inspect/control) is off: its broadcast subscription makes a worker on
+# Redis exit ("Unrecoverable error") when Redis restarts while tasks run, and nothing here uses
+# it. tests/upgrades/test_crash.py restarts the broker mid-job and needs the worker to live on.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = env.bool("CELERY_WORKER_ENABLE_REMOTE_CONTROL", default=False)
 # A net under every task, above the longest VAPIX budget (a firmware upload, devices/vapix):
 # a task that forgets its own limits still cannot hold a worker for ever. Tasks set tighter ones.
 CELERY_TASK_SOFT_TIME_LIMIT = 30 * 60

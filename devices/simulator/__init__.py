@@ -24,7 +24,7 @@ Public API
   has_ptz, https_port, https_url, certificate_sha256, applications); methods ``camera(serial)``,
   ``by_product(number)``, ``set_fault(serial, name, value=True)``, ``clear_faults(serial=None)``,
   ``set_knobs(serial, **knobs)``, ``set_applications(serial, [dict, ...])``,
-  ``power_cycle(serial)``, ``reset(serial=None)``,
+  ``power_cycle(serial)``, ``reset(serial=None)``, ``activity()``, ``clear_activity()``,
   ``state(serial)``, ``wait_for(serial, predicate)``, ``regenerate_certificate(serial)``,
   ``control_url``, ``stop()``.
 - pytest fixtures in tests/devices/conftest.py: ``camera_fleet`` (session, six cameras) and
@@ -37,7 +37,10 @@ Public API
   POST/DELETE /cameras/{serial}/faults, POST /cameras/{serial}/knobs,
   POST /cameras/{serial}/applications (``{"applications": [...]}`` replaces the list),
   POST /cameras/{serial}/power-cycle, POST /cameras/{serial}/reset,
-  POST /cameras/{serial}/certificate, POST/DELETE /faults, POST /reset.
+  POST /cameras/{serial}/certificate, POST/DELETE /faults, POST /reset, GET/DELETE /activity.
+- Upgrade activity (``activity.py``): uploads and upgrades in progress now and at most at once,
+  and images installed per camera, counted on the devices' side for concurrency-limit and
+  "never upgraded twice" checks.
 - Faults (``faults.FAULTS``): offline, slow-link[=bytes/s], wrong-credentials,
   refuse-image[=code], hang, html-errors[=status], never-returns, comes-back-old,
   flapping[=simulated s], answer-lost, latency[=ms], flaky-errors[=%], bad-json,

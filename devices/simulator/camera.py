@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from .activity import Activity
 from .applications import Application, initial_applications
 from .catalog import PRODUCTS, TRACKS, ApiProfile, Product, api_profile, parse_version
 from .faults import coerce_argument
@@ -152,6 +153,7 @@ class CameraHost(Protocol):
     time_scale: float
     timing: Timing
     running: bool  # False once the fleet is stopping
+    activity: Activity  # fleet-wide upgrade counters (activity.py)
 
     def schedule(self, seconds: float, callback: Callable[[], None]) -> TimerHandle:
         """Call `callback` after `seconds` simulated seconds; return a cancellable handle."""
@@ -290,6 +292,8 @@ class Camera:
     # MJPEG and playback answers being sent right now: tests watch it return to 0 after a viewer
     # leaves. A reset leaves it alone (it counts connections, not state).
     open_streams: int = 0
+    # Between an upload's start and the end of the boot after its install (activity.py).
+    upgrading: bool = False
     _rng: random.Random | None = None
     _timers: list[TimerHandle] = field(default_factory=list)
     _flap_timer: TimerHandle | None = None
@@ -320,6 +324,7 @@ class Camera:
     def reset(self) -> None:
         """Return to the state the fleet created: initial firmware, users, faults, knobs."""
         self._cancel_timers()
+        self._end_upgrade()
         ident = self.identity
         self.phase = RUNNING
         self.active_version = ident.initial_version
@@ -505,6 +510,7 @@ class Camera:
         if self.phase != BOOTING:
             return
         self.phase = RUNNING
+        self._end_upgrade()
         pending, self.pending = self.pending, None
         if pending is not None:
             if self.pending_commit:
@@ -558,6 +564,24 @@ class Camera:
 
     # ----- firmware management operations (called by the HTTP layer) ----------------------
 
+    def upload_began(self) -> None:
+        """Count an image upload, and the upgrade it starts, in the fleet's activity."""
+        self.host.activity.uploads.enter()
+        if not self.upgrading:
+            self.upgrading = True
+            self.host.activity.upgrades.enter()
+
+    def upload_ended(self, *, installed: bool) -> None:
+        """Count the end of an upload; one that installed nothing ends its upgrade too."""
+        self.host.activity.uploads.leave()
+        if not installed:
+            self._end_upgrade()
+
+    def _end_upgrade(self) -> None:
+        if self.upgrading:
+            self.upgrading = False
+            self.host.activity.upgrades.leave()
+
     def _reboot_later(self, reason: str, before_down: Callable[[], None]) -> None:
         """Keep running for the pre-reboot time, then apply `before_down` and reboot.
 
@@ -588,6 +612,7 @@ class Camera:
             self.pending = pending
             skew = timedelta(seconds=int(self.faults.get("clock-skew", 0)))  # type: ignore[call-overload]
             self.last_upgrade_at = (datetime.now(UTC) + skew).isoformat(timespec="seconds")
+            self.host.activity.installs[self.original_identity.serial] += 1
             self.record("installed", version=new_version, previous=self.inactive_version)
 
         if now:
@@ -661,6 +686,7 @@ class Camera:
             self.is_committed = True
             if factory_default:
                 self._factory_reset()
+            self.host.activity.installs[self.original_identity.serial] += 1
             self.record("legacy-upgrade", version=new_version)
 
         self._reboot_later("legacy-upgrade", switch)
@@ -707,6 +733,8 @@ class Camera:
             "faults": dict(self.faults),
             "knobs": dict(vars(self.knobs)),
             "open_streams": self.open_streams,
+            "upgrading": self.upgrading,
+            "installs": self.host.activity.installs[self.original_identity.serial],
             "track": TRACKS[self.product.track].name,
             "original_serial": self.original_identity.serial,
             "moved": self.moved,

@@ -7,7 +7,10 @@ import argparse
 import asyncio
 import signal
 from collections.abc import Callable
+from dataclasses import fields
 
+from .camera import Timing
+from .catalog import PRODUCTS
 from .faults import FaultSpecError, parse_spec
 from .fleet import Fleet, loopback_hosts, write_fleet_file
 
@@ -30,16 +33,57 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--control-port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--fleet-out", default=None, help="write the fleet as JSON or .csv")
     parser.add_argument(
+        "--products",
+        default="",
+        help="comma-separated product numbers every camera cycles through "
+        "(default: a seeded mix of the catalog)",
+    )
+    parser.add_argument(
+        "--timing",
+        default="",
+        help="simulated seconds of the upgrade cycle, e.g. 'down=10,boot=10' "
+        "(names: verify, pre_reboot, down, boot; defaults 10, 5, 60, 30)",
+    )
+    parser.add_argument(
         "--https",
         action="store_true",
         help="also serve HTTPS per camera (self-signed; ports after the HTTP ones)",
     )
 
 
+def parse_timing(spec: str) -> Timing:
+    """Parse ``name=seconds,...`` into a Timing; raise ValueError naming what is wrong."""
+    values: dict[str, float] = {}
+    known = {item.name for item in fields(Timing)}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, number = item.partition("=")
+        if name not in known:
+            raise ValueError(f"unknown timing {name!r}; known: {', '.join(sorted(known))}")
+        try:
+            values[name] = float(number)
+        except ValueError:
+            raise ValueError(f"timing {name!r} needs a number of seconds, got {number!r}") from None
+        if values[name] < 0:
+            raise ValueError(f"timing {name!r} cannot be negative")
+    return Timing(**values)
+
+
+def product_numbers(options: argparse.Namespace) -> list[str]:
+    """Return the --products option as a list (empty: a seeded mix)."""
+    return [number.strip() for number in options.products.split(",") if number.strip()]
+
+
 def validate(options: argparse.Namespace) -> str | None:
     """Return an error message for unusable options, or None."""
+    try:
+        parse_timing(options.timing)
+    except ValueError as exc:
+        return f"--timing: {exc}"
     if options.count < 1:
         return "--count must be at least 1"
+    unknown = sorted(set(product_numbers(options)) - set(PRODUCTS))
+    if unknown:
+        return f"--products: unknown {', '.join(unknown)}; known: {', '.join(sorted(PRODUCTS))}"
     if options.time_scale <= 0:
         return "--time-scale must be positive"
     try:
@@ -67,6 +111,8 @@ async def serve(options: argparse.Namespace, say: Callable[[str], None]) -> None
         host=options.host,
         control_port=options.control_port,
         https=options.https,
+        timing=parse_timing(options.timing),
+        products=product_numbers(options) or None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

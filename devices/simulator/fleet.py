@@ -33,6 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .activity import Activity
 from .applications import parse_applications
 from .auth import NonceFactory
 from .camera import Camera, Timing, make_identities
@@ -93,6 +94,7 @@ class Fleet:
         self.first_port = first_port
         self.control_port = control_port
         self.nonces = NonceFactory(os.urandom(16), lifetime=nonce_lifetime)
+        self.activity = Activity()
         self.epoch = datetime.now(UTC)
         self._fault_rules = parse_spec(faults)
         hosts, spread = loopback_hosts(host, count)
@@ -569,6 +571,17 @@ class FleetThread:
         """Return how many MJPEG/playback answers one camera (or the fleet) is sending now."""
         cameras = [self.fleet.camera(serial)] if serial else self.fleet.cameras
         return self._in_loop(lambda: sum(camera.open_streams for camera in cameras))
+
+    def activity(self) -> dict[str, object]:
+        """Return the fleet's upgrade counters: uploads and upgrades now/peak, installs per serial.
+
+        See activity.py; installs are keyed by each camera's original serial.
+        """
+        return self._in_loop(self.fleet.activity.as_dict)
+
+    def clear_activity(self) -> None:
+        """Forget past peaks and install counts (what is in progress stays counted)."""
+        self._in_loop(self.fleet.activity.clear)
 
     def wait_for(
         self, serial: str, predicate: Callable[[dict[str, object]], bool], timeout: float = 10.0

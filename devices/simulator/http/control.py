@@ -35,6 +35,9 @@ def build_control_app(fleet: ControlledFleet) -> web.Application:
     POST /faults                       {"spec": "offline=5%"} adds faults fleet-wide
     DELETE /faults                     clear every fault
     POST /reset                        every camera back to its initial state
+    GET  /activity                     upgrade counters: uploads/upgrades now and peak,
+                                       installs per original serial (activity.py)
+    DELETE /activity                   forget past peaks and installs
     """
     routes = web.RouteTableDef()
 
@@ -151,6 +154,15 @@ def build_control_app(fleet: ControlledFleet) -> web.Application:
     async def reset_all(request: web.Request) -> web.Response:
         await fleet.reset()
         return web.json_response({"cameras": len(fleet.cameras)})
+
+    @routes.get("/activity")
+    async def activity(request: web.Request) -> web.Response:
+        return web.json_response(fleet.activity.as_dict())
+
+    @routes.delete("/activity")
+    async def clear_activity(request: web.Request) -> web.Response:
+        fleet.activity.clear()
+        return web.json_response(fleet.activity.as_dict())
 
     app = web.Application()
     app.add_routes(routes)

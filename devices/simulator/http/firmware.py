@@ -272,6 +272,7 @@ async def fwmgr_upgrade(request: web.Request, camera: Camera) -> web.StreamRespo
         return fw_error(call, refusal)
     camera.fwmgr_busy = "receiving"
     camera.record("upload-started")
+    camera.upload_began()
     installed = False
     try:
         if camera.knobs.purge_before_validation and camera.inactive_version is not None:
@@ -325,6 +326,7 @@ async def fwmgr_upgrade(request: web.Request, camera: Camera) -> web.StreamRespo
             raise Dropped("answer lost")
         return answer
     finally:
+        camera.upload_ended(installed=installed)
         if not installed and camera.fwmgr_busy in ("receiving", "verifying", "pre-reboot"):
             camera.fwmgr_busy = None
 
@@ -356,20 +358,26 @@ async def handle_firmwareupgrade(request: web.Request, camera: Camera) -> web.St
     part = await reader.next()
     if not isinstance(part, BodyPartReader):
         return error_page(400)
-    verifier = StreamingVerifier()
-    started = time.monotonic()
-    while chunk := await part.read_chunk(UPLOAD_CHUNK):
-        verifier.feed(chunk)
-        await throttle(camera, started, verifier.size)
-    await _drain(reader)
+    camera.upload_began()
+    installed = False
     try:
-        header = verifier.finish()
-    except ImageError:
-        return html_body_page("Upgrade", "Upgrade failed: invalid firmware file.")
-    refused = "refuse-image" in camera.faults or _check_image(
-        camera, header, PendingUpgrade("never", None, True, "none")
-    ) not in (None, 409)
-    if refused:
-        return html_body_page("Upgrade", "Upgrade failed: the file does not fit this product.")
-    camera.legacy_upgrade(header.version, request.query.get("type") == "factorydefault")
-    return html_body_page("Upgrade", "Upgrade successful. Restarting camera.")
+        verifier = StreamingVerifier()
+        started = time.monotonic()
+        while chunk := await part.read_chunk(UPLOAD_CHUNK):
+            verifier.feed(chunk)
+            await throttle(camera, started, verifier.size)
+        await _drain(reader)
+        try:
+            header = verifier.finish()
+        except ImageError:
+            return html_body_page("Upgrade", "Upgrade failed: invalid firmware file.")
+        refused = "refuse-image" in camera.faults or _check_image(
+            camera, header, PendingUpgrade("never", None, True, "none")
+        ) not in (None, 409)
+        if refused:
+            return html_body_page("Upgrade", "Upgrade failed: the file does not fit this product.")
+        camera.legacy_upgrade(header.version, request.query.get("type") == "factorydefault")
+        installed = True
+        return html_body_page("Upgrade", "Upgrade successful. Restarting camera.")
+    finally:
+        camera.upload_ended(installed=installed)

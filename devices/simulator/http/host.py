@@ -13,6 +13,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from devices.simulator.activity import Activity
 from devices.simulator.auth import NonceFactory
 from devices.simulator.camera import Camera
 
@@ -38,6 +39,7 @@ class ControlledFleet(Protocol):
     """What the control API needs: the cameras and the fleet-wide operations."""
 
     cameras: list[Camera]
+    activity: Activity
 
     def camera(self, serial: str) -> Camera:
         """Return the camera with `serial`; raise KeyError if none."""

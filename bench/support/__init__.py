@@ -1,0 +1,1 @@
+"""Helpers the benchmark modules run in other processes (not benchmarks themselves)."""
