@@ -3,7 +3,8 @@
 Every request starts from `selectors.visible_devices(membership)`; the filters come from
 `devices.filters.DeviceFilterSet` (the API's too). The page's query count does not depend on the
 page size or on the number of folder grants: the folder tree, the devices of the page (with their
-folders), their count and the filter choices are one query each.
+folders), their count and the filter choices are one query each (the count two past 10,000
+devices, when it becomes PostgreSQL's estimate: `common.pagination.EstimatedCountPaginator`).
 """
 
 import csv
