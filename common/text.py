@@ -15,7 +15,14 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 def has_control_characters(text: str) -> bool:
     """Return True when the text holds a control or format character (line break, tab, ESC…)."""
-    return any(unicodedata.category(character) in _REFUSED_CATEGORIES for character in text)
+    # Every refused character is one `str.isprintable` refuses too (it refuses all of C and Z
+    # but the space), so printable text, nearly all of it, is answered in C without a look at
+    # each character: check-ins and polls clean a few dozen strings each.
+    return not text.isprintable() and any(map(_refused, text))
+
+
+def _refused(character: str) -> bool:
+    return unicodedata.category(character) in _REFUSED_CATEGORIES
 
 
 _CONTROL_CHARACTERS_MESSAGE = _(
@@ -55,5 +62,7 @@ def reported_text(value: object, max_length: int) -> str:
     What a device says is not trusted: an escape sequence in its product name must not reach a
     support terminal, nor a NUL byte or an overlong answer fail a write with a database error.
     """
-    text = "".join(character for character in str(value) if not has_control_characters(character))
+    text = str(value)
+    if not text.isprintable():
+        text = "".join(character for character in text if not _refused(character))
     return " ".join(text.split())[:max_length]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import django_filters
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import CharField, F, Func, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import Invalid, NotFound
@@ -23,6 +23,21 @@ from organizations import selectors as organization_selectors
 from organizations.models import Folder, Membership
 
 SEARCH_MAX_LENGTH = 100
+# What `q` looks in. Order and spelling are those of the trigram index (migration 0007).
+SEARCH_COLUMNS = ("name", "serial_number", "product_number", "product_name", "host")
+
+
+class SpaceJoined(Func):
+    """Text columns joined by spaces: `a || ' ' || b`, the expression the trigram index holds."""
+
+    arg_joiner = " || ' ' || "
+    template = "(%(expressions)s)"
+    output_field = CharField()
+
+
+# Every column's match is a match here, so the index finds each candidate; a term spanning two
+# columns matches here alone, so the columns themselves decide (filter_search).
+SEARCH_TEXT = SpaceJoined(*SEARCH_COLUMNS)
 
 # Column name → what it sorts by; the device id last, so pages never repeat or skip a device.
 ORDERING_FIELDS = {
@@ -185,12 +200,11 @@ class DeviceFilterSet(django_filters.FilterSet):
         term = value.strip()
         if not term:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=term)
-            | Q(serial_number__icontains=term)
-            | Q(product_number__icontains=term)
-            | Q(product_name__icontains=term)
-            | Q(host__icontains=term)
+        in_a_column = Q()
+        for column in SEARCH_COLUMNS:
+            in_a_column |= Q(**{f"{column}__icontains": term})
+        return queryset.alias(search_text=SEARCH_TEXT).filter(
+            Q(search_text__icontains=term), in_a_column
         )
 
     def filter_folder(self, queryset: QuerySet[Device], name: str, value) -> QuerySet:

@@ -8,6 +8,7 @@ else — also another organization's device — is NotFound, the same as a devic
 import uuid
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -54,13 +55,16 @@ ATTENTION_STATUSES = (
 )
 
 
-def device_facets(devices: QuerySet[Device]) -> dict[str, list[str]]:
+def device_facets(membership: Membership, devices: QuerySet[Device]) -> dict[str, list[str]]:
     """Return the models and firmware versions among these devices, sorted, in one query.
 
     For the list's filter choices: `devices` is already the member's visible devices, so a
     choice never names a model only another tenant (or another folder) has.
     """
-    pairs = devices.order_by().values_list("product_number", "firmware_version").distinct()
+    if access.sees_all_folders(membership) and connection.vendor == "postgresql":
+        pairs = _organization_model_pairs(membership.organization_id)
+    else:
+        pairs = devices.order_by().values_list("product_number", "firmware_version").distinct()
     models, firmware_versions = set(), set()
     for product_number, firmware_version in pairs:
         models.add(product_number)
@@ -71,6 +75,35 @@ def device_facets(devices: QuerySet[Device]) -> dict[str, list[str]]:
             (value for value in firmware_versions if value), key=_version_key
         ),
     }
+
+
+# A "loose index scan" of device_organization_model: one index descent per distinct (model,
+# firmware) pair, where DISTINCT reads every device of the organization (a whole fleet, on every
+# list page of an owner or admin). PostgreSQL has no skip scan of its own before version 18.
+_MODEL_PAIRS_SQL = """
+    WITH RECURSIVE pairs AS (
+        (SELECT product_number, firmware_version FROM devices_device
+         WHERE organization_id = %(organization)s
+         ORDER BY product_number, firmware_version LIMIT 1)
+        UNION ALL
+        SELECT following.product_number, following.firmware_version
+        FROM pairs CROSS JOIN LATERAL (
+            SELECT device.product_number, device.firmware_version FROM devices_device device
+            WHERE device.organization_id = %(organization)s
+              AND (device.product_number, device.firmware_version)
+                  > (pairs.product_number, pairs.firmware_version)
+            ORDER BY device.product_number, device.firmware_version LIMIT 1
+        ) following
+    )
+    SELECT product_number, firmware_version FROM pairs
+"""
+
+
+def _organization_model_pairs(organization_id: uuid.UUID) -> list[tuple[str, str]]:
+    """Return the distinct (model, firmware version) pairs of an organization's devices."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MODEL_PAIRS_SQL, {"organization": organization_id})
+        return cursor.fetchall()
 
 
 def _version_key(version: str) -> tuple:
@@ -143,15 +176,23 @@ def device_audit_events(membership: Membership, device: Device, *, limit: int = 
     return list(events[:limit])
 
 
-def visible_devices_in(membership: Membership, folders: Iterable[Folder]) -> QuerySet[Device]:
-    """Return the visible devices filed in these folders (the member's folders, already loaded).
+def visible_devices_in(
+    membership: Membership, folders: Iterable[Folder] | None = None
+) -> QuerySet[Device]:
+    """Return the visible devices, read through a list of the member's visible folder ids.
 
-    For pages that hold the member's visible folders anyway (the list's folder picker): the
-    folder ids as a list let PostgreSQL estimate the rows and read them through the folder index,
-    where the grants' subquery alone made it scan the whole table. `visible_devices` still
-    applies, so a wrong list can only narrow the result, never widen it.
+    For lists: with the ids as a list PostgreSQL estimates the rows and reads them through the
+    folder index, where the grants' subquery made it scan or hash-join the whole organization
+    (and count every device of it). Pages that hold the member's folders anyway (the folder
+    picker) pass them, checked against the grants (`access.visible_among`), so a wrong list
+    can only narrow the result, never widen it; without `folders` they are read here.
     """
-    devices = visible_devices(membership)
+    devices = Device.objects.for_organization(membership.organization_id)
     if access.sees_all_folders(membership):
         return devices
-    return devices.filter(folder_id__in=[folder.pk for folder in folders])
+    if folders is None:
+        visible = access.visible_folders(membership).order_by().values_list("pk", flat=True)
+        folder_ids = list(visible)
+    else:
+        folder_ids = [folder.pk for folder in access.visible_among(membership, folders)]
+    return devices.filter(folder_id__in=folder_ids)

@@ -58,11 +58,7 @@ def _folders_under_grants(membership: Membership, codename: str) -> QuerySet[Fol
     (organization, path), which reads only the granted subtrees. A grant inside another granted
     subtree adds nothing, so it is dropped from the OR.
     """
-    paths = sorted(_granted(membership, codename).values_list("content_object__path", flat=True))
-    roots: list[str] = []
-    for path in paths:
-        if not roots or not path.startswith(roots[-1]):
-            roots.append(path)
+    roots = _grant_roots(membership, codename)
     if not roots:
         return Folder.objects.none()
     under_any_root = Q()
@@ -71,11 +67,35 @@ def _folders_under_grants(membership: Membership, codename: str) -> QuerySet[Fol
     return Folder.objects.for_organization(membership.organization_id).filter(under_any_root)
 
 
+def _grant_roots(membership: Membership, codename: str) -> list[str]:
+    """Return the paths of the member's granted folders, leaving out those inside another."""
+    paths = sorted(_granted(membership, codename).values_list("content_object__path", flat=True))
+    roots: list[str] = []
+    for path in paths:
+        if not roots or not path.startswith(roots[-1]):
+            roots.append(path)
+    return roots
+
+
 def visible_folders(membership: Membership) -> QuerySet[Folder]:
     """Return the folders this member may see: all for owner/admin, granted subtrees otherwise."""
     if sees_all_folders(membership):
         return Folder.objects.for_organization(membership.organization_id)
     return _folders_under_grants(membership, VIEW_FOLDER)
+
+
+def visible_among(membership: Membership, folders: Iterable[Folder]) -> list[Folder]:
+    """Return those of `folders` this member may see: the rule of `visible_folders`, in Python.
+
+    For pages that loaded the member's folders already and read what is filed in them by a list
+    of ids: a folder of another organization or outside the grants is left out, so a wrong list
+    only narrows. One query (the grants) whatever the number of folders.
+    """
+    mine = [folder for folder in folders if folder.organization_id == membership.organization_id]
+    if sees_all_folders(membership):
+        return mine
+    roots = tuple(_grant_roots(membership, VIEW_FOLDER))
+    return [folder for folder in mine if roots and folder.path.startswith(roots)]
 
 
 def operable_folders(membership: Membership) -> QuerySet[Folder]:

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from common.pagination import EstimatedCountPagination
 from devices import filters, imports, onboarding, selectors, services
 from devices.api import serializers
 from devices.models import Device, DeviceImport
@@ -55,9 +56,11 @@ class DeviceListView(OrganizationAPIView):
 
     serializer_class = serializers.DeviceSerializer
     required_actions = {"GET": Action.DEVICE_VIEW, "POST": Action.DEVICE_MANAGE}
+    # `count` is exact up to a limit, an estimate past it (`count_exact`); `next` reads all.
+    pagination_class = EstimatedCountPagination
 
     def get_queryset(self):
-        return selectors.visible_devices(self.request.membership).order_by("name", "id")
+        return selectors.visible_devices_in(self.request.membership).order_by("name", "id")
 
     @extend_schema(
         operation_id="devices_list",

@@ -3,7 +3,8 @@
 Every request starts from `selectors.visible_devices(membership)`; the filters come from
 `devices.filters.DeviceFilterSet` (the API's too). The page's query count does not depend on the
 page size or on the number of folder grants: the folder tree, the devices of the page (with their
-folders), their count and the filter choices are one query each.
+folders), their count and the filter choices are one query each (the count two past 10,000
+devices, when it becomes PostgreSQL's estimate: `common.pagination.EstimatedCountPaginator`).
 """
 
 import csv
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from common.errors import DomainError
 from common.forms import BootstrapForm
+from common.pagination import EstimatedCountPaginator
 from devices import selectors, services
 from devices.filters import DeviceFilterSet
 from devices.models import Device
@@ -123,13 +125,15 @@ def device_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
         can_select=can_manage,
     )
     per_page = _page_size(request)
+    # Counted exactly up to a limit, "about N" past it (a whole fleet is tens of thousands).
+    paging = {"per_page": per_page, "paginator_class": EstimatedCountPaginator, "queryset": rows}
     try:
-        table.paginate(page=request.GET.get("page", 1), per_page=per_page)
+        table.paginate(page=request.GET.get("page", 1), **paging)
     except PageNotAnInteger:
-        table.paginate(page=1, per_page=per_page)
+        table.paginate(page=1, **paging)
     except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=per_page)
-    facets = selectors.device_facets(devices)
+        table.paginate(page=table.paginator.num_pages, **paging)
+    facets = selectors.device_facets(membership, devices)
     choices = folder_choices(folders)
     query = request.GET.copy()
     query.pop("page", None)
