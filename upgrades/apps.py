@@ -6,7 +6,10 @@ class UpgradesConfig(AppConfig):
     name = "upgrades"
 
     def ready(self) -> None:
+        from devices import extensions
         from organizations import audit
+        from upgrades.advice import RecommendationAdvisor
         from upgrades.services.schedules import UPGRADE_EVENT_TYPES
 
         audit.register_event_types(UPGRADE_EVENT_TYPES)
+        extensions.register_upgrade_advisor(RecommendationAdvisor())

@@ -48,8 +48,8 @@ class DeviceListView(OrganizationAPIView):
     """The devices the caller may see, filtered like the list page; onboard one device (admin+).
 
     The list's parameters (`q`, `folder`, `include_subfolders`, `model`, `firmware_version`,
-    `status`, `ordering`) come from `devices.filters`, the page's FilterSet; a bad one answers
-    400 `invalid_filter` naming it.
+    `status`, `upgrade_recommended`, `ordering`) come from `devices.filters`, the page's
+    FilterSet; a bad one answers 400 `invalid_filter` naming it.
     """
 
     serializer_class = serializers.DeviceSerializer
