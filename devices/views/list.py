@@ -153,6 +153,7 @@ def device_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
         "per_page": per_page,
         "query": query.urlencode(),
         "can_manage": can_manage,
+        "can_upgrade": access.can(membership, Action.UPGRADE_MANAGE),
     }
     return render(request, "devices/device_list.html", context, status=200 if is_valid else 400)
 
