@@ -15,14 +15,23 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from common.errors import NotFound
 from devices.models import Device
 from devices.selectors import visible_devices
 from organizations import access
 from organizations.models import Folder, Membership
-from upgrades.models import Advisory, FirmwareRelease, UpgradeSchedule
+from organizations.roles import Action
+from upgrades.models import (
+    Advisory,
+    FirmwareRelease,
+    TaskState,
+    UpgradeJob,
+    UpgradeSchedule,
+    UpgradeTask,
+)
 from upgrades.versions import ACTIVE, is_version, track_label, track_of, version_key
 from upgrades.windows import Window, current_or_next_window
 
@@ -92,6 +101,10 @@ class Catalog:
         if track is None:
             return None, []
         return track, self._by_product_track.get((product_number, track), [])
+
+    def has_line(self, product_number: str, version: str) -> bool:
+        """Return True when the catalog has releases for this product on this version's track."""
+        return bool(self._line(product_number, version)[1])
 
     def exposures(self, product_number: str, version: str) -> list[Exposure]:
         """Return the CVEs a device of this product on this version still has.
@@ -350,3 +363,57 @@ def source_visible_to(membership: Membership, effective: EffectiveSchedule) -> b
     if source is None or isinstance(source, Device) or access.sees_all_folders(membership):
         return source is not None
     return access.visible_folders(membership).filter(pk=source.pk).exists()
+
+
+# --- Upgrade jobs and tasks -----------------------------------------------------------------
+
+
+def visible_tasks(membership: Membership) -> QuerySet[UpgradeTask]:
+    """Return the upgrade tasks the member may see: all of the organization for admins and
+    owners, the tasks of the devices they can see for operators and viewers."""
+    tasks = UpgradeTask.objects.filter(organization_id=membership.organization_id)
+    if not access.can(membership, Action.DEVICE_VIEW):
+        return tasks.none()
+    if access.sees_all_folders(membership):
+        return tasks
+    return tasks.filter(device_id__in=visible_devices(membership).values("pk"))
+
+
+def visible_jobs(membership: Membership) -> QuerySet[UpgradeJob]:
+    """Return the upgrade jobs the member may see: all for admins and owners, else the jobs
+    with at least one task of a device they can see."""
+    jobs = UpgradeJob.objects.filter(organization_id=membership.organization_id)
+    if not access.can(membership, Action.DEVICE_VIEW):
+        return jobs.none()
+    if access.sees_all_folders(membership):
+        return jobs
+    return jobs.filter(pk__in=visible_tasks(membership).values("job_id"))
+
+
+def get_visible_job(membership: Membership, job_id: uuid.UUID | str) -> UpgradeJob:
+    """Return one visible job, or NotFound."""
+    job = visible_jobs(membership).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("job_not_found", _("Upgrade job not found."))
+    return job
+
+
+def get_visible_task(membership: Membership, task_id: uuid.UUID | str) -> UpgradeTask:
+    """Return one visible task (with its job and device), or NotFound."""
+    task = visible_tasks(membership).select_related("job", "device").filter(pk=task_id).first()
+    if task is None:
+        raise NotFound("task_not_found", _("Upgrade task not found."))
+    return task
+
+
+def job_counts(job: UpgradeJob, membership: Membership | None = None) -> dict[str, int]:
+    """Return how many of the job's tasks are in each state (every state, zeros included).
+
+    With `membership`, only the tasks that member may see are counted.
+    """
+    tasks = visible_tasks(membership) if membership is not None else UpgradeTask.objects
+    counts = dict.fromkeys(TaskState.values, 0)
+    rows = tasks.filter(job_id=job.pk).order_by().values_list("state").annotate(n=Count("pk"))
+    for state, number in rows:
+        counts[state] = number
+    return counts

@@ -372,3 +372,38 @@ FIRMWARE_STORAGE = env("FIRMWARE_STORAGE", default="")
 FIRMWARE_ROOT = Path(env("FIRMWARE_ROOT", default=str(VAR_DIR / "firmware")))
 # The largest image accepted (real AXIS OS images are 30 to 300 MB).
 FIRMWARE_MAX_BYTES = env.int("FIRMWARE_MAX_BYTES", default=1 << 30)
+
+# --- Upgrades: jobs and tasks (upgrades/engine.py, upgrades/tasks.py) --------------------------
+# A job pauses itself when more than this share of its finished tasks failed (at least
+# UPGRADE_FAILURE_MINIMUM failures, so one failure among the first few does not stop it).
+UPGRADE_FAILURE_THRESHOLD_PERCENT = env.int("UPGRADE_FAILURE_THRESHOLD_PERCENT", default=20)
+UPGRADE_FAILURE_MINIMUM = env.int("UPGRADE_FAILURE_MINIMUM", default=3)
+# Seconds between scheduler ticks (beat), and tasks one tick starts at most.
+UPGRADE_TICK = env.float("UPGRADE_TICK", default=20.0)
+UPGRADE_TICK_BATCH = env.int("UPGRADE_TICK_BATCH", default=200)
+# Devices upgrading at once, per organization and per folder (the device's own folder).
+UPGRADE_MAX_CONCURRENT_PER_ORGANIZATION = env.int(
+    "UPGRADE_MAX_CONCURRENT_PER_ORGANIZATION", default=100
+)
+UPGRADE_MAX_CONCURRENT_PER_FOLDER = env.int("UPGRADE_MAX_CONCURRENT_PER_FOLDER", default=20)
+# Seconds an upgrade is expected to take when the model has no successful upgrade to go by;
+# a task in a maintenance window starts only when this much of the window is left.
+UPGRADE_EXPECTED_DURATION = env.int("UPGRADE_EXPECTED_DURATION", default=20 * 60)
+# A running step shows a sign of life at least this often; one silent for longer is resumed
+# by the tick from the device's real state (its worker died or its message was lost).
+UPGRADE_STALE_AFTER = env.float("UPGRADE_STALE_AFTER", default=120.0)
+# Seconds between the re-checks of a restarting device, and how long it may take to come back.
+UPGRADE_RECHECK_INTERVAL = env.float("UPGRADE_RECHECK_INTERVAL", default=5.0)
+UPGRADE_RESTART_TIMEOUT = env.float("UPGRADE_RESTART_TIMEOUT", default=15 * 60)
+# An unreachable device is tried again this many seconds later, inside its window.
+UPGRADE_OFFLINE_RETRY = env.float("UPGRADE_OFFLINE_RETRY", default=60.0)
+# The device rolls back by itself this many minutes after the upload unless we commit.
+UPGRADE_AUTO_ROLLBACK_MINUTES = env.int("UPGRADE_AUTO_ROLLBACK_MINUTES", default=30)
+# Seconds between the schedule sweeps that give "as soon as available" and window devices
+# their tasks (devices onboarded or schedules changed after a release arrived).
+UPGRADE_SCHEDULE_SWEEP = env.float("UPGRADE_SCHEDULE_SWEEP", default=300.0)
+CELERY_BEAT_SCHEDULE["upgrades.tick"] = {"task": "upgrades.tick", "schedule": UPGRADE_TICK}
+CELERY_BEAT_SCHEDULE["upgrades.schedule_sweep"] = {
+    "task": "upgrades.schedule_sweep",
+    "schedule": UPGRADE_SCHEDULE_SWEEP,
+}
