@@ -16,7 +16,12 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/retry/", job_views.task_retry, name="task-retry"),
     path("jobs/<uuid:job_id>/", job_views.job_detail, name="job-detail"),
     *(
-        path(f"jobs/<uuid:job_id>/{action}/", job_views.job_action, {"action": action}, name=f"job-{action}")
+        path(
+            f"jobs/<uuid:job_id>/{action}/",
+            job_views.job_action,
+            {"action": action},
+            name=f"job-{action}",
+        )
         for action in job_views.JOB_ACTIONS
     ),
 ]
