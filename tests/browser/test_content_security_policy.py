@@ -113,6 +113,7 @@ def _pages(organization, folder) -> dict[str, str]:
         "folder schedule": reverse("upgrades:folder-schedule", args=[org, folder.pk]),
         "schedule selection": reverse("upgrades:schedule-selection", args=[org])
         + f"?folder={folder.pk}",
+        "upgrade tasks": reverse("upgrades:task-list", args=[org]),
     }
 
 
