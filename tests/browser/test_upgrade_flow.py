@@ -182,7 +182,10 @@ def test_filter_select_all_review_upgrade_and_watch_the_tasks_succeed_without_re
     expect(page.locator(".alert").first).to_contain_text("Upgrading 2 devices.")
     assert UpgradeTask.objects.filter(state=TaskState.QUEUED).count() == 2
 
-    # The job page; its breadcrumb leads to the Tasks view.
+    # The job page draws its chart of devices by state with the vendored Chart.js.
+    page.wait_for_function("() => window.Chart && Chart.getChart('job-chart') !== undefined")
+    expect(page.locator("#job-counts")).to_contain_text("Queued")
+    # Its breadcrumb leads to the Tasks view.
     page.locator(".breadcrumb").get_by_role("link", name="Tasks").click()
     expect(page.locator("h1")).to_have_text("Software upgrade tasks")
     expect(page.locator("#task-table tbody tr[data-state=queued]")).to_have_count(2)

@@ -297,6 +297,26 @@ def test_the_job_page_counts_tasks_by_state_and_draws_them(client, admin, viewer
     assert _url("job-pause", viewer, job.pk) not in response.content.decode()
 
 
+def test_the_job_page_costs_the_same_queries_whatever_the_number_of_tasks(
+    client, admin, tenant, fleet
+):
+    small = _job(admin, fleet["due"])
+    big = _job(
+        admin,
+        *[DeviceFactory(folder=tenant.site_b, firmware_version=f"12.11.{n}") for n in range(20)],
+    )
+    client.force_login(admin.user)
+    client.get(_url("job-detail", admin, small.pk))
+    counted = []
+    for job in (small, big):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(_url("job-detail", admin, job.pk))
+        assert response.status_code == 200
+        counted.append(len(queries))
+    assert len(response.context["tasks"]) == 20
+    assert counted[0] == counted[1]
+
+
 def test_pause_resume_and_cancel_ask_first_then_act_audited(client, admin, fleet):
     job = _job(admin, fleet["due"], fleet["due_b"])
     client.force_login(admin.user)
