@@ -88,7 +88,7 @@ def test_ticked_devices_are_reviewed_each_with_its_version_or_why_not(client, ad
         "d-offline": "offline",
         "e-q1656": "no_release_for_model",
     }
-    assert "2 devices will be upgraded, 3 skipped." in html
+    assert "2 devices will be upgraded. 3 devices are skipped." in html
     assert "Up to date" in html
     assert "Offline: it did not answer its last health check." in html
     assert "Upgrade 2 devices" in html
