@@ -5,7 +5,12 @@ images are files under `FIRMWARE_ROOT`. Read on every call, so tests can point i
 """
 
 import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
@@ -63,3 +68,25 @@ def save_image(stream: IO[bytes], *, sha256: str, file_name: str) -> str:
 def delete_image(name: str) -> None:
     """Remove a stored image (after its release was deleted)."""
     firmware_storage().delete(name)
+
+
+@contextmanager
+def local_image(name: str) -> Iterator[Path]:
+    """Yield a local file of a stored image, for uploading it to a device.
+
+    Files of the file system storage are used in place; an image in an object store is copied
+    to a temporary file (one chunk in memory at a time), removed afterwards.
+    """
+    storage = firmware_storage()
+    try:
+        path = storage.path(name)
+    except NotImplementedError:
+        path = None
+    if path is not None:
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="camfleet-image-") as folder:
+        copy = Path(folder) / Path(name).name
+        with storage.open(name, "rb") as source, copy.open("wb") as target:
+            shutil.copyfileobj(source, target, _CHUNK)
+        yield copy

@@ -383,7 +383,7 @@ FIRMWARE_MAX_BYTES = env.int("FIRMWARE_MAX_BYTES", default=1 << 30)
 UPGRADE_FAILURE_THRESHOLD_PERCENT = env.int("UPGRADE_FAILURE_THRESHOLD_PERCENT", default=20)
 UPGRADE_FAILURE_MINIMUM = env.int("UPGRADE_FAILURE_MINIMUM", default=3)
 # Seconds between scheduler ticks (beat), and tasks one tick starts at most.
-UPGRADE_TICK = env.float("UPGRADE_TICK", default=20.0)
+UPGRADE_TICK = env.float("UPGRADE_TICK", default=15.0)
 UPGRADE_TICK_BATCH = env.int("UPGRADE_TICK_BATCH", default=200)
 # Devices upgrading at once, per organization and per folder (the device's own folder).
 UPGRADE_MAX_CONCURRENT_PER_ORGANIZATION = env.int(
@@ -399,6 +399,15 @@ UPGRADE_STALE_AFTER = env.float("UPGRADE_STALE_AFTER", default=120.0)
 # Seconds between the re-checks of a restarting device, and how long it may take to come back.
 UPGRADE_RECHECK_INTERVAL = env.float("UPGRADE_RECHECK_INTERVAL", default=5.0)
 UPGRADE_RESTART_TIMEOUT = env.float("UPGRADE_RESTART_TIMEOUT", default=15 * 60)
+# The upload's time budget: this minimum plus 1 s per MB of image, at most the maximum; a
+# device that stops taking data fails the upload once the budget is spent.
+UPGRADE_UPLOAD_MINIMUM = env.float("UPGRADE_UPLOAD_MINIMUM", default=120.0)
+UPGRADE_UPLOAD_MAXIMUM = env.float("UPGRADE_UPLOAD_MAXIMUM", default=1200.0)
+# Upload progress is written to the task at most once per this many seconds.
+UPGRADE_PROGRESS_INTERVAL = env.float("UPGRADE_PROGRESS_INTERVAL", default=1.0)
+# After an upload whose answer was lost, a device still idle on its old version this long
+# later did not take the image (the upload broke off), and the task fails.
+UPGRADE_IDLE_GRACE = env.float("UPGRADE_IDLE_GRACE", default=60.0)
 # An unreachable device is tried again this many seconds later, inside its window.
 UPGRADE_OFFLINE_RETRY = env.float("UPGRADE_OFFLINE_RETRY", default=60.0)
 # The device rolls back by itself this many minutes after the upload unless we commit.

@@ -38,4 +38,7 @@ DEVICE_ALLOW_LOOPBACK = env.bool("DEVICE_ALLOW_LOOPBACK", default=True)
 
 # Firmware images of the tests (seed_demo's catalog, uploads) stay out of var/: tests that
 # check what was stored point FIRMWARE_ROOT at their own tmp_path.
-FIRMWARE_ROOT = Path(tempfile.gettempdir()) / "camfleet-test-firmware"
+# A worker process started by a test is told the test's folder through the environment.
+FIRMWARE_ROOT = Path(
+    env("FIRMWARE_ROOT", default=str(Path(tempfile.gettempdir()) / "camfleet-test-firmware"))
+)

@@ -15,10 +15,11 @@ def add_test_release(
     recommended: bool = True,
     fixes: tuple[tuple[str, str], ...] = (),
     released: date = date(2026, 1, 1),
+    payload_size: int = 256,
 ):
     """Add a release with a real image; `fixes` are (CVE ID, severity) pairs."""
     products = (products,) if isinstance(products, str) else tuple(products)
-    image = build_image(products, version, payload_size=256)
+    image = build_image(products, version, payload_size=payload_size)
     spec = ReleaseSpec(
         version=version,
         product_numbers=products,

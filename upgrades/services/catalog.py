@@ -244,6 +244,7 @@ def _write_release(spec: ReleaseSpec, image_name: str, size: int) -> StoredRelea
             for p in spec.product_numbers
         )
         release.fixes.set(advisories)
+        _plan_upgrades_after_commit()
         return StoredRelease(release, "added")
     changed = False
     for name in ("release_date", "recommended", "notes"):
@@ -252,10 +253,20 @@ def _write_release(spec: ReleaseSpec, image_name: str, size: int) -> StoredRelea
             changed = True
     if changed:
         release.save(update_fields=["release_date", "recommended", "notes"])
+        if release.recommended:
+            _plan_upgrades_after_commit()
     if {a.pk for a in advisories} != set(release.fixes.values_list("pk", flat=True)):
         release.fixes.set(advisories)
         changed = True
     return StoredRelease(release, "updated" if changed else "unchanged")
+
+
+def _plan_upgrades_after_commit() -> None:
+    """Once the catalog has a new (or newly recommended) release, devices whose schedule says
+    "as soon as available" or "maintenance window" get their tasks (upgrades.engine)."""
+    from upgrades import tasks  # the tasks import the engine, which imports these services
+
+    transaction.on_commit(tasks.schedule_sweep.delay, robust=True)
 
 
 def _store(spec: ReleaseSpec, image: IO[bytes]) -> tuple[str, int]:
