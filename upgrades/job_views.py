@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from common.errors import DomainError, Invalid, NotFound
+from common.errors import Conflict, DomainError, Invalid, NotFound
 from devices.filters import DeviceFilterSet, filtered_devices
 from devices.models import Device
 from devices.selectors import visible_devices
@@ -98,35 +98,26 @@ def upgrade_review(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     )
     try:
         devices, choice = _selected_devices(request)
-        if request.method == "POST" and request.POST.get("confirm") == "1":
-            job, review = job_services.create_job(membership=membership, devices=devices)
+        review = job_services.review_upgrade(membership=membership, devices=devices)
+    except Invalid as error:  # a bad filter, nothing ticked, or more than one job takes
+        messages.error(request, str(error.message))
+        return _back_to_devices(organization_id, _filter_query(QueryDict(list_query)))
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        try:
+            job, started = job_services.create_job(membership=membership, devices=devices)
+        except (Conflict, Invalid) as refusal:
+            # Nothing upgradable, or another click started these devices first: the review
+            # again as it is now, with the reason on top.
+            messages.error(request, str(refusal.message))
+            review = job_services.review_upgrade(membership=membership, devices=devices)
+        else:
+            count = len(started.to_upgrade)
             messages.success(
                 request,
-                ngettext(
-                    "Upgrading %(count)d device.",
-                    "Upgrading %(count)d devices.",
-                    len(review.to_upgrade),
-                )
-                % {"count": len(review.to_upgrade)},
+                ngettext("Upgrading %(count)d device.", "Upgrading %(count)d devices.", count)
+                % {"count": count},
             )
             return redirect("upgrades:job-detail", organization_id, job.pk)
-        review = job_services.review_upgrade(membership=membership, devices=devices)
-    except Invalid as error:
-        if error.code in ("invalid_filter", "no_selection"):
-            messages.error(request, str(error.message))
-            return _back_to_devices(organization_id, _filter_query(QueryDict(list_query)))
-        review, failure = None, error
-    except DomainError as error:
-        if isinstance(error, NotFound):
-            raise
-        review, failure = None, error
-    else:
-        failure = None
-    if failure is not None:
-        # Refused at Upgrade (nothing upgradable, or already upgrading): show the review again
-        # as it is now, with the reason on top.
-        messages.error(request, str(failure.message))
-        review = job_services.review_upgrade(membership=membership, devices=devices)
     skip_labels = {
         job_services.UP_TO_DATE: _("Up to date"),
         job_services.NO_RELEASE_FOR_MODEL: _("No release for its model"),
@@ -305,8 +296,6 @@ def job_action(
     """Confirm (GET), then pause, resume or cancel a job (POST); admin+, audited by the service."""
     membership = request.membership
     job = selectors.get_visible_job(membership, job_id)
-    if action not in JOB_ACTIONS:
-        raise NotFound("action_not_found", _("Not found."))
     access.require(membership, Action.UPGRADE_MANAGE)
     spec = JOB_ACTIONS[action]
     if request.method == "POST":

@@ -171,3 +171,27 @@ def test_the_overview_counts_exposed_devices_and_links_to_the_exposure_page(
         reverse("organizations:organization-detail", args=[admin.organization_id])
     ).content.decode()
     assert "2 devices exposed to known vulnerabilities" in html
+
+
+def test_the_api_names_each_devices_recommended_upgrade(api, admin, fleet):
+    client = api.login(admin)
+    listed = client.get(reverse("api:device-list", args=[admin.organization_id]) + "?ordering=name")
+    advice = {d["name"]: d["upgrade_recommended"] for d in listed.json()["results"]}
+    assert advice["due"] == {"version": "12.11.100", "reason": "Newer on your track (LTS 12.11)"}
+    assert advice["security"] == {"version": "11.11.160", "reason": "Security fix CVE-2025-0324"}
+    assert advice["current"] is None
+    one = client.get(reverse("api:device-detail", args=[admin.organization_id, fleet["due"].pk]))
+    assert one.json()["upgrade_recommended"]["version"] == "12.11.100"
+
+
+def test_the_api_list_reads_the_catalog_once_per_page(api, admin, tenant, fleet):
+    client = api.login(admin)
+    url = reverse("api:device-list", args=[admin.organization_id])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(30):
+        DeviceFactory(folder=tenant.site_a, product_number="M1075-L", firmware_version=f"11.11.{n}")
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)

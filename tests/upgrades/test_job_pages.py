@@ -149,6 +149,17 @@ def test_a_bad_filter_or_no_selection_goes_back_to_the_list_with_the_reason(clie
     assert "Some filters are not valid; see the fields." in bad.content.decode()
 
 
+def test_a_selection_larger_than_a_job_takes_goes_back_with_the_limit(
+    client, admin, fleet, monkeypatch
+):
+    monkeypatch.setattr("upgrades.services.jobs.MAX_DEVICES_PER_JOB", 1)
+    client.force_login(admin.user)
+    response = client.get(f"{_url('upgrade-review', admin)}?scope=all&model=P3265-V", follow=True)
+    assert response.redirect_chain[-1][0].endswith("/devices/?model=P3265-V")
+    assert "Upgrade at most 1 devices at once." in response.content.decode()
+    assert UpgradeJob.objects.count() == 0
+
+
 def test_operators_and_viewers_may_not_review_or_upgrade(client, operator, viewer, fleet):
     for membership in (operator, viewer):
         client.force_login(membership.user)

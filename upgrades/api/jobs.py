@@ -231,7 +231,7 @@ def _device_selection(membership: Membership, data: dict):
 def _release(release_id: UUID | None) -> FirmwareRelease | None:
     if release_id is None:
         return None
-    release = FirmwareRelease.objects.filter(pk=release_id).first()
+    release = selectors.catalog_releases().filter(pk=release_id).first()
     if release is None:
         raise Invalid(
             "invalid",
