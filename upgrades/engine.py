@@ -445,12 +445,15 @@ def _start_due(now: datetime, report: TickReport) -> None:
     per_organization, per_folder = _in_flight_counts()
     organization_limit = settings.UPGRADE_MAX_CONCURRENT_PER_ORGANIZATION
     folder_limit = settings.UPGRADE_MAX_CONCURRENT_PER_FOLDER
-    full = [org for org, n in per_organization.items() if n >= organization_limit]
+    # Tasks of a full organization or folder are not even read: the batch goes to the others.
+    full_organizations = [o for o, n in per_organization.items() if n >= organization_limit]
+    full_folders = [f for f, n in per_folder.items() if n >= folder_limit]
     candidates = list(
         UpgradeTask.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("device", "device__folder", "job")
         .filter(state=TaskState.QUEUED, not_before__lte=now, job__status=UpgradeJob.Status.RUNNING)
-        .exclude(organization_id__in=full)
+        .exclude(organization_id__in=full_organizations)
+        .exclude(device__folder_id__in=full_folders)
         .order_by("not_before", "created_at")[: settings.UPGRADE_TICK_BATCH]
     )
     scheduled = [t.device for t in candidates if t.job.origin == UpgradeJob.Origin.SCHEDULE]
@@ -484,6 +487,17 @@ def _start_due(now: datetime, report: TickReport) -> None:
         report.started += 1
 
 
+def _fail_not_reached(
+    task: UpgradeTask, effective: EffectiveSchedule | None, now: datetime
+) -> None:
+    transition(
+        task,
+        TaskState.FAILED,
+        reason=_not_reached(task, effective, now),
+        reason_code="not_reached_in_window",
+    )
+
+
 def _window_allows(
     task: UpgradeTask,
     effective: EffectiveSchedule | None,
@@ -510,27 +524,23 @@ def _window_allows(
         if window is not None:
             current = window_at(window, now)
             if current is None:
-                _wait_for_next_window(
-                    task, effective, now, _("Outside its maintenance window."), "outside_window"
-                )
+                if task.unreachable_since is not None:
+                    _fail_not_reached(task, effective, now)
+                else:
+                    _wait_for_next_window(
+                        task, effective, now, _("Outside its maintenance window."), "outside_window"
+                    )
                 return False
             task.window_ends_at = current[1]
         else:
             task.window_ends_at = None
-    if task.window_ends_at is None:
-        return True
     needed = durations.get(task.device.product_number, _seconds(settings.UPGRADE_EXPECTED_DURATION))
-    if now + needed <= task.window_ends_at:
+    if task.window_ends_at is None or now + needed <= task.window_ends_at:
         if task.window_ends_at != stored_end:
             UpgradeTask.objects.filter(pk=task.pk).update(window_ends_at=task.window_ends_at)
         return True
     if task.unreachable_since is not None:
-        transition(
-            task,
-            TaskState.FAILED,
-            reason=_not_reached(task, effective, now),
-            reason_code="not_reached_in_window",
-        )
+        _fail_not_reached(task, effective, now)
         return False
     _wait_for_next_window(
         task,
@@ -712,6 +722,13 @@ def _upload(task: UpgradeTask) -> list[Handoff]:
         client = _client(task)
     except DomainError as error:
         return _device_failure(task, error)
+    if not storage.firmware_storage().exists(task.release.image_name):
+        return _fail(
+            task,
+            "image_missing",
+            _("The image of AXIS OS %(version)s is missing from the firmware storage.")
+            % {"version": task.to_version},
+        )
     with _keepalive(task) as lost, storage.local_image(task.release.image_name) as image:
         progress = _ProgressWriter(task, lost)
         try:

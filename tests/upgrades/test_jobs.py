@@ -408,3 +408,37 @@ def test_job_counts_give_every_state(tenant, fleet):
     assert set(counts) == set(TaskState.values)
     assert selectors.job_counts(job, tenant.operator)["queued"] == 1
     assert UpgradeTaskEvent.objects.filter(task__job=job).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_cancelling_at_once_cancel_each_task_once(race, tenant, releases):
+    devices = [DeviceFactory(folder=tenant.site_a, firmware_version="12.11.79") for _ in range(3)]
+    job, _review = create_job(membership=tenant.admin, devices=_selection(tenant.admin, *devices))
+    outcomes = race(
+        lambda: cancel_job(membership=tenant.admin, job=job),
+        lambda: cancel_job(membership=tenant.owner, job=job),
+    )
+    assert sorted(str(o) if isinstance(o, int) else o.code for o in outcomes) == [
+        "3",
+        "job_finished",
+    ]
+    assert UpgradeTaskEvent.objects.filter(task__job=job, to_state="cancelled").count() == 3
+    job.refresh_from_db()
+    assert job.status == UpgradeJob.Status.FINISHED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_retries_at_once_start_one_new_attempt(race, tenant, releases):
+    device = DeviceFactory(folder=tenant.site_a, firmware_version="12.11.79")
+    job, _review = create_job(membership=tenant.admin, devices=_selection(tenant.admin, device))
+    task = job.tasks.get()
+    transition(task, TaskState.PREFLIGHT, reason_code="started")
+    transition(task, TaskState.FAILED, reason="Wrong credentials", reason_code="auth_failed")
+    outcomes = race(
+        lambda: retry_task(membership=tenant.admin, task=task),
+        lambda: retry_task(membership=tenant.owner, task=task),
+    )
+    refusals = [o for o in outcomes if isinstance(o, Exception)]
+    assert [r.code for r in refusals] == ["task_not_failed"]
+    task.refresh_from_db()
+    assert (task.state, task.attempt) == ("queued", 2)

@@ -89,6 +89,24 @@ def test_an_upgrade_ends_verified_and_committed(task, camera, clean_camera_fleet
     assert task.progress_bytes == task.total_bytes > 0
 
 
+def test_a_device_without_boot_ids_is_verified_by_its_outage_and_version(
+    tenant, clean_camera_fleet
+):
+    camera = clean_camera_fleet.by_product("M3066-V")  # AXIS OS 10.12: no boot ID, no uptime
+    device = device_for(camera, tenant.site_a)
+    add_test_release(newer(camera.version), "M3066-V")
+    job, _review = create_job(
+        membership=tenant.admin, devices=visible_devices(tenant.admin).filter(pk=device.pk)
+    )
+    task = run_to_end(job.tasks.get())
+    assert task.state == TaskState.SUCCEEDED, task.reason
+    assert task.boot_id_before == ""
+    state = clean_camera_fleet.camera(camera.serial).state()
+    assert state["active_version"] == task.to_version
+    assert state["is_committed"] is True
+    assert installs(clean_camera_fleet, camera.serial) == 1
+
+
 def test_a_step_delivered_twice_runs_once(task):
     (handoff,) = engine.tick().handoffs
     following = engine.run_step(handoff.task_id, handoff.token)
@@ -186,3 +204,16 @@ def test_an_unreachable_device_waits_inside_its_window_then_fails_as_not_reached
     assert task.reason.startswith("Not reached inside its window: offline from ")
     job.refresh_from_db()
     assert job.status == job.Status.FINISHED
+
+
+def test_an_image_missing_from_the_storage_fails_the_task_without_touching_the_device(
+    task, camera, clean_camera_fleet
+):
+    storage.delete_image(task.release.image_name)
+    task = run_to_end(task)
+    assert (task.state, task.reason_code) == (TaskState.FAILED, "image_missing")
+    assert (
+        task.reason
+        == f"The image of AXIS OS {task.to_version} is missing from the firmware storage."
+    )
+    assert installs(clean_camera_fleet, camera.serial) == 0

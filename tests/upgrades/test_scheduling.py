@@ -233,3 +233,16 @@ def test_the_ticks_cost_does_not_grow_with_the_number_of_waiting_tasks(tenant, r
     few = queries()
     waiting(120)
     assert queries() == few
+
+
+def test_a_full_folder_does_not_hold_up_the_tasks_of_other_folders(tenant, release, settings):
+    settings.UPGRADE_MAX_CONCURRENT_PER_FOLDER = 1
+    settings.UPGRADE_TICK_BATCH = 2
+    crowded = [DeviceFactory(folder=tenant.site_a, firmware_version="12.11.79") for _ in range(3)]
+    _manual_job(tenant, crowded)
+    other = DeviceFactory(folder=tenant.site_b, firmware_version="12.11.79")
+    _manual_job(tenant, [other])
+    assert engine.tick().started == 1  # the batch held site_a tasks only
+    assert engine.tick().started == 1  # site_a is full: its queued tasks are not read
+    assert _in_flight(device=other) == 1
+    assert _in_flight(device__folder=tenant.site_a) == 1

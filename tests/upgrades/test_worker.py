@@ -25,7 +25,7 @@ from devices.simulator.fleet import run_in_thread
 from tests.upgrades.factories import add_test_release
 from tests.upgrades.pipeline_support import device_for, newer
 from upgrades.models import FINAL_STATES, TaskState, UpgradeJob, UpgradeTask
-from upgrades.services import create_job
+from upgrades.services import create_job, pause_job, resume_job
 from upgrades.versions import version_key
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -146,7 +146,7 @@ def start_worker(redis_url: str, firmware_root: Path, tmp_path: Path) -> subproc
             "--schedule",
             str(tmp_path / "beat-schedule"),
             "--pool=threads",
-            "--concurrency=10",
+            "--concurrency=4",
             "-Q",
             "upgrades",
             "--loglevel=INFO",
@@ -161,12 +161,14 @@ def start_worker(redis_url: str, firmware_root: Path, tmp_path: Path) -> subproc
     )
 
 
-def wait_until_final(job: UpgradeJob, timeout: float) -> dict[int, UpgradeTask]:
+def wait_until(condition, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not job.tasks.exclude(state__in=FINAL_STATES).exists():
-            break
+    while not condition() and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+def wait_until_final(job: UpgradeJob, timeout: float) -> dict[int, UpgradeTask]:
+    wait_until(lambda: not job.tasks.exclude(state__in=FINAL_STATES).exists(), timeout)
     return {task.device_id: task for task in job.tasks.all()}
 
 
@@ -187,22 +189,30 @@ def test_upgrades_through_a_worker_end_in_the_right_state_with_the_right_reason(
     devices = [device_for(camera, tenant.site_a) for camera in cameras.cameras]
     for index, (fault, argument) in FAULTS.items():
         cameras.set_fault(cameras.cameras[index].serial, fault, argument)
+    offline = devices[5]
     job, review = create_job(
         membership=tenant.admin,
-        devices=visible_devices(tenant.admin).filter(pk__in=[d.pk for d in devices]),
+        devices=visible_devices(tenant.admin)
+        .filter(pk__in=[d.pk for d in devices])
+        .exclude(pk=offline.pk),
     )
-    assert review.counts["upgrade"] == 10
+    assert review.counts["upgrade"] == 9
     # Every failure kind in one job: it must not pause itself before all have run.
     UpgradeJob.objects.filter(pk=job.pk).update(failure_threshold_percent=100)
-    # The offline camera's task has a window that ends soon after the worker is up.
-    offline = devices[5]
-    UpgradeTask.objects.filter(device=offline).update(
-        window_ends_at=timezone.now() + timedelta(seconds=12)
+    # The offline camera gets a job of its own, held until the worker is up, with a window
+    # that then ends a few seconds later.
+    offline_job, _review = create_job(
+        membership=tenant.admin, devices=visible_devices(tenant.admin).filter(pk=offline.pk)
     )
+    pause_job(membership=tenant.admin, job=offline_job)
 
     worker = start_worker(redis_url, firmware_root, tmp_path)
     try:
+        wait_until(lambda: not job.tasks.filter(state=TaskState.QUEUED).exists(), timeout=60)
+        offline_job.tasks.update(window_ends_at=timezone.now() + timedelta(seconds=8))
+        resume_job(membership=tenant.admin, job=offline_job)
         tasks = wait_until_final(job, timeout=60)
+        tasks.update(wait_until_final(offline_job, timeout=30))
     finally:
         log = _stop(worker)
     by_index = {i: tasks[device.pk] for i, device in enumerate(devices)}
@@ -256,5 +266,6 @@ def test_upgrades_through_a_worker_end_in_the_right_state_with_the_right_reason(
     for index in (1, 2, 4, 7, 8):
         state = cameras.camera(cameras.cameras[index].serial).state()
         assert state["active_version"] == base[index]
-    job.refresh_from_db()
-    assert job.status == UpgradeJob.Status.FINISHED
+    for finished in (job, offline_job):
+        finished.refresh_from_db()
+        assert finished.status == UpgradeJob.Status.FINISHED

@@ -7,7 +7,8 @@ settles its job in the same transaction: the job pauses itself past its failure 
 finishes when every task is final.
 
 Lock order (no deadlocks): the organization row (member actions take it first, as every write
-service does), then the job row, then task rows.
+service does), then task rows, then the job row — the order of a step whose task ends (its
+task row, then `settle_job` takes the job row); the tick locks tasks with skip_locked.
 """
 
 from collections import Counter
@@ -473,12 +474,24 @@ def create_job(
     return job, review
 
 
-def _locked_job(membership: Membership, job: UpgradeJob):
+def _locked_organization(membership: Membership, organization_id: UUID, missing: NotFound):
     access.require(membership, Action.UPGRADE_MANAGE)
-    if job.organization_id != membership.organization_id:
-        raise NotFound("job_not_found", _("Upgrade job not found."))
-    organization = lock_organization(membership.organization_id)
-    return organization, UpgradeJob.objects.select_for_update().get(pk=job.pk)
+    if organization_id != membership.organization_id:
+        raise missing
+    return lock_organization(membership.organization_id)
+
+
+def _lock_job(job_id: UUID) -> UpgradeJob:
+    return UpgradeJob.objects.select_for_update().get(pk=job_id)
+
+
+def _job_not_found() -> NotFound:
+    return NotFound("job_not_found", _("Upgrade job not found."))
+
+
+def _locked_job(membership: Membership, job: UpgradeJob):
+    organization = _locked_organization(membership, job.organization_id, _job_not_found())
+    return organization, _lock_job(job.pk)
 
 
 @transaction.atomic(durable=True)
@@ -510,15 +523,16 @@ def resume_job(*, membership: Membership, job: UpgradeJob) -> UpgradeJob:
 @transaction.atomic(durable=True)
 def cancel_job(*, membership: Membership, job: UpgradeJob) -> int:
     """Cancel the job's tasks not started yet; tasks on their device finish. Returns how many."""
-    organization, job = _locked_job(membership, job)
-    if job.status == UpgradeJob.Status.FINISHED:
-        raise Conflict("job_finished", _("This upgrade job has already finished."))
-    reason = _("Cancelled by %(who)s.") % {"who": _label(membership)}
+    organization = _locked_organization(membership, job.organization_id, _job_not_found())
     pending = list(
-        UpgradeTask.objects.select_for_update(skip_locked=False)
+        UpgradeTask.objects.select_for_update()
         .filter(job=job, state__in=PENDING_STATES)
         .order_by("pk")
     )
+    job = _lock_job(job.pk)
+    if job.status == UpgradeJob.Status.FINISHED:
+        raise Conflict("job_finished", _("This upgrade job has already finished."))
+    reason = _("Cancelled by %(who)s.") % {"who": _label(membership)}
     cancelled = 0
     for task in pending:
         try:
@@ -533,10 +547,11 @@ def cancel_job(*, membership: Membership, job: UpgradeJob) -> int:
 @transaction.atomic(durable=True)
 def retry_task(*, membership: Membership, task: UpgradeTask) -> UpgradeTask:
     """Try a failed or rolled-back task again now, as a new attempt (outside any window)."""
-    if task.organization_id != membership.organization_id:
-        raise NotFound("task_not_found", _("Upgrade task not found."))
-    organization, job = _locked_job(membership, task.job)
+    organization = _locked_organization(
+        membership, task.organization_id, NotFound("task_not_found", _("Upgrade task not found."))
+    )
     task = UpgradeTask.objects.select_for_update().get(pk=task.pk)
+    job = _lock_job(task.job_id)
     access.require(membership, Action.UPGRADE_MANAGE, task.device)
     if task.state not in FAILURE_STATES:
         raise Conflict("task_not_failed", _("Only a failed or rolled-back upgrade can be retried."))
