@@ -2,7 +2,8 @@
 
 One FilterSet, so a script and a person asking the same question get the same devices. The
 parameters: `q` (name, serial number, model, product name or host), `folder` (a visible folder's
-id), `include_subfolders`, `model`, `firmware_version`, `status` (repeatable) and `ordering`
+id), `include_subfolders`, `model`, `firmware_version`, `status` (repeatable),
+`upgrade_recommended` (the upgrades app answers it through `devices.extensions`) and `ordering`
 (a column name, `-` for descending). Every filter narrows a queryset that already starts from
 `selectors.visible_devices(membership)`; the folder is checked against the member's visible
 folders, so another tenant's folder, or one outside the grants, is refused like a made-up id.
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.errors import Invalid, NotFound
 from common.forms import BootstrapFieldsMixin
+from devices import extensions
 from devices.models import Device
 from organizations import selectors as organization_selectors
 from organizations.models import Folder, Membership
@@ -133,6 +135,10 @@ class DeviceFilterSet(django_filters.FilterSet):
     model = django_filters.CharFilter(label=_("Model"), field_name="product_number", max_length=64)
     firmware_version = django_filters.CharFilter(label=_("Firmware version"), max_length=64)
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Device.Status.choices)
+    # After the others: it reads the (model, version) pairs of what they left (one query).
+    upgrade_recommended = FlagFilter(
+        label=_("Upgrade recommended"), method="filter_upgrade_recommended", widget=FlagInput
+    )
     ordering = DeviceOrderingFilter(
         label=_("Sort by"),
         fields={name: name for name in ORDERING_FIELDS},
@@ -216,13 +222,16 @@ class DeviceFilterSet(django_filters.FilterSet):
             return queryset.filter(folder__path__startswith=folder.path)
         return queryset.filter(folder_id=folder.pk)
 
+    def filter_upgrade_recommended(self, queryset: QuerySet[Device], name: str, value) -> QuerySet:
+        return extensions.with_upgrade_recommended(queryset) if value else queryset
+
     def filter_nothing(self, queryset: QuerySet[Device], name: str, value) -> QuerySet:
         # Read by filter_folder; alone it selects nothing.
         return queryset
 
 
 # Parameters whose blank value the API refuses (its schema gives each a type or a choice).
-BLANK_REFUSED = ("folder", "include_subfolders", "status", "ordering")
+BLANK_REFUSED = ("folder", "include_subfolders", "status", "upgrade_recommended", "ordering")
 
 
 def filtered_devices(
@@ -285,6 +294,11 @@ def openapi_parameters() -> list:
             "Status; repeat for several.",
             enum=list(Device.Status.values),
             many=True,
+        ),
+        query(
+            "upgrade_recommended",
+            OpenApiTypes.BOOL,
+            "Only devices with a newer recommended release on their track (true), or any.",
         ),
         query(
             "ordering",

@@ -39,6 +39,10 @@ class DeviceTable(tables.Table):
     status = tables.Column(verbose_name=_("Status"))
     model = tables.Column(verbose_name=_("Model"), accessor="product_number")
     firmware_version = tables.Column(verbose_name=_("Firmware"))
+    # Filled per page by the view from devices.extensions (one catalog read for the page).
+    upgrade = tables.Column(
+        verbose_name=_("Upgrade recommended"), accessor="pk", orderable=False, empty_values=()
+    )
     address = tables.Column(verbose_name=_("Address"), accessor="host")
     folder = tables.Column(verbose_name=_("Folder"), accessor="folder__name")
     last_seen = tables.Column(verbose_name=_("Last seen"), accessor="last_seen_at")
@@ -52,6 +56,7 @@ class DeviceTable(tables.Table):
         empty_text = _("No devices match.")
 
     def __init__(self, rows, *, ordering: str = "", can_select: bool = False):
+        self.upgrade_advice: dict = {}
         super().__init__(
             FilteredQuerysetData(rows),
             exclude=() if can_select else ("selection",),

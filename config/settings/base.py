@@ -234,6 +234,10 @@ SPECTACULAR_SETTINGS = {
         "DeviceImportRowStateEnum": "devices.api.serializers.IMPORT_ROW_STATES",
         "DeviceAccountRoleEnum": "devices.api.accounts.DEVICE_ACCOUNT_ROLES",
         "DeviceStatusEnum": "devices.models.Device.Status",
+        "UpgradeTaskStateEnum": "upgrades.api.jobs.TASK_STATES",
+        "UpgradeJobStatusEnum": "upgrades.api.jobs.JOB_STATUSES",
+        "UpgradeJobOriginEnum": "upgrades.api.jobs.JOB_ORIGINS",
+        "UpgradeSkipCodeEnum": "upgrades.api.jobs.SKIP_CODES",
     },
 }
 

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.api import StrictCharField, StrictUUIDField
+from devices import extensions
 from devices.models import Device, DeviceImport, DeviceImportRow
 from devices.onboarding import PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
 
@@ -16,11 +17,29 @@ IMPORT_STATES = DeviceImport.State.choices
 IMPORT_ROW_STATES = DeviceImportRow.State.choices
 
 
+class UpgradeAdviceSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text="The recommended release on the device's track.")
+    reason = serializers.CharField(help_text='Why, in words: "Security fix CVE-…", …')
+
+
 class DeviceSerializer(serializers.ModelSerializer):
-    """One device: identity, address, status; `folder` is the folder's id."""
+    """One device: identity, address, status; `folder` is the folder's id.
+
+    `upgrade_recommended` comes from the context's `upgrade_advice` (a list reads it once for
+    its page, `devices.extensions.upgrade_advice`); without it, it is read for this device.
+    """
 
     folder = serializers.UUIDField(source="folder_id", read_only=True)
     last_seen = serializers.DateTimeField(source="last_seen_at", read_only=True, allow_null=True)
+    upgrade_recommended = serializers.SerializerMethodField()
+
+    @extend_schema_field(UpgradeAdviceSerializer(allow_null=True))
+    def get_upgrade_recommended(self, device: Device) -> dict | None:
+        advice = self.context.get("upgrade_advice")
+        if advice is None:
+            advice = extensions.upgrade_advice([device])
+        found = advice.get(device.pk)
+        return {"version": found.version, "reason": found.reason} if found else None
 
     class Meta:
         model = Device
@@ -43,6 +62,7 @@ class DeviceSerializer(serializers.ModelSerializer):
             "username",
             "certificate_fingerprint",
             "created_at",
+            "upgrade_recommended",
         ]
         read_only_fields = fields
 

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from common.pagination import EstimatedCountPagination
-from devices import filters, imports, onboarding, selectors, services
+from devices import extensions, filters, imports, onboarding, selectors, services
 from devices.api import serializers
 from devices.models import Device, DeviceImport
 from organizations import selectors as organization_selectors
@@ -50,8 +50,8 @@ class DeviceListView(OrganizationAPIView):
     """The devices the caller may see, filtered like the list page; onboard one device (admin+).
 
     The list's parameters (`q`, `folder`, `include_subfolders`, `model`, `firmware_version`,
-    `status`, `ordering`) come from `devices.filters`, the page's FilterSet; a bad one answers
-    400 `invalid_filter` naming it.
+    `status`, `upgrade_recommended`, `ordering`) come from `devices.filters`, the page's
+    FilterSet; a bad one answers 400 `invalid_filter` naming it.
     """
 
     serializer_class = serializers.DeviceSerializer
@@ -72,7 +72,14 @@ class DeviceListView(OrganizationAPIView):
             request.membership, request.query_params, self.get_queryset(), blank_allowed=False
         )
         page = self.paginate_queryset(devices)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        # The page's upgrade advice in one catalog read, not one per device.
+        context = {
+            **self.get_serializer_context(),
+            "upgrade_advice": extensions.upgrade_advice(page),
+        }
+        return self.get_paginated_response(
+            serializers.DeviceSerializer(page, many=True, context=context).data
+        )
 
     @extend_schema(
         request=serializers.DeviceCreateSerializer,

@@ -23,3 +23,9 @@ def _badge(status: str, label: str) -> SafeString:
 def status_badge(device) -> SafeString:
     """Render the device's status badge (devices/partials/status_badge.html)."""
     return _badge(device.status, str(device.get_status_display()))
+
+
+@register.filter
+def advice_for(advice: dict, device):
+    """The upgrade advice of a device in the page's advice (devices.extensions), or None."""
+    return advice.get(device.pk)

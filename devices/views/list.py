@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from common.errors import DomainError
 from common.forms import BootstrapForm
 from common.pagination import EstimatedCountPaginator
-from devices import selectors, services
+from devices import extensions, selectors, services
 from devices.filters import DeviceFilterSet
 from devices.models import Device
 from devices.tables import DeviceTable
@@ -133,6 +133,8 @@ def device_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
         table.paginate(page=1, **paging)
     except EmptyPage:
         table.paginate(page=table.paginator.num_pages, **paging)
+    # The page's rows are read here (the template reuses them) for their upgrade advice.
+    table.upgrade_advice = extensions.upgrade_advice([row.record for row in table.paginated_rows])
     facets = selectors.device_facets(membership, devices)
     choices = folder_choices(folders)
     query = request.GET.copy()
@@ -155,6 +157,7 @@ def device_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
         "per_page": per_page,
         "query": query.urlencode(),
         "can_manage": can_manage,
+        "can_upgrade": access.can(membership, Action.UPGRADE_MANAGE),
     }
     return render(request, "devices/device_list.html", context, status=200 if is_valid else 400)
 
@@ -203,6 +206,7 @@ def device_export(request: HttpRequest, organization_id: UUID) -> HttpResponse:
         url = reverse("devices:device-list", args=[organization_id])
         return redirect(f"{url}?{request.GET.urlencode()}")
     devices = filterset.qs.values_list(*EXPORT_FIELDS)
+    advise = extensions.upgrade_advisor_function()
     # The answer streams after the view returns: keep the person's language and time zone.
     language, zone = translation.get_language(), timezone.get_current_timezone()
     status_labels = dict(Device.Status.choices)
@@ -222,12 +226,14 @@ def device_export(request: HttpRequest, organization_id: UUID) -> HttpResponse:
                     _("Address"),
                     _("Folder"),
                     _("Last seen"),
+                    _("Upgrade recommended"),
                 ]
             )
             labels = {status: str(label) for status, label in status_labels.items()}
             for row in devices.iterator(chunk_size=EXPORT_CHUNK):
                 (name, serial, mac, model, product, firmware, status) = row[:7]
                 scheme, host, port, folder_name, last_seen_at = row[7:]
+                advice = advise(model, firmware)
                 yield writer.writerow(
                     _csv_cell(value)
                     for value in (
@@ -243,6 +249,7 @@ def device_export(request: HttpRequest, organization_id: UUID) -> HttpResponse:
                         timezone.localtime(last_seen_at).isoformat(timespec="seconds")
                         if last_seen_at
                         else "",
+                        f"{advice.version} — {advice.reason}" if advice else "",
                     )
                 )
 

@@ -116,6 +116,7 @@ def _pages(organization, folder) -> dict[str, str]:
         "system setup": reverse("licensing:system-list", args=[org]),
         "upload system file": reverse("licensing:system-file-upload", args=[org]),
         "upgrade licenses": reverse("licensing:upgrade-list", args=[org]),
+        "upgrade tasks": reverse("upgrades:task-list", args=[org]),
     }
 
 

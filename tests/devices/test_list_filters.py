@@ -58,5 +58,6 @@ def test_the_api_schema_names_every_parameter():
         "model",
         "firmware_version",
         "status",
+        "upgrade_recommended",
         "ordering",
     ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from upgrades.api import views
+from upgrades.api import jobs, views
 
 urlpatterns = [
     path(
@@ -19,5 +19,32 @@ urlpatterns = [
         "devices/<uuid:device_id>/schedule/",
         views.DeviceScheduleView.as_view(),
         name="device-schedule",
+    ),
+    path("upgrade-jobs/", jobs.UpgradeJobListView.as_view(), name="upgrade-job-list"),
+    path(
+        "upgrade-jobs/<uuid:job_id>/",
+        jobs.UpgradeJobDetailView.as_view(),
+        name="upgrade-job-detail",
+    ),
+    path(
+        "upgrade-jobs/<uuid:job_id>/pause/",
+        jobs.UpgradeJobPauseView.as_view(),
+        name="upgrade-job-pause",
+    ),
+    path(
+        "upgrade-jobs/<uuid:job_id>/resume/",
+        jobs.UpgradeJobResumeView.as_view(),
+        name="upgrade-job-resume",
+    ),
+    path(
+        "upgrade-jobs/<uuid:job_id>/cancel/",
+        jobs.UpgradeJobCancelView.as_view(),
+        name="upgrade-job-cancel",
+    ),
+    path("upgrade-tasks/", jobs.UpgradeTaskListView.as_view(), name="upgrade-task-list"),
+    path(
+        "upgrade-tasks/<uuid:task_id>/retry/",
+        jobs.UpgradeTaskRetryView.as_view(),
+        name="upgrade-task-retry",
     ),
 ]
