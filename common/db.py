@@ -30,7 +30,12 @@ def fetch_in_order(*querysets: models.QuerySet) -> list[list[Any]]:
     for queryset in querysets:
         query = queryset.query
         deferred_names, _ = query.deferred_loading
-        if query.select_related or query.annotations or deferred_names or queryset._fields:
+        if (
+            query.select_related
+            or query.annotations
+            or deferred_names
+            or queryset._fields is not None
+        ):
             raise ValueError("fetch_in_order reads whole model rows only")
     if not joins_statements():
         return [list(queryset) for queryset in querysets]

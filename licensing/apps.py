@@ -12,6 +12,7 @@ LICENSING_EVENT_TYPES = {
     "license.transfer_in": _("Licenses transferred in"),
     "license.transfer_land": _("Transferred licenses landed"),
     "license.expire": _("Wallet licenses expired"),
+    "license.void": _("Subscription licenses voided"),
 }
 
 
@@ -20,6 +21,16 @@ class LicensingConfig(AppConfig):
     name = "licensing"
 
     def ready(self) -> None:
-        from organizations import audit
+        from organizations import audit, signals
 
         audit.register_event_types(LICENSING_EVENT_TYPES)
+        signals.organization_archived.connect(
+            _void_on_archive, dispatch_uid="licensing.void_on_archive"
+        )
+
+
+def _void_on_archive(sender, *, organization, actor, **kwargs) -> None:
+    """Void the archived organization's active subscription licenses (same transaction)."""
+    from licensing import services
+
+    services.void_active_subscription_licenses(actor=actor, organization=organization)

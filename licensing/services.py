@@ -30,7 +30,7 @@ from licensing.models import (
     ProductRegistration,
 )
 from organizations import access, audit
-from organizations.models import Membership
+from organizations.models import Membership, Organization
 from organizations.roles import Action
 
 MAX_KEYS_PER_ISSUE = 1000
@@ -681,3 +681,71 @@ def _expire_wallet(*, account_id: int, on: date) -> int:
         head_locked=True,
     )
     return count
+
+
+# --- Archiving --------------------------------------------------------------------------------
+
+
+def void_active_subscription_licenses(
+    *, actor: Membership, organization: Organization
+) -> list[LedgerTransaction]:
+    """Void the licenses allocated to the current and later subscription years of every product.
+
+    Runs in the archive's transaction (`organizations.signals.organization_archived`), which
+    holds the organization's row lock (step 1); one void movement per product, recorded in the
+    history and audited. Past years' licenses were used up and stay as they are. Restoring the
+    organization does not bring voided licenses back.
+    """
+    on = today()
+    user, label = _actor_user_and_label(actor)
+    registrations = (
+        ProductRegistration.objects.filter(
+            organization=organization, subscription_started_on__isnull=False
+        )
+        .select_related("product")
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    movements = []
+    for registration in registrations:
+        product = registration.product
+        current = rules.current_year(registration.subscription_started_on, on)
+        years = list(
+            LedgerAccount.objects.filter(
+                organization=organization,
+                product=product,
+                kind=LedgerAccount.Kind.SUBSCRIPTION_YEAR,
+                year__gte=current,
+                balance__gt=0,
+            ).values_list("year", flat=True)
+        )
+        if not years:
+            continue
+        kind = LicenseKind.SUBSCRIPTION
+        refs = [ledger.subscription_year(organization.pk, product.pk, year) for year in years]
+        target = ledger.void(organization.pk, product.pk, kind)
+        accounts = ledger.lock_accounts([*refs, target])
+        voided = {str(ref.year): accounts[ref].balance for ref in refs if accounts[ref].balance}
+        if not voided:
+            continue
+        count = sum(voided.values())
+        amounts = {accounts[ref]: -accounts[ref].balance for ref in refs}
+        amounts[accounts[target]] = count
+        movement = ledger.post(
+            kind=Tx.VOID,
+            organization=organization,
+            product=product,
+            amounts=amounts,
+            actor_user=user,
+            actor_label=label,
+            data={"count": count, "years": voided, "reason": "organization_archived"},
+        )
+        audit.record(
+            actor,
+            organization,
+            "license.void",
+            product,
+            {"count": count, "years": voided, "transaction": str(movement.pk)},
+        )
+        movements.append(movement)
+    return movements
