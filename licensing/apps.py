@@ -13,6 +13,7 @@ LICENSING_EVENT_TYPES = {
     "license.transfer_land": _("Transferred licenses landed"),
     "license.expire": _("Wallet licenses expired"),
     "license.void": _("Subscription licenses voided"),
+    "license.growth_exceeded": _("Devices beyond the growth allowance"),
 }
 
 
@@ -21,12 +22,13 @@ class LicensingConfig(AppConfig):
     name = "licensing"
 
     def ready(self) -> None:
-        from organizations import audit, signals
+        from devices.signals import device_created
+        from organizations import audit
+        from organizations.signals import organization_archived
 
         audit.register_event_types(LICENSING_EVENT_TYPES)
-        signals.organization_archived.connect(
-            _void_on_archive, dispatch_uid="licensing.void_on_archive"
-        )
+        organization_archived.connect(_void_on_archive, dispatch_uid="licensing.void_on_archive")
+        device_created.connect(_check_growth_on_new_device, dispatch_uid="licensing.growth")
 
 
 def _void_on_archive(sender, *, organization, actor, **kwargs) -> None:
@@ -34,3 +36,10 @@ def _void_on_archive(sender, *, organization, actor, **kwargs) -> None:
     from licensing import services
 
     services.void_active_subscription_licenses(actor=actor, organization=organization)
+
+
+def _check_growth_on_new_device(sender, *, device, **kwargs) -> None:
+    """Check the organization's growth allowances once the new device is committed."""
+    from licensing import tasks
+
+    tasks.check_organization_growth.delay_on_commit(str(device.organization_id))
