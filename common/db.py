@@ -6,10 +6,15 @@ them wait longer (the licensing ledger, the audit chain). On PostgreSQL an INSER
 in one message (Django's psycopg cursors bind parameters on the client, which allows it).
 """
 
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connection, models
 from django.db.models.sql import InsertQuery
+
+ResultReader = Callable[[Any], None]
 
 
 def joins_statements() -> bool:
@@ -72,3 +77,55 @@ def insert_statement(obj: models.Model) -> tuple[str, list[Any]]:
     query.insert_values(fields, [obj])
     [(sql, params)] = query.get_compiler(connection=connection).as_sql()
     return sql, list(params)
+
+
+# The writes waiting for the end of the innermost `writes_joined` block, if one is open.
+_joined: contextvars.ContextVar[list[tuple[str, list[Any], ResultReader | None]] | None] = (
+    contextvars.ContextVar("common_db_joined_writes", default=None)
+)
+
+
+@contextlib.contextmanager
+def writes_joined() -> Iterator[None]:
+    """Send the writes made inside the block (`write`) together, in order, when it ends.
+
+    For the last steps of a hot path: nothing inside may read what they write, and a database
+    error they raise comes at the end of the block (inside the caller's transaction, which it
+    rolls back). On an exception inside the block nothing is sent.
+    """
+    if not joins_statements():
+        yield
+        return
+    pending: list[tuple[str, list[Any], ResultReader | None]] = []
+    token = _joined.set(pending)
+    try:
+        yield
+    finally:
+        _joined.reset(token)
+    if pending:
+        _execute(pending)
+
+
+def write(sql: str, params: list[Any], read_result: ResultReader | None = None) -> None:
+    """Run a write now, or at the end of the open `writes_joined` block.
+
+    `read_result` is called with the cursor on the statement's result (e.g. its RETURNING).
+    """
+    pending = _joined.get()
+    if pending is None:
+        _execute([(sql, params, read_result)])
+    else:
+        pending.append((sql, params, read_result))
+
+
+def _execute(statements: list[tuple[str, list[Any], ResultReader | None]]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "; ".join(sql for sql, _, _ in statements),
+            [param for _, params, _ in statements for param in params],
+        )
+        for index, (_, _, read_result) in enumerate(statements):
+            if index:
+                cursor.nextset()
+            if read_result is not None:
+                read_result(cursor)

@@ -251,8 +251,9 @@ def post(
 def _write(movement: LedgerTransaction, amounts: Mapping[LedgerAccount, int]) -> None:
     """Insert the transaction and its entries and update the balances, all in one statement.
 
-    On PostgreSQL it is one round trip while the accounts are locked; the deferred foreign keys
-    and the balance trigger (migration 0002) run at commit, the CHECK on each balance at once.
+    On PostgreSQL it is one statement (`common.db.write`: sent at once, or with the other writes
+    of a `writes_joined` block); the deferred foreign keys and the balance trigger (migration
+    0002) run at commit, the CHECK on each balance with the statement.
     """
     accounts = [account.pk for account in amounts]
     changes = list(amounts.values())
@@ -276,20 +277,19 @@ def _write(movement: LedgerTransaction, amounts: Mapping[LedgerAccount, int]) ->
         )
         return
     insert_sql, insert_params = db.insert_statement(movement)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH movement AS ({insert_sql}), "  # noqa: S608 - values are all parameters
-            "entries AS ("
-            "  INSERT INTO licensing_ledgerentry (transaction_id, account_id, amount)"
-            "  SELECT %s, change.account_id, change.amount"
-            "  FROM unnest(%s::bigint[], %s::bigint[]) AS change(account_id, amount)"
-            ") "
-            "UPDATE licensing_ledgeraccount AS account"
-            " SET balance = account.balance + change.amount"
-            " FROM unnest(%s::bigint[], %s::bigint[]) AS change(account_id, amount)"
-            " WHERE account.id = change.account_id",
-            [*insert_params, movement.pk, accounts, changes, accounts, changes],
-        )
+    db.write(
+        f"WITH movement AS ({insert_sql}), "  # noqa: S608 - values are all parameters
+        "entries AS ("
+        "  INSERT INTO licensing_ledgerentry (transaction_id, account_id, amount)"
+        "  SELECT %s, change.account_id, change.amount"
+        "  FROM unnest(%s::bigint[], %s::bigint[]) AS change(account_id, amount)"
+        ") "
+        "UPDATE licensing_ledgeraccount AS account"
+        " SET balance = account.balance + change.amount"
+        " FROM unnest(%s::bigint[], %s::bigint[]) AS change(account_id, amount)"
+        " WHERE account.id = change.account_id",
+        [*insert_params, movement.pk, accounts, changes, accounts, changes],
+    )
     movement._state.adding, movement._state.db = False, connection.alias
 
 

@@ -467,58 +467,60 @@ def allocate_licenses(
         refs.append(ledger.issuer(product.pk, kind))
     accounts = ledger.lock_accounts(refs, held=locked.accounts)
     user, label = _actor_user_and_label(actor)
-    movement = ledger.post(
-        kind=Tx.ALLOCATION,
-        organization=organization,
-        product=product,
-        amounts={accounts[wallet]: -count, accounts[target]: count},
-        actor_user=user,
-        actor_label=label,
-        idempotency_key=idempotency_key,
-        data={"count": count, "year": year},
-    )
-    audit.record(
-        actor,
-        organization,
-        "license.allocate",
-        product,
-        {"count": count, "year": year, "transaction": str(movement.pk)},
-        head_locked=True,
-    )
-    compensation_movement = None
-    if compensation.license_days:
-        registration.compensation_license_days = compensation.carried_license_days
-        registration.save(update_fields=["compensation_license_days"])
-    if compensation.licenses:
-        issuer = accounts[ledger.issuer(product.pk, kind)]
-        compensation_movement = ledger.post(
-            kind=Tx.COMPENSATION,
+    # The writes go together, after every check: one round trip while the locks are held.
+    with db.writes_joined():
+        movement = ledger.post(
+            kind=Tx.ALLOCATION,
             organization=organization,
             product=product,
-            amounts={issuer: -compensation.licenses, accounts[wallet]: compensation.licenses},
+            amounts={accounts[wallet]: -count, accounts[target]: count},
             actor_user=user,
             actor_label=label,
-            data={
-                "count": compensation.licenses,
-                "year": year,
-                "license_days": compensation.license_days,
-                "allocation": str(movement.pk),
-            },
+            idempotency_key=idempotency_key,
+            data={"count": count, "year": year},
         )
-    if compensation.license_days:
         audit.record(
             actor,
             organization,
-            "license.compensate",
+            "license.allocate",
             product,
-            {
-                "year": year,
-                "license_days": compensation.license_days,
-                "licenses": compensation.licenses,
-                "carried_license_days": compensation.carried_license_days,
-            },
+            {"count": count, "year": year, "transaction": str(movement.pk)},
             head_locked=True,
         )
+        compensation_movement = None
+        if compensation.license_days:
+            registration.compensation_license_days = compensation.carried_license_days
+            registration.save(update_fields=["compensation_license_days"])
+        if compensation.licenses:
+            issuer = accounts[ledger.issuer(product.pk, kind)]
+            compensation_movement = ledger.post(
+                kind=Tx.COMPENSATION,
+                organization=organization,
+                product=product,
+                amounts={issuer: -compensation.licenses, accounts[wallet]: compensation.licenses},
+                actor_user=user,
+                actor_label=label,
+                data={
+                    "count": compensation.licenses,
+                    "year": year,
+                    "license_days": compensation.license_days,
+                    "allocation": str(movement.pk),
+                },
+            )
+        if compensation.license_days:
+            audit.record(
+                actor,
+                organization,
+                "license.compensate",
+                product,
+                {
+                    "year": year,
+                    "license_days": compensation.license_days,
+                    "licenses": compensation.licenses,
+                    "carried_license_days": compensation.carried_license_days,
+                },
+                head_locked=True,
+            )
     return Allocation(movement, compensation, compensation_movement)
 
 
@@ -587,43 +589,45 @@ def transfer_licenses(
     target = waiting if is_pending else landing
     accounts = ledger.lock_accounts([source, target], held=locked.accounts)
     user, label = _actor_user_and_label(actor)
-    movement = ledger.post(
-        kind=Tx.TRANSFER,
-        organization=organization,
-        product=product,
-        amounts={accounts[source]: -count, accounts[target]: count},
-        actor_user=user,
-        actor_label=label,
-        idempotency_key=idempotency_key,
-        data={
-            "count": count,
-            "license_kind": license_kind,
-            "target_organization": str(target_id),
-            "pending": is_pending,
-        },
-    )
-    details = {"count": count, "license_kind": license_kind, "transaction": str(movement.pk)}
-    audit.record(
-        actor,
-        organization,
-        "license.transfer_out",
-        product,
-        {**details, "to": target_organization.name, "to_id": str(target_id)},
-        head_locked=True,
-    )
-    audit.record(
-        target_member,
-        target_organization,
-        "license.transfer_in",
-        product,
-        {
-            **details,
-            "from": organization.name,
-            "from_id": str(organization.pk),
-            "pending": is_pending,
-        },
-        head_locked=True,
-    )
+    # The writes go together, after every check: one round trip while the locks are held.
+    with db.writes_joined():
+        movement = ledger.post(
+            kind=Tx.TRANSFER,
+            organization=organization,
+            product=product,
+            amounts={accounts[source]: -count, accounts[target]: count},
+            actor_user=user,
+            actor_label=label,
+            idempotency_key=idempotency_key,
+            data={
+                "count": count,
+                "license_kind": license_kind,
+                "target_organization": str(target_id),
+                "pending": is_pending,
+            },
+        )
+        details = {"count": count, "license_kind": license_kind, "transaction": str(movement.pk)}
+        audit.record(
+            actor,
+            organization,
+            "license.transfer_out",
+            product,
+            {**details, "to": target_organization.name, "to_id": str(target_id)},
+            head_locked=True,
+        )
+        audit.record(
+            target_member,
+            target_organization,
+            "license.transfer_in",
+            product,
+            {
+                **details,
+                "from": organization.name,
+                "from_id": str(organization.pk),
+                "pending": is_pending,
+            },
+            head_locked=True,
+        )
     return Transfer(movement, is_pending)
 
 
