@@ -16,9 +16,10 @@ writers never wait for each other in a cycle:
 
 Every lock is held until commit, and every round trip made while holding them makes the writers
 queued behind wait longer. So steps 1, 3 and 4 and the membership read usually go to PostgreSQL
-as one message of statements run in that order (`common.db.fetch_in_order`), and a movement is
-one statement whatever its number of accounts (`post`): an allocation is three round trips
-between its first lock and its commit, plus one per audit event beyond the first.
+as one message of statements run in that order (`common.db.fetch_in_order`); a movement is one
+statement whatever its number of accounts (`post`), sent with its audit events once every check
+passed (`common.db.writes_joined`). An allocation or a transfer makes two round trips between
+its first lock and its commit.
 
 PostgreSQL may still report a deadlock against work outside this module; `retry_on_deadlock`
 runs the whole transaction again, a few times, and then refuses with `ledger_busy`.

@@ -57,7 +57,7 @@ def _actor_user_and_label(actor: Any) -> tuple[Any, str]:
 
 @dataclass(frozen=True)
 class _Locked:
-    """What a licensing write holds after steps 1 and 3 of the lock order."""
+    """What a licensing write holds after `_lock_for_action` (lock order steps 1, 3, 4)."""
 
     members: dict[uuid.UUID, Membership]  # the acting person's, by organization
     registrations: dict[uuid.UUID, ProductRegistration]  # of the product, by organization
