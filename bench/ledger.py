@@ -5,7 +5,10 @@ calls the service layer in a loop: half allocations (wallet → a subscription y
 half transfers (1 to 3 licenses to another of the 8 organizations; one admin belongs to all).
 Reports operations/s, p50/p95 latency, refusals, deadlocks retried (`ledger_busy` refusals and
 retries inside `retry_on_deadlock`), and invariant violations found by `verify_ledger`
-afterwards (must be 0). Goal: ≥ 500 operations/s. Writes bench/results/ledger.json.
+afterwards (must be 0). Goal: ≥ 500 operations/s. Also counts the round trips to PostgreSQL of
+one allocation and one transfer (BEGIN and COMMIT included; several statements sent together
+count once). Each client keeps its one connection for the whole run (no request cycle closes
+it, so CONN_MAX_AGE plays no part). Writes bench/results/ledger.json.
 
     DJANGO_SETTINGS_MODULE=config.settings.test .venv/bin/python -m bench ledger
     (DATABASE_URL picks the server; the database used is test_<name>, created and dropped here.)
@@ -55,6 +58,30 @@ def _setup(organizations: int) -> tuple[str, list[str]]:
         services.redeem_license_key(actor=member, key=key)
         membership_ids.append(str(member.pk))
     return product.code, membership_ids
+
+
+def _round_trips(product_code: str, membership_ids: list[str]) -> dict[str, int]:
+    """Count the round trips of one allocation and one transfer, alone, to existing accounts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from licensing import services
+    from organizations.models import Membership
+
+    source, target = Membership.objects.select_related("organization", "user").filter(
+        pk__in=membership_ids[:2]
+    )
+    services.allocate_licenses(actor=source, product_code=product_code, year=1, count=1)
+    with CaptureQueriesContext(connection) as allocation:
+        services.allocate_licenses(actor=source, product_code=product_code, year=1, count=1)
+    with CaptureQueriesContext(connection) as transfer:
+        services.transfer_licenses(
+            actor=source,
+            product_code=product_code,
+            target_organization_id=target.organization_id,
+            count=1,
+        )
+    return {"allocation": len(allocation), "transfer": len(transfer)}
 
 
 def _client(seed: int, product_code: str, membership_ids: list[str], seconds: float, queue) -> None:
@@ -108,6 +135,7 @@ def _run(options) -> dict:
     from licensing import ledger
 
     product_code, membership_ids = _setup(options.organizations)
+    round_trips = _round_trips(product_code, membership_ids)
     connection.close()
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
@@ -151,6 +179,7 @@ def _run(options) -> dict:
             if name.startswith("refused:")
         },
         # Client-side CPU per operation (Django, the services); PostgreSQL's own is extra.
+        "round_trips": round_trips,
         "client_cpu_ms_per_operation": round(
             counts.get("cpu_microseconds", 0) / 1000 / max(operations, 1), 2
         ),

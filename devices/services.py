@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.errors import Conflict, Invalid, NotFound
 from common.text import has_control_characters, reported_text
-from devices import credentials, selectors, tasks
+from devices import credentials, selectors, signals, tasks
 from devices.credentials import Secret
 from devices.errors import AlreadyOnboarded, CredentialsUnreadable
 from devices.models import (
@@ -203,6 +203,7 @@ def create_device(
             "certificate_fingerprint": fingerprint,
         },
     )
+    signals.device_created.send(sender=Device, device=device)
     return device
 
 

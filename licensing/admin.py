@@ -8,6 +8,7 @@ shows it.
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -48,11 +49,43 @@ class ProductAdmin(admin.ModelAdmin):
         return False  # keys and ledger rows point at products: deactivate instead
 
 
+class GrowthExceededFilter(admin.SimpleListFilter):
+    """Registrations whose devices are beyond this year's growth allowance (`licensing.growth`)."""
+
+    title = _("growth allowance")
+    parameter_name = "growth"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("exceeded", _("Exceeded")), ("within", _("Within"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "exceeded":
+            return queryset.filter(growth_exceeded_year__isnull=False)
+        if self.value() == "within":
+            return queryset.filter(growth_exceeded_year__isnull=True)
+        return queryset
+
+
 @admin.register(ProductRegistration)
 class ProductRegistrationAdmin(ReadOnlyAdmin):
-    list_display = ["organization", "product", "trial_started_on", "subscription_started_on"]
-    list_filter = ["product"]
+    list_display = [
+        "organization",
+        "product",
+        "trial_started_on",
+        "subscription_started_on",
+        "growth_status",
+    ]
+    list_filter = [GrowthExceededFilter, "product"]
     search_fields = ["=organization__id", "organization__name"]
+
+    @admin.display(description=_("growth allowance"), ordering="-growth_excess")
+    def growth_status(self, registration: ProductRegistration) -> str:
+        if registration.growth_exceeded_year is None:
+            return "—"
+        return _("Exceeded in year %(year)d: %(count)d to allocate now") % {
+            "year": registration.growth_exceeded_year,
+            "count": registration.growth_excess,
+        }
 
 
 class IssueKeysForm(forms.Form):

@@ -18,6 +18,8 @@ LICENSING_EVENT_TYPES = {
     "license.allocate_system": _("Licenses allocated to a system"),
     "license.issue_license_file": _("License file issued"),
     "license.apply_upgrade": _("Upgrade license applied"),
+    "license.void": _("Subscription licenses voided"),
+    "license.growth_exceeded": _("Devices beyond the growth allowance"),
 }
 
 
@@ -26,6 +28,24 @@ class LicensingConfig(AppConfig):
     name = "licensing"
 
     def ready(self) -> None:
+        from devices.signals import device_created
         from organizations import audit
+        from organizations.signals import organization_archived
 
         audit.register_event_types(LICENSING_EVENT_TYPES)
+        organization_archived.connect(_void_on_archive, dispatch_uid="licensing.void_on_archive")
+        device_created.connect(_check_growth_on_new_device, dispatch_uid="licensing.growth")
+
+
+def _void_on_archive(sender, *, organization, actor, **kwargs) -> None:
+    """Void the archived organization's active subscription licenses (same transaction)."""
+    from licensing import services
+
+    services.void_active_subscription_licenses(actor=actor, organization=organization)
+
+
+def _check_growth_on_new_device(sender, *, device, **kwargs) -> None:
+    """Check the organization's growth allowances once the new device is committed."""
+    from licensing import tasks
+
+    tasks.check_organization_growth.delay_on_commit(str(device.organization_id))

@@ -3,18 +3,27 @@
 Lock order — every licensing write takes its row locks in this order and no other, so two
 writers never wait for each other in a cycle:
 
-1. the organization rows involved, in pk order (`lock_organizations`); `audit.record` takes
-   the same row again later, which is then a no-op;
+1. the organization rows involved, in pk order (`organizations_to_lock`). They are read in
+   full, so `audit.record(..., head_locked=True)` extends the audit chain without reading them
+   again. The acting memberships are read (not locked) after these locks are granted, so a
+   role changed while we waited counts: every change of a membership holds its organization;
 2. the license key row, when redeeming (`LicenseKey`, by its hash);
-3. the product registration rows, in pk order (`lock_registrations`); then, when a licensed
+3. the product registration rows, in pk order (`registrations_to_lock`); then, when a licensed
    system is registered or described (`licensing.services_systems`), that system's row;
-4. the ledger accounts, in pk order, `SELECT … FOR UPDATE OF self` (`lock_accounts`).
+4. the ledger accounts, in pk order, `SELECT … FOR UPDATE OF self` (`accounts_to_lock`). An
+   account that does not exist yet is created (`INSERT … ON CONFLICT DO NOTHING`) and the set
+   locked again (`lock_accounts`); no other writer can be creating it, since an
+   organization's accounts are written only under that organization's lock (step 1).
 
-Accounts are created (`INSERT … ON CONFLICT DO NOTHING`) before step 4 without locks, so creating
-one never waits on another writer's lock. PostgreSQL may still report a deadlock against work
-outside this module; `retry_on_deadlock` runs the whole transaction again, a few times, and
-then refuses with `ledger_busy`.
+Every lock is held until commit, and every round trip made while holding them makes the writers
+queued behind wait longer. So steps 1, 3 and 4 and the membership read usually go to PostgreSQL
+as one message of statements run in that order (`common.db.fetch_in_order`); a movement is one
+statement whatever its number of accounts (`post`), sent with its audit events once every check
+passed (`common.db.writes_joined`). An allocation or a transfer makes two round trips between
+its first lock and its commit.
 
+PostgreSQL may still report a deadlock against work outside this module; `retry_on_deadlock`
+runs the whole transaction again, a few times, and then refuses with `ledger_busy`.
 Everything here runs inside the caller's transaction.
 """
 
@@ -26,11 +35,24 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
-from django.db import DatabaseError, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db import DatabaseError, connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from common import db
 from common.errors import Conflict
 from licensing.models import (
     LedgerAccount,
@@ -92,54 +114,83 @@ def void(organization_id: UUID, product_id: UUID, license_kind: str) -> AccountR
     return AccountRef(organization_id, product_id, Kind.VOID, license_kind)
 
 
-def lock_organizations(organization_ids: Iterable[UUID]) -> dict[UUID, Organization]:
-    """Lock the organization rows in pk order (step 1) and return them by id."""
-    rows = (
+def organizations_to_lock(organization_ids: Iterable[UUID]) -> QuerySet[Organization]:
+    """Return the SELECT that locks the organization rows in pk order (step 1)."""
+    return (
         Organization.objects.filter(pk__in=set(organization_ids))
         .order_by("pk")
         .select_for_update(of=("self",))
     )
+
+
+def lock_organizations(organization_ids: Iterable[UUID]) -> dict[UUID, Organization]:
+    """Lock the organization rows in pk order (step 1) and return them by id."""
+    rows = organizations_to_lock(organization_ids)
     return {organization.pk: organization for organization in rows}
 
 
-def lock_registrations(
+def registrations_to_lock(
     organization_ids: Iterable[UUID], product: Product
-) -> dict[UUID, ProductRegistration]:
-    """Lock the product's registrations of these organizations in pk order (step 3)."""
-    rows = (
+) -> QuerySet[ProductRegistration]:
+    """Return the SELECT that locks the product's registrations of these organizations (step 3)."""
+    return (
         ProductRegistration.objects.filter(
             organization_id__in=set(organization_ids), product=product
         )
         .order_by("pk")
         .select_for_update(of=("self",))
     )
+
+
+def lock_registrations(
+    organization_ids: Iterable[UUID], product: Product
+) -> dict[UUID, ProductRegistration]:
+    """Lock the product's registrations of these organizations in pk order (step 3)."""
+    rows = registrations_to_lock(organization_ids, product)
     return {registration.organization_id: registration for registration in rows}
 
 
-def lock_accounts(refs: Iterable[AccountRef]) -> dict[AccountRef, LedgerAccount]:
+def accounts_to_lock(refs: Iterable[AccountRef]) -> QuerySet[LedgerAccount]:
+    """Return the SELECT that locks the existing accounts among `refs` in pk order (step 4)."""
+    # PostgreSQL locks the rows as the sorted result returns them: pk order. Each ref matches
+    # the unique index `ledger_account_once` (or `ledger_issuer_once`) on equal columns.
+    match = Q()
+    for ref in refs:
+        match |= Q(**ref.lookup())
+    return LedgerAccount.objects.filter(match).order_by("pk").select_for_update(of=("self",))
+
+
+def by_ref(accounts: Iterable[LedgerAccount]) -> dict[AccountRef, LedgerAccount]:
+    """Return the accounts by their `AccountRef`."""
+    return {_ref_of(account): account for account in accounts}
+
+
+def lock_accounts(
+    refs: Iterable[AccountRef], held: Mapping[AccountRef, LedgerAccount] | None = None
+) -> dict[AccountRef, LedgerAccount]:
     """Lock the accounts in pk order (step 4), creating any that do not exist yet.
 
-    One query when they all exist, the usual case; otherwise the missing ones are inserted
-    (`ON CONFLICT DO NOTHING`, so a concurrent creator is no error) and the set is read again.
+    `held` are accounts this transaction locked already (`accounts_to_lock`): when they cover
+    `refs`, the usual case, no query runs. Otherwise one query when they all exist; else the
+    missing ones are inserted (`ON CONFLICT DO NOTHING`, so a concurrent creator is no error)
+    and the set is read again.
+
+    Locking more accounts after some are held (a late allocation's issuer) cannot close a
+    cycle: an organization's accounts are locked only under its organization's row lock, so
+    two writers never hold accounts of the same organization at once, and the one account
+    without an organization, the issuer, is never held while waiting for another.
     """
     refs = list(dict.fromkeys(refs))
-    accounts = _select_for_update(refs)
+    if held is not None and all(ref in held for ref in refs):
+        return {ref: held[ref] for ref in refs}
+    accounts = by_ref(accounts_to_lock(refs))
     missing = [ref for ref in refs if ref not in accounts]
     if missing:
         LedgerAccount.objects.bulk_create(
             [LedgerAccount(**ref.lookup()) for ref in missing], ignore_conflicts=True
         )
-        accounts = _select_for_update(refs)
+        accounts = by_ref(accounts_to_lock(refs))
     return accounts
-
-
-def _select_for_update(refs: list[AccountRef]) -> dict[AccountRef, LedgerAccount]:
-    # PostgreSQL locks the rows as the sorted result returns them: pk order.
-    match = Q()
-    for ref in refs:
-        match |= Q(**ref.lookup())
-    rows = LedgerAccount.objects.filter(match).order_by("pk").select_for_update(of=("self",))
-    return {_ref_of(account): account for account in rows}
 
 
 def _ref_of(account: LedgerAccount) -> AccountRef:
@@ -183,7 +234,7 @@ def post(
                 _("Not enough licenses: %(held)d available, %(asked)d needed.")
                 % {"held": account.balance, "asked": -amount},
             )
-    movement = LedgerTransaction.objects.create(
+    movement = LedgerTransaction(
         kind=kind,
         organization=organization,
         product=product,
@@ -193,16 +244,55 @@ def post(
         idempotency_key=idempotency_key,
         data=data or {},
     )
-    LedgerEntry.objects.bulk_create(
-        [
-            LedgerEntry(transaction=movement, account=account, amount=amount)
-            for account, amount in amounts.items()
-        ]
-    )
+    _write(movement, amounts)
     for account, amount in amounts.items():
         account.balance += amount
-        account.save(update_fields=["balance"])
     return movement
+
+
+def _write(movement: LedgerTransaction, amounts: Mapping[LedgerAccount, int]) -> None:
+    """Insert the transaction and its entries and update the balances, all in one statement.
+
+    On PostgreSQL it is one statement (`common.db.write`: sent at once, or with the other writes
+    of a `writes_joined` block); the deferred foreign keys and the balance trigger (migration
+    0002) run at commit, the CHECK on each balance with the statement.
+    """
+    accounts = [account.pk for account in amounts]
+    changes = list(amounts.values())
+    if not db.joins_statements():
+        LedgerTransaction.objects.bulk_create([movement])
+        LedgerEntry.objects.bulk_create(
+            [
+                LedgerEntry(transaction=movement, account=account, amount=amount)
+                for account, amount in amounts.items()
+            ]
+        )
+        LedgerAccount.objects.filter(pk__in=accounts).update(
+            balance=F("balance")
+            + Case(
+                *(
+                    When(pk=pk, then=Value(change))
+                    for pk, change in zip(accounts, changes, strict=True)
+                ),
+                output_field=BigIntegerField(),
+            )
+        )
+        return
+    insert_sql, insert_params = db.insert_statement(movement)
+    db.write(
+        f"WITH movement AS ({insert_sql}), "  # noqa: S608 - values are all parameters
+        "entries AS ("
+        "  INSERT INTO licensing_ledgerentry (transaction_id, account_id, amount)"
+        "  SELECT %s, change.account_id, change.amount"
+        "  FROM unnest(%s::bigint[], %s::bigint[]) AS change(account_id, amount)"
+        ") "
+        "UPDATE licensing_ledgeraccount AS account"
+        " SET balance = account.balance + change.amount"
+        " FROM unnest(%s::bigint[], %s::bigint[]) AS change(account_id, amount)"
+        " WHERE account.id = change.account_id",
+        [*insert_params, movement.pk, accounts, changes, accounts, changes],
+    )
+    movement._state.adding, movement._state.db = False, connection.alias
 
 
 def balance_from_entries(account: LedgerAccount) -> int:

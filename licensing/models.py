@@ -86,6 +86,17 @@ class ProductRegistration(models.Model):
     trial_started_on = models.DateField(_("trial started on"), null=True, blank=True)
     subscription_started_on = models.DateField(_("subscription started on"), null=True, blank=True)
     compensation_license_days = models.PositiveIntegerField(default=0, editable=False)
+    # Set while the devices in use exceed the growth allowance of that subscription year
+    # (`licensing.growth`): admins were e-mailed once for this crossing; staff see the flag.
+    growth_exceeded_year = models.PositiveSmallIntegerField(
+        _("growth allowance exceeded in year"), null=True, blank=True, editable=False
+    )
+    growth_excess = models.PositiveIntegerField(
+        _("licenses to allocate now"), default=0, editable=False
+    )
+    growth_exceeded_at = models.DateTimeField(
+        _("growth allowance exceeded at"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("registered at"), default=timezone.now)
 
     objects = TenantQuerySet.as_manager()
@@ -105,6 +116,11 @@ class ProductRegistration(models.Model):
             models.CheckConstraint(
                 condition=Q(compensation_license_days__lt=365),
                 name="product_registration_compensation_below_one_license",
+            ),
+            models.CheckConstraint(
+                condition=Q(growth_exceeded_year__isnull=True, growth_excess=0)
+                | Q(growth_exceeded_year__isnull=False, growth_excess__gt=0),
+                name="product_registration_growth_flag",
             ),
         ]
 

@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.errors import Conflict, DomainError, Forbidden, Invalid
+from common import db
+from common.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from licensing import keys, ledger, rules, selectors
 from licensing.errors import Throttled
 from licensing.models import (
@@ -29,7 +30,7 @@ from licensing.models import (
     ProductRegistration,
 )
 from organizations import access, audit
-from organizations.models import Membership
+from organizations.models import Membership, Organization
 from organizations.roles import Action
 from organizations.services.locks import reload_actor
 
@@ -56,11 +57,66 @@ def _actor_user_and_label(actor: Any) -> tuple[Any, str]:
 
 
 def _lock_acting_member(actor: Membership, *other_organization_ids: uuid.UUID) -> Membership:
-    """Lock the organizations (step 1 of the lock order), re-read the actor, require admin+."""
+    """Lock the organizations (step 1 of the lock order), re-read the actor, require admin+.
+
+    For the writes of `licensing.services_systems`, which lock their registration and accounts
+    step by step; the allocation and transfer here take all their locks in one round trip
+    (`_lock_for_action`).
+    """
     ledger.lock_organizations([actor.organization_id, *other_organization_ids])
     actor = reload_actor(actor)
     access.require(actor, Action.LICENSE_MANAGE)
     return actor
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """What a licensing write holds after `_lock_for_action` (lock order steps 1, 3, 4)."""
+
+    members: dict[uuid.UUID, Membership]  # the acting person's, by organization
+    registrations: dict[uuid.UUID, ProductRegistration]  # of the product, by organization
+    accounts: dict[ledger.AccountRef, LedgerAccount]  # those of the refs that exist
+
+
+def _lock_for_action(
+    actor: Membership,
+    *other_organization_ids: uuid.UUID,
+    product: Product | None = None,
+    accounts: list[ledger.AccountRef] | None = None,
+) -> _Locked:
+    """Lock the organizations, re-read the actor, lock registrations and accounts (steps 1-4).
+
+    One round trip: the organizations are locked first; the acting person's memberships in
+    them are read after the locks are granted, so a role changed meanwhile counts; then the
+    product's registrations and the existing `accounts` are locked. Each membership holds its
+    locked organization row, whose audit head is current (`audit.record(...,
+    head_locked=True)`). Requires admin+ in the actor's organization; NotFound when it is gone
+    or archived (the locks are then released with the rollback).
+    """
+    organization_ids = [actor.organization_id, *other_organization_ids]
+    statements = [
+        ledger.organizations_to_lock(organization_ids),
+        Membership.objects.filter(user_id=actor.user_id, organization_id__in=organization_ids),
+    ]
+    if product is not None:
+        statements.append(ledger.registrations_to_lock(organization_ids, product))
+    if accounts:
+        statements.append(ledger.accounts_to_lock(accounts))
+    organizations, memberships, *rest = db.fetch_in_order(*statements)
+    registrations = rest.pop(0) if product is not None else []
+    held = ledger.by_ref(rest.pop(0)) if accounts else {}
+    by_id = {organization.pk: organization for organization in organizations}
+    members = {}
+    for membership in memberships:
+        membership.organization = by_id[membership.organization_id]
+        membership.user = actor.user  # the same person: the row already in hand
+        members[membership.organization_id] = membership
+    acting = members.get(actor.organization_id)
+    if acting is None or acting.organization.is_archived:
+        raise NotFound("organization_not_found", _("Organization not found."))
+    access.require(acting, Action.LICENSE_MANAGE)
+    found = {registration.organization_id: registration for registration in registrations}
+    return _Locked(members, found, held)
 
 
 def _whole_number(value: Any) -> int | None:
@@ -169,6 +225,7 @@ def _land_pending_transfers(
             "license.transfer_land",
             product,
             {"count": count, "license_kind": license_kind, "transaction": str(movement.pk)},
+            head_locked=True,
         )
         landed.append(movement)
     return landed
@@ -185,11 +242,10 @@ def start_product(*, actor: Membership, product_code: str, kind: str) -> Product
     if kind not in ("trial", "subscription"):
         message = _("Choose a trial or a subscription.")
         raise Invalid("invalid_start_kind", message, {"kind": [message]})
-    actor = _lock_acting_member(actor)
     product = selectors.get_product(product_code)
-    registration = ledger.lock_registrations([actor.organization_id], product).get(
-        actor.organization_id
-    )
+    locked = _lock_for_action(actor, product=product)
+    actor = locked.members[actor.organization_id]
+    registration = locked.registrations.get(actor.organization_id)
     started = today()
     if registration is None:
         registration = ProductRegistration(organization=actor.organization, product=product)
@@ -206,6 +262,7 @@ def start_product(*, actor: Membership, product_code: str, kind: str) -> Product
         f"license.start_{kind}",
         product,
         {"product": product.code, "started_on": started.isoformat()},
+        head_locked=True,
     )
     _land_pending_transfers(actor, registration, product)
     return registration
@@ -275,7 +332,7 @@ def _malformed(reason: str) -> Invalid:
 @ledger.retry_on_deadlock
 @transaction.atomic(durable=True)
 def _redeem(*, actor: Membership, normalized: str, product_code: str | None) -> LedgerTransaction:
-    actor = _lock_acting_member(actor)
+    actor = _lock_for_action(actor).members[actor.organization_id]
     organization = actor.organization
     license_key = (
         LicenseKey.objects.select_for_update(of=("self",))
@@ -340,6 +397,7 @@ def _redeem(*, actor: Membership, normalized: str, product_code: str | None) -> 
             "key": f"…{license_key.hint}",
             "transaction": str(movement.pk),
         },
+        head_locked=True,
     )
     return movement
 
@@ -384,7 +442,11 @@ def allocate_licenses(
     count = _clean_count(count)
     # The catalogue needs no lock: read it before the organization's lock, to hold that shorter.
     product = selectors.get_product(product_code)
-    actor = _lock_acting_member(actor)
+    kind = LicenseKind.SUBSCRIPTION
+    wallet = ledger.wallet(actor.organization_id, product.pk, kind)
+    target = ledger.subscription_year(actor.organization_id, product.pk, year)
+    locked = _lock_for_action(actor, product=product, accounts=[wallet, target])
+    actor = locked.members[actor.organization_id]
     organization = actor.organization
     if idempotency_key is not None:
         done = LedgerTransaction.objects.filter(
@@ -392,7 +454,7 @@ def allocate_licenses(
         ).first()
         if done is not None:
             return Allocation(done, rules.Compensation(0, 0, 0), None)
-    registration = ledger.lock_registrations([organization.pk], product).get(organization.pk)
+    registration = locked.registrations.get(organization.pk)
     if registration is None or registration.subscription_started_on is None:
         raise Conflict(
             "subscription_not_started",
@@ -414,64 +476,65 @@ def allocate_licenses(
         allocated_on=max(on, year_started_on),
         carried_license_days=registration.compensation_license_days,
     )
-    kind = LicenseKind.SUBSCRIPTION
-    wallet = ledger.wallet(organization.pk, product.pk, kind)
-    target = ledger.subscription_year(organization.pk, product.pk, year)
     refs = [wallet, target]
     if compensation.licenses:
         refs.append(ledger.issuer(product.pk, kind))
-    accounts = ledger.lock_accounts(refs)
+    accounts = ledger.lock_accounts(refs, held=locked.accounts)
     user, label = _actor_user_and_label(actor)
-    movement = ledger.post(
-        kind=Tx.ALLOCATION,
-        organization=organization,
-        product=product,
-        amounts={accounts[wallet]: -count, accounts[target]: count},
-        actor_user=user,
-        actor_label=label,
-        idempotency_key=idempotency_key,
-        data={"count": count, "year": year},
-    )
-    audit.record(
-        actor,
-        organization,
-        "license.allocate",
-        product,
-        {"count": count, "year": year, "transaction": str(movement.pk)},
-    )
-    compensation_movement = None
-    if compensation.license_days:
-        registration.compensation_license_days = compensation.carried_license_days
-        registration.save(update_fields=["compensation_license_days"])
-    if compensation.licenses:
-        issuer = accounts[ledger.issuer(product.pk, kind)]
-        compensation_movement = ledger.post(
-            kind=Tx.COMPENSATION,
+    # The writes go together, after every check: one round trip while the locks are held.
+    with db.writes_joined():
+        movement = ledger.post(
+            kind=Tx.ALLOCATION,
             organization=organization,
             product=product,
-            amounts={issuer: -compensation.licenses, accounts[wallet]: compensation.licenses},
+            amounts={accounts[wallet]: -count, accounts[target]: count},
             actor_user=user,
             actor_label=label,
-            data={
-                "count": compensation.licenses,
-                "year": year,
-                "license_days": compensation.license_days,
-                "allocation": str(movement.pk),
-            },
+            idempotency_key=idempotency_key,
+            data={"count": count, "year": year},
         )
-    if compensation.license_days:
         audit.record(
             actor,
             organization,
-            "license.compensate",
+            "license.allocate",
             product,
-            {
-                "year": year,
-                "license_days": compensation.license_days,
-                "licenses": compensation.licenses,
-                "carried_license_days": compensation.carried_license_days,
-            },
+            {"count": count, "year": year, "transaction": str(movement.pk)},
+            head_locked=True,
         )
+        compensation_movement = None
+        if compensation.license_days:
+            registration.compensation_license_days = compensation.carried_license_days
+            registration.save(update_fields=["compensation_license_days"])
+        if compensation.licenses:
+            issuer = accounts[ledger.issuer(product.pk, kind)]
+            compensation_movement = ledger.post(
+                kind=Tx.COMPENSATION,
+                organization=organization,
+                product=product,
+                amounts={issuer: -compensation.licenses, accounts[wallet]: compensation.licenses},
+                actor_user=user,
+                actor_label=label,
+                data={
+                    "count": compensation.licenses,
+                    "year": year,
+                    "license_days": compensation.license_days,
+                    "allocation": str(movement.pk),
+                },
+            )
+        if compensation.license_days:
+            audit.record(
+                actor,
+                organization,
+                "license.compensate",
+                product,
+                {
+                    "year": year,
+                    "license_days": compensation.license_days,
+                    "licenses": compensation.licenses,
+                    "carried_license_days": compensation.carried_license_days,
+                },
+                head_locked=True,
+            )
     return Allocation(movement, compensation, compensation_movement)
 
 
@@ -518,13 +581,15 @@ def transfer_licenses(
         raise Invalid("same_organization", message, {"target_organization": [message]})
     product = selectors.get_product(product_code)
     license_kind = _clean_license_kind(license_kind, product)
-    actor = _lock_acting_member(actor, target_id)
-    organization = actor.organization
-    target_member = (
-        Membership.objects.select_related("organization", "user")
-        .filter(user_id=actor.user_id, organization_id=target_id)
-        .first()
+    source = ledger.wallet(actor.organization_id, product.pk, license_kind)
+    # Whether the licenses land or wait is known only under the locks: lock either target.
+    landing = ledger.wallet(target_id, product.pk, license_kind)
+    waiting = ledger.pending_transfer(target_id, product.pk, license_kind)
+    locked = _lock_for_action(
+        actor, target_id, product=product, accounts=[source, landing, waiting]
     )
+    actor, target_member = locked.members[actor.organization_id], locked.members.get(target_id)
+    organization = actor.organization
     if target_member is None or not access.can(target_member, Action.LICENSE_MANAGE):
         raise _not_admin_of_target()
     target_organization = target_member.organization
@@ -534,50 +599,49 @@ def transfer_licenses(
         ).first()
         if done is not None:
             return Transfer(done, bool(done.data.get("pending")))
-    registrations = ledger.lock_registrations([organization.pk, target_id], product)
-    is_pending = target_id not in registrations
-    source = ledger.wallet(organization.pk, product.pk, license_kind)
-    if is_pending:
-        target = ledger.pending_transfer(target_id, product.pk, license_kind)
-    else:
-        target = ledger.wallet(target_id, product.pk, license_kind)
-    accounts = ledger.lock_accounts([source, target])
+    is_pending = target_id not in locked.registrations
+    target = waiting if is_pending else landing
+    accounts = ledger.lock_accounts([source, target], held=locked.accounts)
     user, label = _actor_user_and_label(actor)
-    movement = ledger.post(
-        kind=Tx.TRANSFER,
-        organization=organization,
-        product=product,
-        amounts={accounts[source]: -count, accounts[target]: count},
-        actor_user=user,
-        actor_label=label,
-        idempotency_key=idempotency_key,
-        data={
-            "count": count,
-            "license_kind": license_kind,
-            "target_organization": str(target_id),
-            "pending": is_pending,
-        },
-    )
-    details = {"count": count, "license_kind": license_kind, "transaction": str(movement.pk)}
-    audit.record(
-        actor,
-        organization,
-        "license.transfer_out",
-        product,
-        {**details, "to": target_organization.name, "to_id": str(target_id)},
-    )
-    audit.record(
-        target_member,
-        target_organization,
-        "license.transfer_in",
-        product,
-        {
-            **details,
-            "from": organization.name,
-            "from_id": str(organization.pk),
-            "pending": is_pending,
-        },
-    )
+    # The writes go together, after every check: one round trip while the locks are held.
+    with db.writes_joined():
+        movement = ledger.post(
+            kind=Tx.TRANSFER,
+            organization=organization,
+            product=product,
+            amounts={accounts[source]: -count, accounts[target]: count},
+            actor_user=user,
+            actor_label=label,
+            idempotency_key=idempotency_key,
+            data={
+                "count": count,
+                "license_kind": license_kind,
+                "target_organization": str(target_id),
+                "pending": is_pending,
+            },
+        )
+        details = {"count": count, "license_kind": license_kind, "transaction": str(movement.pk)}
+        audit.record(
+            actor,
+            organization,
+            "license.transfer_out",
+            product,
+            {**details, "to": target_organization.name, "to_id": str(target_id)},
+            head_locked=True,
+        )
+        audit.record(
+            target_member,
+            target_organization,
+            "license.transfer_in",
+            product,
+            {
+                **details,
+                "from": organization.name,
+                "from_id": str(organization.pk),
+                "pending": is_pending,
+            },
+            head_locked=True,
+        )
     return Transfer(movement, is_pending)
 
 
@@ -600,9 +664,9 @@ def expire_wallet_licenses(*, on: date | None = None) -> int:
 @ledger.retry_on_deadlock
 @transaction.atomic(durable=True)
 def _expire_wallet(*, account_id: int, on: date) -> int:
-    account = LedgerAccount.objects.select_related("product", "organization").get(pk=account_id)
-    organization, product = account.organization, account.product
-    ledger.lock_organizations([organization.pk])
+    account = LedgerAccount.objects.select_related("product").get(pk=account_id)
+    product = account.product
+    organization = ledger.lock_organizations([account.organization_id])[account.organization_id]
     wallet = ledger.wallet(organization.pk, product.pk, account.license_kind)
     target = ledger.expired(organization.pk, product.pk, account.license_kind)
     accounts = ledger.lock_accounts([wallet, target])
@@ -632,5 +696,74 @@ def _expire_wallet(*, account_id: int, on: date) -> int:
         "license.expire",
         product,
         {"count": count, "license_kind": account.license_kind, "transaction": str(movement.pk)},
+        head_locked=True,
     )
     return count
+
+
+# --- Archiving --------------------------------------------------------------------------------
+
+
+def void_active_subscription_licenses(
+    *, actor: Membership, organization: Organization
+) -> list[LedgerTransaction]:
+    """Void the licenses allocated to the current and later subscription years of every product.
+
+    Runs in the archive's transaction (`organizations.signals.organization_archived`), which
+    holds the organization's row lock (step 1); one void movement per product, recorded in the
+    history and audited. Past years' licenses were used up and stay as they are. Restoring the
+    organization does not bring voided licenses back.
+    """
+    on = today()
+    user, label = _actor_user_and_label(actor)
+    registrations = (
+        ProductRegistration.objects.filter(
+            organization=organization, subscription_started_on__isnull=False
+        )
+        .select_related("product")
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    movements = []
+    for registration in registrations:
+        product = registration.product
+        current = rules.current_year(registration.subscription_started_on, on)
+        years = list(
+            LedgerAccount.objects.filter(
+                organization=organization,
+                product=product,
+                kind=LedgerAccount.Kind.SUBSCRIPTION_YEAR,
+                year__gte=current,
+                balance__gt=0,
+            ).values_list("year", flat=True)
+        )
+        if not years:
+            continue
+        kind = LicenseKind.SUBSCRIPTION
+        refs = [ledger.subscription_year(organization.pk, product.pk, year) for year in years]
+        target = ledger.void(organization.pk, product.pk, kind)
+        accounts = ledger.lock_accounts([*refs, target])
+        voided = {str(ref.year): accounts[ref].balance for ref in refs if accounts[ref].balance}
+        if not voided:
+            continue
+        count = sum(voided.values())
+        amounts = {accounts[ref]: -accounts[ref].balance for ref in refs}
+        amounts[accounts[target]] = count
+        movement = ledger.post(
+            kind=Tx.VOID,
+            organization=organization,
+            product=product,
+            amounts=amounts,
+            actor_user=user,
+            actor_label=label,
+            data={"count": count, "years": voided, "reason": "organization_archived"},
+        )
+        audit.record(
+            actor,
+            organization,
+            "license.void",
+            product,
+            {"count": count, "years": voided, "transaction": str(movement.pk)},
+        )
+        movements.append(movement)
+    return movements

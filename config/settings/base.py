@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
@@ -372,6 +373,11 @@ SERVER_CHECK_IN_HISTORY = env.int("SERVER_CHECK_IN_HISTORY", default=100)
 CELERY_BEAT_SCHEDULE["devices.watch_servers"] = {
     "task": "devices.watch_servers",
     "schedule": 60.0,
+}
+# Licensing: wallet expiry and the growth allowances, once a day (licensing/tasks.py).
+CELERY_BEAT_SCHEDULE["licensing.run_daily"] = {
+    "task": "licensing.run_daily",
+    "schedule": crontab(hour=0, minute=30),
 }
 # --- Upgrades: the firmware catalog (upgrades/storage.py) -------------------------------------
 # Where AXIS OS images are kept: the alias of an entry in STORAGES (e.g. an S3 backend) when

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from common.errors import Forbidden, Invalid
-from organizations import access, audit, selectors
+from organizations import access, audit, selectors, signals
 from organizations.models import ApiToken, Folder, Membership, Organization
 from organizations.roles import Action, Role
 from organizations.services.folders import insert_folder
@@ -167,7 +167,9 @@ def archive_organization(
     """Archive the organization (owners only) after the exact ID and the risk box.
 
     Nothing is deleted: the organization disappears for its members, its URLs answer 404 and
-    its API tokens stop working, until support restores it.
+    its API tokens stop working, until support restores it. Receivers of
+    `signals.organization_archived` run in the same transaction (licensing voids the active
+    subscription licenses, which a restore does not bring back).
     """
     access.require(actor, Action.ORGANIZATION_ARCHIVE)
     organization = lock_organization(actor.organization_id)
@@ -184,6 +186,7 @@ def archive_organization(
     organization.save(update_fields=["archived_at", "archived_by"])
     contents = selectors.count_organization_contents(organization)
     audit.record(actor, organization, "organization.archive", organization, contents)
+    signals.organization_archived.send(sender=Organization, organization=organization, actor=actor)
     return organization
 
 

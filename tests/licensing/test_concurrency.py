@@ -2,7 +2,8 @@
 
 They redeem (several threads race for the same keys), allocate and transfer back and forth
 between four organizations. Afterwards: no negative balance, every key redeemed once, one
-ledger transaction per success and none for a refusal, and `verify_ledger` finds nothing.
+ledger transaction per success and none for a refusal, `verify_ledger` finds nothing, and
+every organization's audit chain still verifies.
 Deadlocks must not reach the caller: the lock order prevents them, and a deadlock victim is
 retried or refused cleanly with `ledger_busy`.
 """
@@ -17,6 +18,7 @@ from django.db.models import Sum
 from common.errors import DomainError
 from licensing import ledger, services
 from licensing.models import LedgerAccount, LedgerTransaction, LicenseKey
+from organizations import audit
 from organizations.roles import Role
 from tests.accounts.factories import UserFactory
 from tests.licensing.factories import ProductFactory, issue_key
@@ -116,3 +118,6 @@ def test_sixteen_threads_on_the_same_wallets_keep_every_invariant(monkeypatch):
     held = LedgerAccount.objects.exclude(kind="issuer").aggregate(total=Sum("balance"))["total"]
     assert held == ORGANIZATIONS * 50 + 7 * len(redeemed_by_threads)
     assert ledger.verify() is None
+    # Every success was audited in its organization's chain, which still verifies.
+    for member in members:
+        assert audit.verify_chain(member.organization) is None

@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.cache import cache
 
 from common.errors import Invalid
-from licensing import ledger, selectors, services
-from licensing.models import LedgerAccount
+from licensing import growth, ledger, selectors, services
+from licensing.models import LedgerAccount, ProductRegistration
 from organizations.models import AuditEvent
 from organizations.roles import Role
 from tests.devices.factories import DeviceFactory
@@ -26,7 +27,9 @@ def wallet(organization, product) -> int:
 
 
 @pytest.mark.slow
-def test_a_subscription_from_its_first_day_to_a_transfer_that_lands(tenant, other_tenant):
+def test_a_subscription_from_its_first_day_to_a_transfer_that_lands(
+    tenant, other_tenant, django_capture_on_commit_callbacks
+):
     cache.clear()
     admin = tenant.admin
     organization = tenant.organization
@@ -82,12 +85,25 @@ def test_a_subscription_from_its_first_day_to_a_transfer_that_lands(tenant, othe
         assert wallet(organization, product) == 17 - 5 + 1
         assert status().is_fully_licensed
 
-        # Growth beyond 100 % of the allocation: the extra must be allocated now.
+        # Growth beyond 100 % of the allocation: the extra must be allocated now; the owner
+        # and the admins get one e-mail and staff see the flag, until it is allocated.
         DeviceFactory.create_batch(6, folder=tenant.site_a)
         now = status()
         assert (now.allocated, now.devices_in_use, now.growth_excess) == (5, 11, 1)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert growth.check_organization_growth(organization_id=organization.pk) == 1
+            assert growth.check_organization_growth(organization_id=organization.pk) == 0
+        assert sorted(message.to[0] for message in mail.outbox) == sorted(
+            [tenant.owner.user.email, admin.user.email]
+        )
+        assert "Allocate 1 more license to this year now." in mail.outbox[0].body
+        registration = ProductRegistration.objects.get(organization=organization)
+        assert (registration.growth_exceeded_year, registration.growth_excess) == (2, 1)
         allocate(2, now.growth_excess)
         assert status().growth_excess == 0
+        growth.check_organization_growth(organization_id=organization.pk)
+        registration.refresh_from_db()
+        assert registration.growth_exceeded_year is None
         assert wallet(organization, product) == 12
 
         # Pay ahead: years 3 to 7 (five ahead of year 2); the sixth year ahead is refused.
@@ -129,6 +145,7 @@ def test_a_subscription_from_its_first_day_to_a_transfer_that_lands(tenant, othe
         "license.redeem",
         "license.allocate",
         "license.compensate",
+        "license.growth_exceeded",
         "license.expire",
         "license.transfer_out",
     } <= history

@@ -308,6 +308,7 @@ def test_archive_needs_the_exact_id_and_the_risk_box(as_owner, organization):
 def test_owner_archives_by_pasting_the_id_and_the_organization_disappears(as_owner, organization):
     page = as_owner.get(_url("organization-archive", organization)).content.decode()
     assert str(organization.pk) in page
+    assert "Restoring the organization does not bring its voided licenses back." in page
     response = as_owner.post(
         _url("organization-archive", organization),
         {"confirmation_id": str(organization.pk), "understood": "on"},
