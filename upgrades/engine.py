@@ -944,7 +944,10 @@ def _commit(task: UpgradeTask) -> list[Handoff]:
             % {"version": status.active_version},
             reason_code="rolled_back",
         )
-    handoffs = _advance(
+    # Stored before the success is, so the device list never shows an upgraded device on its old
+    # version; a crash in between resumes this step, which commits again (a no-op) and succeeds.
+    _record_version(client, task.device, status.active_version)
+    return _advance(
         task,
         TaskState.SUCCEEDED,
         reason=_("Upgraded to %(version)s: restarted, verified and committed.")
@@ -952,17 +955,18 @@ def _commit(task: UpgradeTask) -> list[Handoff]:
         reason_code="succeeded",
         changes={"progress_bytes": F("total_bytes")},
     )
-    _record_version(client, task.device)
-    return handoffs
 
 
-def _record_version(client: VapixClient, device: Device) -> None:
-    """Store what the device now reports (its version), as a health poll would."""
+def _record_version(client: VapixClient, device: Device, running: str) -> None:
+    """Store what the device now reports, as a health poll would (audited before → after).
+
+    When it does not answer now, the version it just proved to run is stored alone.
+    """
     try:
-        info = client.get_device_info()
+        identity = health.identity_from(client.get_device_info())
     except VapixError:
-        return  # the next health poll records it
-    device_services.record_device_identity(device_id=device.pk, identity=health.identity_from(info))
+        identity = device_services.DeviceIdentity(serial_number="", firmware_version=running)
+    device_services.record_device_identity(device_id=device.pk, identity=identity)
 
 
 _STEPS = {

@@ -14,6 +14,7 @@ from django.utils import timezone
 from devices.connection import open_client
 from devices.selectors import visible_devices
 from devices.vapix.upgrade import start_upgrade
+from organizations.models import AuditEvent
 from tests.upgrades.factories import add_test_release
 from tests.upgrades.pipeline_support import device_for, newer, run_steps, run_to_end
 from upgrades import engine, storage
@@ -86,6 +87,9 @@ def test_an_upgrade_ends_verified_and_committed(task, camera, clean_camera_fleet
     assert installs(clean_camera_fleet, camera.serial) == 1
     task.device.refresh_from_db()
     assert task.device.firmware_version == task.to_version
+    # Stored before the success, and audited on the device as a health poll would.
+    change = AuditEvent.objects.get(action="device.identity_change", target_id=str(task.device_id))
+    assert change.data["firmware_version"] == {"from": task.from_version, "to": task.to_version}
     assert task.progress_bytes == task.total_bytes > 0
 
 
