@@ -397,7 +397,7 @@ DEVELOPMENT_LICENSE_SIGNING_KEY = "Y2FtZmxlZXQtZGV2ZWxvcG1lbnQtbGljZW5zZS1rZXk="
 # Days a license file stays valid: an offline system needs a fresh one at least this often.
 LICENSE_FILE_VALID_DAYS = env.int("LICENSE_FILE_VALID_DAYS", default=365)
 # --- Upgrades: jobs and tasks (upgrades/engine.py, upgrades/tasks.py) --------------------------
-# A job pauses itself when more than this share of its finished tasks failed (at least
+# A job pauses itself when more than this share of its started tasks failed (at least
 # UPGRADE_FAILURE_MINIMUM failures, so one failure among the first few does not stop it).
 UPGRADE_FAILURE_THRESHOLD_PERCENT = env.int("UPGRADE_FAILURE_THRESHOLD_PERCENT", default=20)
 UPGRADE_FAILURE_MINIMUM = env.int("UPGRADE_FAILURE_MINIMUM", default=3)
