@@ -263,3 +263,18 @@ def test_another_organizations_job_and_task_are_404(api, admin, other_tenant, fl
     assert _post(api, admin, "upgrade-task-retry", None, task.pk).status_code == 404
     job.refresh_from_db()
     assert job.status == "running"
+
+
+def test_the_actions_answer_as_written_without_the_trailing_slash(api, admin, other_tenant, fleet):
+    """Scripts written from the issue's `…/pause` and `…/retry` reach the same actions."""
+    job = _job(admin, fleet["due"])
+    client = api.login(admin)
+    pause = _url("upgrade-job-pause", admin, job.pk).rstrip("/")
+    assert client.post(pause, {}).json()["status"] == "paused"
+    resume = _url("upgrade-job-resume", admin, job.pk).rstrip("/")
+    assert client.post(resume, {}).json()["status"] == "running"
+    theirs = _job(other_tenant.admin, fleet["theirs"])
+    other = _url("upgrade-job-cancel", admin, theirs.pk).rstrip("/")
+    assert client.post(other, {}).status_code == 404
+    schema = client.get("/api/v1/schema/?format=json").json()
+    assert not [route for route in schema["paths"] if route.endswith(("/pause", "/retry"))]

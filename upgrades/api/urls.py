@@ -1,8 +1,17 @@
 """Upgrades API routes, mounted at /api/v1/organizations/<organization_id>/ (namespace `api`)."""
 
-from django.urls import path
+from django.urls import URLPattern, path
+from drf_spectacular.utils import extend_schema
 
 from upgrades.api import jobs, views
+
+
+def unslashed(route: str, view_class: type) -> URLPattern:
+    """The route as issue 13 and the README write it (`…/pause`, `…/schedule`), beside the
+    documented one with the API's trailing slash: a POST cannot follow a redirect to it."""
+    alias = extend_schema(exclude=True)(type(view_class.__name__, (view_class,), {}))
+    return path(route, alias.as_view())
+
 
 urlpatterns = [
     path(
@@ -47,4 +56,10 @@ urlpatterns = [
         jobs.UpgradeTaskRetryView.as_view(),
         name="upgrade-task-retry",
     ),
+    unslashed("folders/<uuid:folder_id>/schedule", views.FolderScheduleView),
+    unslashed("devices/<uuid:device_id>/schedule", views.DeviceScheduleView),
+    unslashed("upgrade-jobs/<uuid:job_id>/pause", jobs.UpgradeJobPauseView),
+    unslashed("upgrade-jobs/<uuid:job_id>/resume", jobs.UpgradeJobResumeView),
+    unslashed("upgrade-jobs/<uuid:job_id>/cancel", jobs.UpgradeJobCancelView),
+    unslashed("upgrade-tasks/<uuid:task_id>/retry", jobs.UpgradeTaskRetryView),
 ]
