@@ -22,6 +22,7 @@ from upgrades.services import (
     review_upgrade,
     transition,
 )
+from upgrades.services.jobs import AUTOMATIC_PAUSE_ACTOR
 
 
 @pytest.fixture
@@ -269,7 +270,9 @@ def test_a_job_without_failures_sends_no_report(task, django_capture_on_commit_c
 # --- Threshold ----------------------------------------------------------------------------
 
 
-def test_the_job_pauses_itself_when_more_than_its_threshold_failed(tenant, releases, settings):
+def test_the_job_pauses_itself_when_more_than_its_threshold_failed(
+    tenant, releases, settings, django_capture_on_commit_callbacks
+):
     settings.UPGRADE_FAILURE_MINIMUM = 2
     devices = [DeviceFactory(folder=tenant.site_a, firmware_version="12.11.79") for _ in range(6)]
     job, _review = create_job(membership=tenant.admin, devices=_selection(tenant.admin, *devices))
@@ -291,10 +294,15 @@ def test_the_job_pauses_itself_when_more_than_its_threshold_failed(tenant, relea
     assert job.status == UpgradeJob.Status.RUNNING
     # 2 of 4 that count failed: 50% > 20%.
     transition(tasks[4], TaskState.PREFLIGHT, reason_code="s")
-    transition(tasks[4], TaskState.FAILED, reason="Refused", reason_code="refused")
+    with django_capture_on_commit_callbacks(execute=True):
+        transition(tasks[4], TaskState.FAILED, reason="Refused", reason_code="refused")
     job.refresh_from_db()
     assert job.status == UpgradeJob.Status.PAUSED
     assert "2 of 4 started upgrades failed" in job.paused_reason
+    # Audited after the pause committed, naming the threshold as the one who paused it.
+    event = AuditEvent.objects.get(action="upgrade.job_pause", target_id=str(job.pk))
+    assert event.actor_label == AUTOMATIC_PAUSE_ACTOR
+    assert event.data["reason"] == job.paused_reason
 
 
 def test_fast_failures_do_not_pause_a_job_whose_other_upgrades_are_still_running(

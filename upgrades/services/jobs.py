@@ -54,6 +54,9 @@ JOB_EVENT_TYPES = {
     "upgrade.task_retry": gettext_lazy("Device software upgrade retried"),
 }
 
+# Who paused a job that paused itself, in its audit event.
+AUTOMATIC_PAUSE_ACTOR = "failure threshold"
+
 # The most devices one job takes (a whole large fleet; the review lists each).
 MAX_DEVICES_PER_JOB = 5000
 
@@ -382,6 +385,16 @@ def settle_job(job_id: UUID) -> None:
             "its limit of %(percent)s%%."
         ) % {"failed": failed, "started": started, "percent": job.failure_threshold_percent}
         job.save(update_fields=["status", "paused_reason"])
+        transaction.on_commit(lambda: _audit_automatic_pause(job_id))
+
+
+def _audit_automatic_pause(job_id: UUID) -> None:
+    """Audit a job's own pause once it is committed, in a transaction of its own: the audit
+    takes the organization row, which comes before task and job rows in the lock order."""
+    with transaction.atomic():
+        job = UpgradeJob.objects.select_related("organization").get(pk=job_id)
+        data = {"reason": job.paused_reason}
+        audit.record(AUTOMATIC_PAUSE_ACTOR, job.organization, "upgrade.job_pause", job, data)
 
 
 # --- Member actions -----------------------------------------------------------------------
