@@ -27,6 +27,7 @@ from accounts import services as account_services
 from common.errors import Conflict, DomainError
 from common.forms import apply_domain_error, form_status
 from common.http import client_address
+from common.spreadsheet import Echo, safe_cell
 from organizations import access, audit, selectors, services
 from organizations.audit_changes import FolderNames, describe_changes, referenced_folder_ids
 from organizations.forms import (
@@ -761,21 +762,7 @@ def audit_event_list(request: HttpRequest, organization_id: UUID) -> HttpRespons
     return render(request, "organizations/audit_event_list.html", context)
 
 
-# A spreadsheet runs a cell that starts like a formula; a leading ' makes it text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 AUDIT_EXPORT_CHUNK = 500
-
-
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for csv.writer in a streamed answer."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 @organization_view
@@ -790,7 +777,7 @@ def audit_event_export(request: HttpRequest, organization_id: UUID) -> HttpRespo
     language, zone = translation.get_language(), timezone.get_current_timezone()
 
     def rows() -> Iterator[str]:
-        writer = csv.writer(_Echo())
+        writer = csv.writer(Echo())
         with translation.override(language), timezone.override(zone):
             yield writer.writerow(
                 [
@@ -820,7 +807,7 @@ def audit_event_export(request: HttpRequest, organization_id: UUID) -> HttpRespo
 def _csv_rows(writer, membership, events: list[AuditEvent]) -> Iterator[str]:
     for event in _describe_audit_events(membership, events):
         yield writer.writerow(
-            _csv_cell(value)
+            safe_cell(value)
             for value in (
                 timezone.localtime(event.created_at).isoformat(timespec="seconds"),
                 event.actor_label,

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from common.errors import DomainError
 from common.forms import BootstrapForm
 from common.pagination import EstimatedCountPaginator
+from common.spreadsheet import Echo, safe_cell
 from devices import extensions, selectors, services
 from devices.filters import DeviceFilterSet
 from devices.models import Device
@@ -40,10 +41,6 @@ from organizations.tenancy import organization_view
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
-
-# A spreadsheet runs a cell that starts like a formula; a leading ' makes it text (as the
-# activity export does).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def folder_choices(folders: list[Folder]) -> list[tuple[str, str]]:
@@ -162,18 +159,6 @@ def device_list(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     return render(request, "devices/device_list.html", context, status=200 if is_valid else 400)
 
 
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for csv.writer in a streamed answer."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 EXPORT_FIELDS = (
     "name",
     "serial_number",
@@ -212,7 +197,7 @@ def device_export(request: HttpRequest, organization_id: UUID) -> HttpResponse:
     status_labels = dict(Device.Status.choices)
 
     def rows() -> Iterator[str]:
-        writer = csv.writer(_Echo())
+        writer = csv.writer(Echo())
         with translation.override(language), timezone.override(zone):
             yield writer.writerow(
                 [
@@ -235,7 +220,7 @@ def device_export(request: HttpRequest, organization_id: UUID) -> HttpResponse:
                 scheme, host, port, folder_name, last_seen_at = row[7:]
                 advice = advise(model, firmware)
                 yield writer.writerow(
-                    _csv_cell(value)
+                    safe_cell(value)
                     for value in (
                         name,
                         serial,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from common.errors import DomainError
 from common.forms import apply_domain_error, form_status
+from common.spreadsheet import Echo, safe_cell
 from devices import imports, onboarding, selectors
 from devices.models import DeviceImport
 from devices.onboarding_forms import ImportDevicesForm, OnboardDeviceForm
@@ -23,9 +24,6 @@ from organizations import access
 from organizations import selectors as organization_selectors
 from organizations.roles import Action
 from organizations.tenancy import organization_view
-
-# A spreadsheet runs a cell that starts like a formula; a leading ' makes it text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _posted(request: HttpRequest):
@@ -148,27 +146,15 @@ def import_onboard(request: HttpRequest, organization_id: UUID, import_id: UUID)
     return redirect("devices:import-detail", organization_id, device_import.pk)
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for csv.writer in a streamed answer."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
 @organization_view
 def import_results(request: HttpRequest, organization_id: UUID, import_id: UUID) -> HttpResponse:
     """Download an import's per-row results as CSV (never a password)."""
     membership = request.membership
     device_import = imports.get_device_import(membership, import_id)
     access.require(membership, Action.DEVICE_MANAGE)
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     lines = (
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([safe_cell(value) for value in row])
         for row in imports.result_rows(device_import)
     )
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
