@@ -2,11 +2,6 @@
 watches the Tasks view reach "Succeeded" without reloading: a real browser, the live server,
 simulated cameras, and a real Celery worker (with its beat) on a private Redis."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,51 +14,19 @@ from devices.simulator.fleet import run_in_thread
 from tests.browser.test_content_security_policy import Watcher, _sign_in
 from tests.devices.factories import DeviceFactory
 from tests.support.cast import build_tenant
+from tests.support.processes import CeleryProcess, RedisServer, celery_environment
 from tests.upgrades.factories import add_test_release
 from upgrades.models import TaskState, UpgradeTask
 from upgrades.versions import version_key
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).with_name("celery"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen) -> str:
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    return output or ""
-
 
 @pytest.fixture
 def redis_url():
     """A redis-server of this test's own (the broker), stopped afterwards."""
-    port = _free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
+    with RedisServer() as server:
+        yield server.url
 
 
 @pytest.fixture
@@ -80,50 +43,19 @@ def cameras():
     handle.stop()
 
 
-def _worker(redis_url: str, firmware_root: Path, tmp_path: Path) -> subprocess.Popen:
+def _worker(redis_url: str, firmware_root: Path, tmp_path: Path) -> CeleryProcess:
     """A Celery worker with its beat on this test's database, with the engine's waits short."""
-    database = connection.settings_dict
-    database_url = (
-        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "DATABASE_URL"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.test",
-        DATABASE_URL=database_url,
-        CELERY_BROKER_URL=redis_url,
+    env = celery_environment(
+        database=connection.settings_dict["NAME"],
+        broker=redis_url,
         FIRMWARE_ROOT=str(firmware_root),
-        PYTHONDEVMODE="0",
         UPGRADE_TICK="0.3",
         UPGRADE_RECHECK_INTERVAL="0.1",
         UPGRADE_RESTART_TIMEOUT="10",
         UPGRADE_SCHEDULE_SWEEP="3600",
         DEVICE_POLL_TICK="3600",
     )
-    return subprocess.Popen(
-        [
-            CELERY,
-            "-A",
-            "config",
-            "worker",
-            "--beat",
-            "--scheduler",
-            "celery.beat:PersistentScheduler",
-            "--schedule",
-            str(tmp_path / "beat-schedule"),
-            "--pool=threads",
-            "--concurrency=4",
-            "-Q",
-            "upgrades",
-            "--loglevel=INFO",
-            "--hostname",
-            f"upgrade-flow-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    return CeleryProcess.worker(env, tmp_path, queues="upgrades", concurrency=4, beat=True)
 
 
 def _device(camera, folder) -> Device:
@@ -200,7 +132,8 @@ def test_filter_select_all_review_upgrade_and_watch_the_tasks_succeed_without_re
             2, timeout=60_000
         )
     finally:
-        log = _stop(worker)
+        worker.stop()
+        log = worker.log_tail()
     assert navigations == [], log[-3000:]
     assert page.evaluate("window.__notReloaded") is True
     expect(page.locator("#task-table")).to_contain_text("Succeeded")

@@ -141,8 +141,17 @@ class CeleryProcess:
         concurrency: int,
         name: str = "worker",
         program: list[str] | None = None,
+        beat: bool = False,
     ) -> CeleryProcess:
-        """Start a thread-pool worker consuming `queues`; `program` replaces `celery`."""
+        """Start a thread-pool worker consuming `queues`; `program` replaces `celery`;
+        `beat` runs beat inside it (the settings' schedule, kept in a file of `log_dir`)."""
+        embedded_beat = [
+            "--beat",
+            "--scheduler",
+            "celery.beat:PersistentScheduler",
+            "--schedule",
+            str(log_dir / f"{name}-schedule"),
+        ]
         argv = [
             *(program or [CELERY]),
             "-A",
@@ -157,6 +166,7 @@ class CeleryProcess:
             "--without-gossip",
             "--without-mingle",
             "--loglevel=INFO",
+            *(embedded_beat if beat else []),
         ]
         return cls(argv, env, log_dir / f"{name}.log").start()
 

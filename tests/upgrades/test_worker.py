@@ -8,10 +8,6 @@ HTTP. Time is scaled (a 60 s reboot takes 0.3 s) and the engine's waits are shor
 the environment, so the whole module takes well under a minute.
 """
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +18,7 @@ from django.utils import timezone
 
 from devices.selectors import visible_devices
 from devices.simulator.fleet import run_in_thread
+from tests.support.processes import CeleryProcess, RedisServer, celery_environment
 from tests.upgrades.factories import add_test_release
 from tests.upgrades.pipeline_support import device_for, newer
 from upgrades.models import FINAL_STATES, TaskState, UpgradeJob, UpgradeTask
@@ -30,8 +27,6 @@ from upgrades.versions import version_key
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).with_name("celery"))
 # A large enough image that an upload broken half-way is seen as incomplete by the client
 # (loopback socket buffers hold up to about 10 MB).
 IMAGE_BYTES = 32 * 1024 * 1024
@@ -50,41 +45,11 @@ FAULTS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen) -> str:
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    return output or ""
-
-
 @pytest.fixture(scope="module")
 def redis_url():
     """A redis-server of this module's own (the broker), stopped afterwards."""
-    port = _free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
+    with RedisServer() as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
@@ -110,18 +75,12 @@ def firmware_root(settings, module_firmware):
     return module_firmware
 
 
-def start_worker(redis_url: str, firmware_root: Path, tmp_path: Path) -> subprocess.Popen:
-    database = connection.settings_dict
-    database_url = (
-        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "DATABASE_URL"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.test",
-        DATABASE_URL=database_url,
-        CELERY_BROKER_URL=redis_url,
+def start_worker(redis_url: str, firmware_root: Path, tmp_path: Path) -> CeleryProcess:
+    """A Celery worker with its beat on this test's database, with the engine's waits short."""
+    env = celery_environment(
+        database=connection.settings_dict["NAME"],
+        broker=redis_url,
         FIRMWARE_ROOT=str(firmware_root),
-        PYTHONDEVMODE="0",
         UPGRADE_TICK="0.3",
         UPGRADE_RECHECK_INTERVAL="0.1",
         UPGRADE_RESTART_TIMEOUT="4",
@@ -134,31 +93,7 @@ def start_worker(redis_url: str, firmware_root: Path, tmp_path: Path) -> subproc
         UPGRADE_SCHEDULE_SWEEP="3600",
         DEVICE_POLL_TICK="3600",
     )
-    return subprocess.Popen(
-        [
-            CELERY,
-            "-A",
-            "config",
-            "worker",
-            "--beat",
-            "--scheduler",
-            "celery.beat:PersistentScheduler",
-            "--schedule",
-            str(tmp_path / "beat-schedule"),
-            "--pool=threads",
-            "--concurrency=4",
-            "-Q",
-            "upgrades",
-            "--loglevel=INFO",
-            "--hostname",
-            f"upgrades-test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    return CeleryProcess.worker(env, tmp_path, queues="upgrades", concurrency=4, beat=True)
 
 
 def wait_until(condition, timeout: float) -> None:
@@ -214,7 +149,8 @@ def test_upgrades_through_a_worker_end_in_the_right_state_with_the_right_reason(
         tasks = wait_until_final(job, timeout=60)
         tasks.update(wait_until_final(offline_job, timeout=30))
     finally:
-        log = _stop(worker)
+        worker.stop()
+        log = worker.log_tail()
     by_index = {i: tasks[device.pk] for i, device in enumerate(devices)}
     outcome = {i: (t.state, t.reason_code) for i, t in by_index.items()}
     assert outcome == {
